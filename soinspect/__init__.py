@@ -1,0 +1,52 @@
+"""soinspect: decide, without loading or running anything, whether an ELF ``.so`` is a loadable Go plugin
+and whether a given host program's ``plugin.Open`` will accept it.
+
+Library entry points: :func:`audit` (one file, a host built like it), :func:`check_host` (a real host and
+the files it loads in order). Facts, checks and verdicts are frozen dataclasses; nothing here prints or
+exits, and nothing from an inspected file is ever loaded or run.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .api import audit, check_host, host_model
+from .errors import (
+    FileAccessError,
+    FileTooLargeError,
+    HostError,
+    InvalidFileError,
+    MalformedError,
+    NotELFError,
+    PluginOpenError,
+    SoinspectError,
+    SymbolNotFound,
+    TruncatedError,
+)
+from .report import Check, Mismatch, Report, Verdict
+from .targets import DEFAULT_TARGET, TARGETS, Target, parse_target
+
+__all__ = [
+    "DEFAULT_TARGET",
+    "TARGETS",
+    "Check",
+    "FileAccessError",
+    "FileTooLargeError",
+    "HostError",
+    "InvalidFileError",
+    "MalformedError",
+    "Mismatch",
+    "NotELFError",
+    "PluginOpenError",
+    "Report",
+    "SoinspectError",
+    "SymbolNotFound",
+    "Target",
+    "TruncatedError",
+    "Verdict",
+    "__version__",
+    "audit",
+    "check_host",
+    "host_model",
+    "parse_target",
+]

@@ -1,0 +1,597 @@
+"""Bytes to ELF structure: reading the file once, the layout dataclasses, and bulk table readers.
+
+The file is read into memory once (bounded by ``max_size``) with ``O_NONBLOCK`` so that a FIFO or a
+device never blocks; everything after that works on those bytes. Every offset, count and length taken
+from the file is checked against the file size before it is used, and every loop runs over a count that
+was checked that way, so a hostile header cannot make soinspect read or loop beyond the file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .errors import FileAccessError, FileTooLargeError, MalformedError, NotELFError, TruncatedError
+
+# ELF constants (from the System V gABI; names as in <elf.h>).
+ELFCLASS32, ELFCLASS64 = 1, 2
+ELFDATA2LSB, ELFDATA2MSB = 1, 2
+ET_NONE, ET_REL, ET_EXEC, ET_DYN, ET_CORE = 0, 1, 2, 3, 4
+PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE, PT_TLS = 1, 2, 3, 4, 7
+PF_X, PF_W, PF_R = 1, 2, 4
+SHT_NOBITS = 8
+SHF_COMPRESSED = 0x800
+DT_NULL, DT_NEEDED, DT_PLTRELSZ, DT_HASH, DT_STRTAB, DT_SYMTAB = 0, 1, 2, 4, 5, 6
+DT_RELA, DT_RELASZ, DT_RELAENT, DT_STRSZ, DT_SYMENT = 7, 8, 9, 10, 11
+DT_SONAME, DT_RPATH, DT_REL, DT_RELSZ, DT_RELENT, DT_JMPREL = 14, 15, 17, 18, 19, 23
+DT_INIT_ARRAY, DT_INIT_ARRAYSZ, DT_RUNPATH, DT_FLAGS, DT_PLTREL = 25, 27, 29, 30, 20
+DT_GNU_HASH, DT_VERSYM, DT_VERNEED, DT_VERNEEDNUM, DT_VERDEF, DT_VERDEFNUM, DT_FLAGS_1 = (
+    0x6FFFFEF5,
+    0x6FFFFFF0,
+    0x6FFFFFFE,
+    0x6FFFFFFF,
+    0x6FFFFFFC,
+    0x6FFFFFFD,
+    0x6FFFFFFB,
+)
+DF_1_PIE = 0x08000000
+SHN_UNDEF = 0
+STB_LOCAL, STB_GLOBAL, STB_WEAK = 0, 1, 2
+STT_NOTYPE, STT_OBJECT, STT_FUNC = 0, 1, 2
+
+#: Default cap on the size of a file soinspect reads into memory. The largest Go plugins seen are tens of
+#: MiB; a file above this is refused with :class:`FileTooLargeError` rather than read.
+DEFAULT_MAX_SIZE = 1 << 30
+
+#: The most entries soinspect reads from any one table (symbols, relocations, dynamic entries). A table
+#: claiming more is clamped to what the file can hold, and the file can hold at most size/entsize.
+_ELF_MAGIC = b"\x7fELF"
+
+
+@dataclass(frozen=True)
+class ElfHeader:
+    elf_class: int  # ELFCLASS32 or ELFCLASS64
+    data_encoding: int  # ELFDATA2LSB or ELFDATA2MSB
+    os_abi: int
+    file_type: int
+    machine: int
+    entry: int
+    phoff: int
+    phnum: int
+    shoff: int
+    shnum: int
+    flags: int
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    type: int
+    flags: int
+    addr: int
+    offset: int
+    size: int
+    entsize: int
+
+
+@dataclass(frozen=True)
+class Segment:
+    type: int
+    flags: int
+    offset: int
+    vaddr: int
+    filesz: int
+    memsz: int
+
+
+@dataclass(frozen=True)
+class DynEntry:
+    tag: int
+    value: int
+
+
+@dataclass(frozen=True)
+class ElfLayout:
+    """What the LIEF door hands over: headers and the dynamic table, no big tables."""
+
+    header: ElfHeader
+    sections: tuple[Section, ...]
+    segments: tuple[Segment, ...]
+    dynamic: tuple[DynEntry, ...]
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One ELF symbol table entry, name decoded."""
+
+    name: str
+    value: int
+    size: int
+    info: int
+    shndx: int
+
+    @property
+    def bind(self) -> int:
+        return self.info >> 4
+
+    @property
+    def type(self) -> int:
+        return self.info & 0xF
+
+    @property
+    def defined(self) -> bool:
+        return self.shndx != SHN_UNDEF
+
+
+@dataclass(frozen=True)
+class Relocation:
+    offset: int
+    type: int
+    sym: int
+    addend: int | None  # None for REL entries: the addend is in place
+
+
+def read_file(path: str, max_size: int = DEFAULT_MAX_SIZE) -> bytes:
+    """Read a regular file whole, refusing anything that is not one, never blocking.
+
+    Raises :class:`FileAccessError` for a missing file, a directory, a FIFO, a device, a socket, a
+    symlink loop or a permission problem, and :class:`FileTooLargeError` above *max_size* bytes.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise FileAccessError(path, "no such file") from None
+    except IsADirectoryError:
+        raise FileAccessError(path, "is a directory, not a file") from None
+    except PermissionError:
+        raise FileAccessError(path, "permission denied: cannot read the file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileAccessError(path, "symbolic link loop") from None
+        if exc.errno == errno.ENXIO:
+            raise FileAccessError(path, "not a regular file (a socket or a FIFO with no writer)") from None
+        raise FileAccessError(path, f"cannot open: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise FileAccessError(path, "is a directory, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            kind = (
+                "a FIFO"
+                if stat.S_ISFIFO(st.st_mode)
+                else "a device"
+                if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                else "a socket"
+                if stat.S_ISSOCK(st.st_mode)
+                else "a special file"
+            )
+            raise FileAccessError(path, f"not a regular file: it is {kind}")
+        if st.st_size > max_size:
+            raise FileTooLargeError(
+                path, f"file is {st.st_size} bytes, over the {max_size}-byte limit (see --max-size)"
+            )
+        chunks: list[bytes] = []
+        total = 0
+        # Read at most max_size + 1 bytes: a file that grows while being read is cut off here, and
+        # everything after works on this one snapshot of it.
+        while total <= max_size:
+            try:
+                chunk = os.read(fd, min(1 << 24, max_size + 1 - total))
+            except IsADirectoryError:
+                raise FileAccessError(path, "is a directory, not a file") from None
+            except OSError as exc:
+                raise FileAccessError(path, f"read failed: {exc.strerror}") from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > max_size:
+            raise FileTooLargeError(path, f"file grew past the {max_size}-byte limit while being read")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def sniff_format(data: bytes) -> str | None:
+    """Name the format of a non-ELF file from its magic bytes, or None if it is ELF."""
+    if data[:4] == _ELF_MAGIC:
+        return None
+    if not data:
+        return "an empty file"
+    head4 = data[:4]
+    if head4 in (b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe"):
+        return "a 32-bit Mach-O file (macOS), not ELF"
+    if head4 in (b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe"):
+        return "a 64-bit Mach-O file (macOS), not ELF"
+    if head4 in (b"\xca\xfe\xba\xbe", b"\xbe\xba\xfe\xca"):
+        return "a universal (fat) Mach-O file (macOS), not ELF"
+    if data[:2] == b"MZ":
+        return "a PE/COFF file (Windows), not ELF"
+    if data[:2] == b"#!":
+        return "a script (starts with #!), not ELF"
+    if data[:7] == b"!<arch>":
+        return "an ar archive (a static library such as a Go c-archive), not ELF"
+    if data[:4] == b"\x00asm":
+        return "a WebAssembly module, not ELF"
+    if data[:4] == b"PK\x03\x04":
+        return "a zip archive, not ELF"
+    if data[:3] == b"\x1f\x8b\x08":
+        return "a gzip file, not ELF"
+    if data[:6] == b"\xfd7zXZ\x00":
+        return "an xz file, not ELF"
+    if len(data) < 4 and _ELF_MAGIC.startswith(data):
+        return f"a {len(data)}-byte file, too short for an ELF header"
+    sample = data[:512]
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in sample):
+        return "a text file, not ELF"
+    return "not an ELF file (no \\x7fELF magic)"
+
+
+class ElfFile:
+    """An ELF file in memory: the layout from LIEF plus bounded readers over the raw bytes."""
+
+    def __init__(self, path: str, data: bytes, layout: ElfLayout) -> None:
+        self.path = path
+        self.data = data
+        self.header = layout.header
+        self.sections = layout.sections
+        self.segments = layout.segments
+        self.dynamic = layout.dynamic
+        self.is64 = layout.header.elf_class == ELFCLASS64
+        self.little = layout.header.data_encoding != ELFDATA2MSB
+        self.ptrsize = 8 if self.is64 else 4
+        self.endian = "<" if self.little else ">"
+        self._ptrfmt = self.endian + ("Q" if self.is64 else "I")
+        self._loads = sorted((s for s in self.segments if s.type == PT_LOAD), key=lambda s: s.vaddr)
+
+    # -- construction -------------------------------------------------------------------------------
+    @classmethod
+    def from_bytes(cls, path: str, data: bytes) -> ElfFile:
+        what = sniff_format(data)
+        if what is not None:
+            raise NotELFError(path, what)
+        if len(data) < 16:
+            raise TruncatedError(path, f"file is {len(data)} bytes, shorter than the 16-byte ELF ident")
+        ei_class, ei_data = data[4], data[5]
+        if ei_class not in (ELFCLASS32, ELFCLASS64):
+            raise MalformedError(path, f"bad ELF class byte {ei_class:#x} (want 1 or 2)", offset=4)
+        if ei_data not in (ELFDATA2LSB, ELFDATA2MSB):
+            raise MalformedError(path, f"bad ELF data encoding byte {ei_data:#x} (want 1 or 2)", offset=5)
+        ehsize = 64 if ei_class == ELFCLASS64 else 52
+        if len(data) < ehsize:
+            raise TruncatedError(
+                path, f"file is {len(data)} bytes, shorter than the {ehsize}-byte ELF header"
+            )
+        _check_header_tables(path, data, ei_class == ELFCLASS64, "<" if ei_data == ELFDATA2LSB else ">")
+        from ._lief import parse_layout  # the one door to LIEF
+
+        return cls(path, data, parse_layout(path, data))
+
+    # -- lookups ------------------------------------------------------------------------------------
+    def section(self, name: str) -> Section | None:
+        for s in self.sections:
+            if s.name == name:
+                return s
+        return None
+
+    def section_bytes(self, sec: Section) -> bytes:
+        """Bytes of *sec* in the file, or b"" if it has none (NOBITS) or lies outside the file."""
+        if sec.type == SHT_NOBITS or sec.size == 0:
+            return b""
+        end = sec.offset + sec.size
+        if sec.offset < 0 or end > len(self.data):
+            return b""
+        return self.data[sec.offset : end]
+
+    def dyn(self, tag: int) -> int | None:
+        for e in self.dynamic:
+            if e.tag == tag:
+                return e.value
+        return None
+
+    def dyn_all(self, tag: int) -> list[int]:
+        return [e.value for e in self.dynamic if e.tag == tag]
+
+    def va_to_offset(self, va: int, size: int = 1) -> int | None:
+        """File offset of [va, va+size) when it lies wholly in one PT_LOAD's file-backed part."""
+        for seg in self._loads:
+            if seg.vaddr <= va and va + size <= seg.vaddr + seg.filesz:
+                off = seg.offset + (va - seg.vaddr)
+                if off >= 0 and off + size <= len(self.data):
+                    return off
+                return None
+        return None
+
+    def read_va(self, va: int, size: int) -> bytes | None:
+        """*size* bytes at virtual address *va*, or None if they are not all in the file."""
+        if size < 0 or size > len(self.data):
+            return None
+        if size == 0:
+            return b""
+        off = self.va_to_offset(va, size)
+        if off is None:
+            return None
+        return self.data[off : off + size]
+
+    def in_bss(self, va: int) -> bool:
+        """True if *va* lies in the zero-filled (memsz > filesz) tail of a PT_LOAD."""
+        return any(seg.vaddr + seg.filesz <= va < seg.vaddr + seg.memsz for seg in self._loads)
+
+    def dynstr_at(self, strtab: bytes, offset: int) -> str:
+        if offset < 0 or offset >= len(strtab):
+            return ""
+        end = strtab.find(b"\0", offset)
+        if end < 0:
+            end = len(strtab)
+        return strtab[offset:end].decode("utf-8", "replace")
+
+    # -- dynamic string table and symbols ------------------------------------------------------------
+    @cached_property
+    def dynstr(self) -> bytes:
+        sec = self.section(".dynstr")
+        if sec is not None:
+            b = self.section_bytes(sec)
+            if b:
+                return b
+        addr, size = self.dyn(DT_STRTAB), self.dyn(DT_STRSZ)
+        if addr is None or size is None or size <= 0:
+            return b""
+        return self.read_va(addr, min(size, len(self.data))) or b""
+
+    def dyn_strings(self, tag: int) -> list[str]:
+        strtab = self.dynstr
+        return [self.dynstr_at(strtab, v) for v in self.dyn_all(tag)]
+
+    @cached_property
+    def dynsym_raw(self) -> bytes:
+        """The raw .dynsym bytes (from the section header, else from DT_SYMTAB and a counted length)."""
+        sec = self.section(".dynsym")
+        if sec is not None:
+            b = self.section_bytes(sec)
+            if b:
+                return b
+        addr = self.dyn(DT_SYMTAB)
+        if addr is None:
+            return b""
+        entsize = 24 if self.is64 else 16
+        count = self._dynsym_count_from_hash()
+        if count is None:
+            # Without a hash table, .dynsym ends where the next table begins: DT_STRTAB follows it in
+            # every layout the GNU and Go linkers write; cap by the file.
+            strtab = self.dyn(DT_STRTAB)
+            if strtab is None or strtab <= addr:
+                return b""
+            count = (strtab - addr) // entsize
+        count = max(0, min(count, len(self.data) // entsize))
+        return self.read_va(addr, count * entsize) or b""
+
+    def _dynsym_count_from_hash(self) -> int | None:
+        h = self.dyn(DT_HASH)
+        if h is not None:
+            hdr = self.read_va(h, 8)
+            if hdr is not None:
+                return int(struct.unpack(self.endian + "II", hdr)[1])  # nchain == number of symbols
+        g = self.dyn(DT_GNU_HASH)
+        if g is None:
+            return None
+        hdr = self.read_va(g, 16)
+        if hdr is None:
+            return None
+        nbuckets, symoffset, bloom_size, _shift = struct.unpack(self.endian + "IIII", hdr)
+        buckets_va = g + 16 + bloom_size * self.ptrsize
+        if nbuckets > len(self.data) // 4:
+            return None
+        raw = self.read_va(buckets_va, nbuckets * 4)
+        if raw is None:
+            return None
+        buckets = struct.unpack(f"{self.endian}{nbuckets}I", raw)
+        last = max(buckets, default=0)
+        if last < symoffset:
+            return symoffset
+        chain_va = buckets_va + nbuckets * 4
+        # Walk the last bucket's chain to its end bit; bounded by the file size.
+        for i in range(last, last + len(self.data) // 4):
+            word = self.read_va(chain_va + (i - symoffset) * 4, 4)
+            if word is None:
+                return None
+            if struct.unpack(self.endian + "I", word)[0] & 1:
+                return i + 1
+        return None
+
+    @cached_property
+    def dynsym_count(self) -> int:
+        return len(self.dynsym_raw) // (24 if self.is64 else 16)
+
+    def iter_dynsym(self) -> Iterator[Symbol]:
+        yield from self._iter_symbols(self.dynsym_raw, self.dynstr)
+
+    @cached_property
+    def dynsym_names(self) -> list[str]:
+        """Every .dynsym name, in table order, decoded in bulk (index 0 is the null symbol)."""
+        raw, strtab = self.dynsym_raw, self.dynstr
+        if self.is64:
+            offs = [t[0] for t in struct.iter_unpack(self.endian + "I20x", raw)]
+        else:
+            offs = [t[0] for t in struct.iter_unpack(self.endian + "I12x", raw)]
+        out: list[str] = []
+        n = len(strtab)
+        find = strtab.find
+        for o in offs:
+            if o >= n:
+                out.append("")
+                continue
+            e = find(b"\0", o)
+            out.append(strtab[o : e if e >= 0 else n].decode("utf-8", "replace"))
+        return out
+
+    @cached_property
+    def dynsym_by_name(self) -> dict[str, Symbol]:
+        """Defined .dynsym symbols by name (the first definition wins, as in a hash lookup)."""
+        out: dict[str, Symbol] = {}
+        for sym in self.iter_dynsym():
+            if sym.defined and sym.name and sym.name not in out:
+                out[sym.name] = sym
+        return out
+
+    @cached_property
+    def symtab_present(self) -> bool:
+        sec = self.section(".symtab")
+        return sec is not None and sec.size > 0
+
+    @cached_property
+    def symtab_by_name(self) -> dict[str, Symbol]:
+        """Defined .symtab symbols by name; empty for a stripped file. Local symbols included."""
+        sec = self.section(".symtab")
+        if sec is None:
+            return {}
+        raw = self.section_bytes(sec)
+        link = None
+        for i, s in enumerate(self.sections):
+            if s is sec:
+                link = i
+        strsec = self.section(".strtab")
+        strtab = self.section_bytes(strsec) if strsec is not None else b""
+        del link
+        out: dict[str, Symbol] = {}
+        for sym in self._iter_symbols(raw, strtab):
+            if sym.defined and sym.name and sym.name not in out:
+                out[sym.name] = sym
+        return out
+
+    def _iter_symbols(self, raw: bytes, strtab: bytes) -> Iterator[Symbol]:
+        if self.is64:
+            fmt = self.endian + "IBBHQQ"
+            for name, info, _other, shndx, value, size in struct.iter_unpack(fmt, raw[: len(raw) // 24 * 24]):
+                yield Symbol(self.dynstr_at(strtab, name), value, size, info, shndx)
+        else:
+            fmt = self.endian + "IIIBBH"
+            for name, value, size, info, _other, shndx in struct.iter_unpack(fmt, raw[: len(raw) // 16 * 16]):
+                yield Symbol(self.dynstr_at(strtab, name), value, size, info, shndx)
+
+    # -- relocations ----------------------------------------------------------------------------------
+    @cached_property
+    def relocations(self) -> dict[int, Relocation]:
+        """Dynamic relocations (DT_RELA/DT_REL and DT_JMPREL) by the address they patch."""
+        out: dict[int, Relocation] = {}
+        tables: list[tuple[int | None, int | None, bool]] = [
+            (self.dyn(DT_RELA), self.dyn(DT_RELASZ), True),
+            (self.dyn(DT_REL), self.dyn(DT_RELSZ), False),
+        ]
+        jmprel = self.dyn(DT_JMPREL)
+        if jmprel is not None:
+            tables.append((jmprel, self.dyn(DT_PLTRELSZ), self.dyn(DT_PLTREL) == DT_RELA))
+        for addr, size, rela in tables:
+            if addr is None or size is None or size <= 0:
+                continue
+            raw = self.read_va(addr, min(size, len(self.data)))
+            if raw is None:
+                continue
+            if self.is64:
+                fmt, ent = (self.endian + "QQq", 24) if rela else (self.endian + "QQ", 16)
+            else:
+                fmt, ent = (self.endian + "IIi", 12) if rela else (self.endian + "II", 8)
+            for t in struct.iter_unpack(fmt, raw[: len(raw) // ent * ent]):
+                info = t[1]
+                if self.is64:
+                    rtype, rsym = info & 0xFFFFFFFF, info >> 32
+                else:
+                    rtype, rsym = info & 0xFF, info >> 8
+                out[t[0]] = Relocation(t[0], rtype, rsym, t[2] if rela else None)
+        return out
+
+    # -- pointer reads with relocations applied ---------------------------------------------------------
+    def read_ptr(self, va: int) -> int | None:
+        """The pointer stored at *va* as the dynamic loader would leave it, relative to load base 0.
+
+        A relative relocation contributes its addend; a symbolic one, the defining symbol's value plus
+        addend when this file defines the symbol. Without a relocation, the bytes in place.
+        """
+        raw = self.read_va(va, self.ptrsize)
+        if raw is None:
+            return None
+        inplace = int(struct.unpack(self._ptrfmt, raw)[0])
+        rel = self.relocations.get(va)
+        if rel is None:
+            return inplace
+        addend = rel.addend if rel.addend is not None else inplace
+        if rel.sym == 0:
+            return addend & ((1 << (8 * self.ptrsize)) - 1)
+        sym = self.dynsym_at(rel.sym)
+        if sym is not None and sym.defined:
+            return (sym.value + addend) & ((1 << (8 * self.ptrsize)) - 1)
+        return inplace
+
+    def reloc_symbol(self, va: int) -> str | None:
+        """Name of the symbol a symbolic relocation at *va* refers to, if any."""
+        rel = self.relocations.get(va)
+        if rel is None or rel.sym == 0:
+            return None
+        sym = self.dynsym_at(rel.sym)
+        return sym.name if sym is not None else None
+
+    def dynsym_at(self, index: int) -> Symbol | None:
+        ent = 24 if self.is64 else 16
+        raw = self.dynsym_raw[index * ent : (index + 1) * ent]
+        if len(raw) != ent:
+            return None
+        return next(self._iter_symbols(raw, self.dynstr), None)
+
+    def read_uint(self, va: int, size: int) -> int | None:
+        raw = self.read_va(va, size)
+        if raw is None:
+            return None
+        return int.from_bytes(raw, "little" if self.little else "big")
+
+
+def _check_header_tables(path: str, data: bytes, is64: bool, e: str) -> None:
+    """Check that the program header table (which the loader needs) lies inside the file."""
+    if is64:
+        phoff, shoff = struct.unpack_from(e + "QQ", data, 32)
+        phentsize, phnum, shentsize, shnum = struct.unpack_from(e + "HHHH", data, 54)
+    else:
+        phoff, shoff = struct.unpack_from(e + "II", data, 28)
+        phentsize, phnum, shentsize, shnum = struct.unpack_from(e + "HHHH", data, 42)
+    if phnum and phoff + phnum * phentsize > len(data):
+        raise TruncatedError(
+            path,
+            f"program header table ({phnum} x {phentsize} bytes at {phoff:#x}) ends past the end of the "
+            f"{len(data)}-byte file",
+        )
+    del shoff, shentsize, shnum
+
+
+def load(path: str, max_size: int = DEFAULT_MAX_SIZE) -> ElfFile:
+    """Read *path* and parse its ELF layout. Raises the project's own errors only."""
+    return ElfFile.from_bytes(path, read_file(path, max_size))
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """Where an ELF file is cut short, if it is."""
+
+    what: str
+    needed: int
+    size: int = field(default=0)
+
+
+def find_truncation(elf: ElfFile) -> Truncation | None:
+    """The first PT_LOAD or section whose file range ends past the end of the file."""
+    size = len(elf.data)
+    for i, seg in enumerate(elf.segments):
+        if seg.type == PT_LOAD and seg.filesz and seg.offset + seg.filesz > size:
+            return Truncation(
+                f"PT_LOAD segment {i} (file bytes {seg.offset:#x}+{seg.filesz:#x})",
+                seg.offset + seg.filesz,
+                size,
+            )
+    for sec in elf.sections:
+        if sec.type != SHT_NOBITS and sec.size and sec.offset + sec.size > size:
+            return Truncation(
+                f"section {sec.name or '?'} ({sec.offset:#x}+{sec.size:#x})", sec.offset + sec.size, size
+            )
+    return None

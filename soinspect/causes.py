@@ -1,0 +1,111 @@
+"""Why a package fingerprint differs: a likely cause from the build info of both sides.
+
+The fingerprint (``go:link.pkghashbytes.<pkg>``) covers a package's export data, including file positions,
+so the Go release, ``-race``, ``-trimpath``, ``-gcflags``, ``GOEXPERIMENT``, build tags, dependency
+versions, and (without ``-trimpath``) the directory a dependency was built from all change it
+(golang/go#31278, #63230, #68349). Build info is informational, not exhaustive: when nothing in it
+differs, the cause is said to be unknown rather than guessed.
+"""
+
+from __future__ import annotations
+
+from .buildinfo import BuildInfo, Module
+from .facts import FileFacts
+
+_FLAG_SETTINGS = (
+    (
+        "-race",
+        "-race on one side only (plugin: {p}, other: {h}): the race runtime changes every instrumented "
+        "package; build both with the same -race setting",
+    ),
+    (
+        "-trimpath",
+        "-trimpath on one side only (plugin: {p}, other: {h}): file paths are part of the "
+        "fingerprint; build both with or both without -trimpath",
+    ),
+    (
+        "-gcflags",
+        "different -gcflags (plugin: {p}, other: {h}): compiler flags change export data; use the "
+        "same -gcflags on both sides",
+    ),
+    (
+        "GOEXPERIMENT",
+        "different GOEXPERIMENT (plugin: {p}, other: {h}): build both with the same experiments",
+    ),
+    ("-tags", "different build tags (plugin: {p}, other: {h}): build both with the same -tags"),
+    ("-asan", "-asan on one side only (plugin: {p}, other: {h})"),
+    ("-msan", "-msan on one side only (plugin: {p}, other: {h})"),
+    ("CGO_ENABLED", "different CGO_ENABLED (plugin: {p}, other: {h})"),
+)
+
+
+def diagnose(package: str, plugin: FileFacts, other: FileFacts | None) -> str:
+    """One line: the most likely reason *package* differs between *plugin* and *other*."""
+    pb = plugin.buildinfo.info if plugin.buildinfo else None
+    ob = other.buildinfo.info if other is not None and other.buildinfo else None
+    if pb is None or ob is None:
+        return "cause unknown: build info missing on one side"
+    if pb.go_version != ob.go_version:
+        return (
+            f"different Go release (plugin {pb.go_version}, other {ob.go_version}): rebuild both with "
+            "the same toolchain"
+        )
+    for key, text in _FLAG_SETTINGS:
+        p, h = pb.setting(key), ob.setting(key)
+        if (p or "") != (h or "") and not (key in ("-race", "-trimpath") and {p, h} <= {None, "false"}):
+            return text.format(p=p or "unset", h=h or "unset")
+    pm, om = _module_of(package, pb), _module_of(package, ob)
+    if pm is not None or om is not None:
+        return _module_cause(package, pm, om)
+    if "." not in package.split("/", 1)[0]:
+        return (
+            "same Go version and flags: the standard library was built differently (e.g. a toolchain "
+            "installed elsewhere without -trimpath, or a modified GOROOT)"
+        )
+    return "cause unknown: the build info of both sides agrees for this package"
+
+
+def _module_of(package: str, bi: BuildInfo) -> Module | None:
+    best: Module | None = None
+    for m in ((bi.main,) if bi.main else ()) + bi.deps:
+        if (package == m.path or package.startswith(m.path + "/")) and (
+            best is None or len(m.path) > len(best.path)
+        ):
+            best = m
+    return best
+
+
+def _describe(m: Module) -> str:
+    base = f"{m.version}" + (f" ({m.sum})" if m.sum else "")
+    if m.replace is not None:
+        r = m.replace
+        return base + f" => {r.path}" + (f" {r.version}" if r.version else "")
+    return base
+
+
+def _module_cause(package: str, pm: Module | None, om: Module | None) -> str:
+    if pm is None or om is None:
+        side = "plugin" if pm is not None else "other side"
+        m = pm or om
+        assert m is not None
+        return f"module {m.path} appears only in the {side}'s build info; the package's source differs"
+    if pm.version != om.version:
+        return (
+            f"module {pm.path} at different versions (plugin {pm.version}, other {om.version}): align go.mod"
+        )
+    pr, orr = pm.replace, om.replace
+    if (pr is None) != (orr is None):
+        return f"module {pm.path} is replaced on one side only ({_describe(pm)} vs {_describe(om)})"
+    if pr is not None and orr is not None and (pr.path, pr.version) != (orr.path, orr.version):
+        return (
+            f"module {pm.path} is replaced by different directories or versions ({pr.path} vs {orr.path}): "
+            "without -trimpath even a byte-identical copy elsewhere on disk changes the fingerprint"
+        )
+    if pm.sum and om.sum and pm.sum != om.sum:
+        return f"module {pm.path} {pm.version} has different content (sum {pm.sum} vs {om.sum})"
+    if pr is not None:
+        return (
+            f"module {pm.path} comes from the local directory {pr.path} on both sides: its source files "
+            "differ between the two builds (or were built from different absolute paths)"
+        )
+    return f"module {pm.path} {pm.version} agrees in build info: the package's source or build environment differs"

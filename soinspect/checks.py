@@ -1,0 +1,305 @@
+"""Facts to checks: pure functions, one stable dotted id each (see ``docs/checks.md``).
+
+Each check says why the loader cares and quotes what Go or glibc would say. A check never reads the file;
+it only looks at :class:`~soinspect.facts.FileFacts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._elf import ET_DYN, ET_EXEC
+from .facts import FileFacts
+from .report import Check
+from .targets import LINUX_OSABIS, OSABI_NAMES, Target, class_name, data_name, machine_name
+
+#: Every check id soinspect can emit, with a one-line description (the SARIF rules and docs use these).
+CHECK_IDS: dict[str, str] = {
+    "elf.format": "The file is an ELF file whose headers can be read",
+    "elf.complete": "Every loadable segment and section lies inside the file",
+    "elf.class": "ELF class (32/64-bit) matches the target",
+    "elf.byteorder": "Byte order matches the target",
+    "elf.osabi": "OS/ABI is one glibc's loader accepts (SYSV or GNU/Linux)",
+    "elf.type": "File type is a shared object (ET_DYN) and not a PIE executable",
+    "elf.machine": "Machine matches the target",
+    "dyn.linkage": "Dynamically linked shared object: PT_DYNAMIC present, no PT_INTERP",
+    "dyn.needed": "Libraries the object needs (DT_NEEDED, RPATH/RUNPATH, SONAME)",
+    "sym.dynsym": "The dynamic symbol table the loader and Lookup use is present",
+    "sym.symtab": "The static symbol table (.symtab) is present or stripped",
+    "go.buildinfo": "Go build info (.go.buildinfo) is present and readable",
+    "go.buildmode": "Built with -buildmode=plugin",
+    "go.pluginpath": "The plugin path Go identifies the plugin by",
+    "go.moduledata": "The plugin registers its Go module data with the host runtime",
+    "go.exports": "Exported symbols Lookup can find",
+    "go.pkghashes": "Package fingerprints the loader compares with the host's",
+    "host.plugin_support": "The host can call plugin.Open at all",
+    "host.runtime": "Host and plugin runtimes agree on the module data layout",
+    "host.pluginpath": "No plugin with the same plugin path is already loaded",
+    "host.pkghash": "Every package the plugin shares with the process has the same fingerprint",
+    "loader.verdict": "What Go's plugin.Open does with this file",
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    target: Target
+    strict: bool = False
+    ignore: frozenset[str] = frozenset()
+
+
+def file_checks(f: FileFacts, policy: Policy) -> list[Check]:
+    """The per-file checks (ELF identity, linkage, symbols, Go build info, plugin identity)."""
+    out: list[Check] = []
+    t = policy.target
+    if f.invalid is not None:
+        out.append(
+            Check(
+                "elf.format", "fail", f.invalid.problem, {"kind": f.invalid.kind, "offset": f.invalid.offset}
+            )
+        )
+        return out
+    h = f.header
+    assert h is not None
+    out.append(
+        Check(
+            "elf.format",
+            "pass",
+            f"ELF {class_name(h.elf_class)} {data_name(h.data_encoding)}",
+            {"size": f.size},
+        )
+    )
+    if f.truncation is not None:
+        tr = f.truncation
+        out.append(
+            Check(
+                "elf.complete",
+                "fail",
+                f"truncated: {tr.what} ends at {tr.needed:#x} but the file has {tr.size} bytes",
+                {"needed": tr.needed, "size": tr.size},
+            )
+        )
+    else:
+        out.append(Check("elf.complete", "pass", "all segments and sections lie inside the file", {}))
+    out.append(_eq("elf.class", class_name(h.elf_class), class_name(t.elf_class), t))
+    out.append(_eq("elf.byteorder", data_name(h.data_encoding), data_name(t.data_encoding), t))
+    osabi = OSABI_NAMES.get(h.os_abi, str(h.os_abi))
+    out.append(
+        Check(
+            "elf.osabi",
+            "pass" if h.os_abi in LINUX_OSABIS else "fail",
+            f"OS/ABI {osabi}"
+            + ("" if h.os_abi in LINUX_OSABIS else ": glibc says 'ELF file OS ABI invalid'"),
+            {"os_abi": h.os_abi},
+        )
+    )
+    out.append(_type_check(f))
+    out.append(_eq("elf.machine", machine_name(h.machine), machine_name(t.machine), t))
+    out.extend(_dynamic_checks(f))
+    out.extend(_symbol_checks(f, policy))
+    out.extend(_go_checks(f))
+    return [c for c in out if c.id not in policy.ignore]
+
+
+def _eq(check_id: str, got: str, want: str, t: Target) -> Check:
+    if got == want:
+        return Check(check_id, "pass", f"{got}, as {t.name} needs", {"value": got})
+    return Check(check_id, "fail", f"{got}, but {t.name} needs {want}", {"value": got, "expected": want})
+
+
+def _type_check(f: FileFacts) -> Check:
+    h, d = f.header, f.dynamic
+    assert h is not None and d is not None
+    if h.file_type == ET_DYN and not d.pie and not d.interp:
+        return Check("elf.type", "pass", "shared object (ET_DYN)", {"e_type": h.file_type})
+    if h.file_type == ET_DYN and (d.pie or d.interp):
+        return Check(
+            "elf.type",
+            "fail",
+            "a position-independent executable: glibc says 'cannot dynamically load "
+            "position-independent executable'",
+            {"e_type": h.file_type, "pie": d.pie},
+        )
+    if h.file_type == ET_EXEC:
+        return Check(
+            "elf.type",
+            "fail",
+            "an executable (ET_EXEC): glibc says 'cannot dynamically load executable'",
+            {"e_type": h.file_type},
+        )
+    return Check(
+        "elf.type",
+        "fail",
+        f"e_type {h.file_type}: glibc says 'only ET_DYN and ET_EXEC can be loaded'",
+        {"e_type": h.file_type},
+    )
+
+
+def _dynamic_checks(f: FileFacts) -> list[Check]:
+    d = f.dynamic
+    assert d is not None
+    ev = {
+        "needed": list(d.needed),
+        "soname": d.soname,
+        "rpath": list(d.rpath),
+        "runpath": list(d.runpath),
+        "interp": d.interp,
+    }
+    out = []
+    if not d.has_dynamic:
+        out.append(Check("dyn.linkage", "fail", "statically linked: no PT_DYNAMIC segment", ev))
+    elif d.interp:
+        out.append(Check("dyn.linkage", "fail", f"has a program interpreter ({d.interp}): an executable", ev))
+    else:
+        out.append(Check("dyn.linkage", "pass", "dynamically linked shared object", ev))
+    needed = ", ".join(d.needed) if d.needed else "none"
+    out.append(Check("dyn.needed", "info", f"needs {needed}", ev))
+    return out
+
+
+def _symbol_checks(f: FileFacts, policy: Policy) -> list[Check]:
+    out = []
+    if f.dynsym_count > 1:
+        out.append(
+            Check("sym.dynsym", "pass", f"{f.dynsym_count} dynamic symbols", {"count": f.dynsym_count})
+        )
+    else:
+        out.append(
+            Check(
+                "sym.dynsym",
+                "fail",
+                "no dynamic symbol table: Lookup cannot find anything",
+                {"count": f.dynsym_count},
+            )
+        )
+    if f.symtab_present:
+        out.append(Check("sym.symtab", "pass", ".symtab present", {"stripped": False}))
+    elif policy.strict:
+        out.append(
+            Check(
+                "sym.symtab",
+                "fail",
+                "stripped (no .symtab): rejected by the strict policy (plugin.Open itself does not need it)",
+                {"stripped": True},
+            )
+        )
+    else:
+        out.append(
+            Check(
+                "sym.symtab",
+                "info",
+                "stripped (no .symtab): plugin.Open does not need it; use --strict to reject",
+                {"stripped": True},
+            )
+        )
+    return out
+
+
+def _go_checks(f: FileFacts) -> list[Check]:
+    out: list[Check] = []
+    bi = f.buildinfo
+    if bi is None or bi.info is None:
+        reason = bi.reason if bi is not None else "not read"
+        out.append(Check("go.buildinfo", "fail", f"no Go build info: {reason}", {"reason": reason}))
+    else:
+        i = bi.info
+        st = "warn" if bi.problems else "pass"
+        msg = f"{i.go_version}, path {i.path or '?'}" + (
+            f" ({'; '.join(bi.problems)})" if bi.problems else ""
+        )
+        out.append(
+            Check(
+                "go.buildinfo", st, msg, {"go_version": i.go_version, "source": i.source, "format": i.format}
+            )
+        )
+        mode = i.setting("-buildmode")
+        if mode == "plugin":
+            out.append(Check("go.buildmode", "pass", "-buildmode=plugin", {"buildmode": mode}))
+        else:
+            out.append(
+                Check(
+                    "go.buildmode",
+                    "fail",
+                    f"not a plugin: {f.kind_reason}" if mode else "no -buildmode in the build settings",
+                    {"buildmode": mode, "kind": f.kind},
+                )
+            )
+    if f.pluginpath:
+        out.append(
+            Check(
+                "go.pluginpath",
+                "pass",
+                f.pluginpath,
+                {"pluginpath": f.pluginpath, "source": f.pluginpath_source},
+            )
+        )
+    elif f.pluginpath is not None:
+        out.append(
+            Check(
+                "go.pluginpath",
+                "fail",
+                "empty plugin path: the runtime aborts with 'plugin has empty pluginpath'",
+                {"source": f.pluginpath_source},
+            )
+        )
+    else:
+        out.append(Check("go.pluginpath", "fail", f.pluginpath_source, {}))
+    go = f.go
+    if go is None:
+        out.append(
+            Check(
+                "go.moduledata",
+                "fail",
+                "no Go runtime module data: the host dies with 'fatal error: runtime: no plugin module data'",
+                {},
+            )
+        )
+    elif go.moduledata is None or not go.has_addmoduledata_init:
+        why = go.moduledata_reason or "it does not register module data with the host runtime"
+        out.append(
+            Check(
+                "go.moduledata",
+                "fail",
+                f"{why}: the host dies with 'fatal error: runtime: no plugin module data'",
+                {"layout": go.layout.source if go.layout else None},
+            )
+        )
+    else:
+        md = go.moduledata
+        out.append(
+            Check(
+                "go.moduledata",
+                "pass",
+                f"module data at {md.addr:#x} ({md.source}), registered by go:link.addmoduledata",
+                {
+                    "addr": md.addr,
+                    "source": md.source,
+                    "next_offset": go.next_offset,
+                    "layout": go.layout.source if go.layout else None,
+                },
+            )
+        )
+    if f.pluginpath:
+        out.append(
+            Check(
+                "go.exports",
+                "pass" if f.exports else "warn",
+                f"{len(f.exports)} exported: {', '.join(f.exports)}"
+                if f.exports
+                else "exports nothing: every Lookup fails",
+                {"exports": list(f.exports)},
+            )
+        )
+    if go is not None and go.pkghash_bytes:
+        table = go.moduledata.pkghashes if go.moduledata else None
+        out.append(
+            Check(
+                "go.pkghashes",
+                "pass",
+                f"{len(go.pkghash_bytes)} package fingerprints in .dynsym"
+                + (f", {len(table)} in the loader's table" if table is not None else ""),
+                {"count": len(go.pkghash_bytes), "table": table is not None},
+            )
+        )
+    elif f.kind == "go-plugin":
+        out.append(Check("go.pkghashes", "warn", "no package fingerprints in .dynsym", {}))
+    return out

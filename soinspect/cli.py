@@ -1,0 +1,160 @@
+"""The command line: the only place that prints or exits.
+
+Exit codes (an interface; also in ``--help`` and the README):
+  0  every file is a loadable plugin for the target (and host, if given)
+  1  at least one file was read and rejected (not ELF, malformed, truncated, not a plugin, wrong
+     platform, incompatible with the host, policy)
+  2  soinspect could not do its job (usage error, missing or unreadable file, bad host)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import SoinspectError
+from .render import Format, render
+from .report import Report
+from .targets import TARGETS, parse_target
+
+EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+
+EPILOG = f"""\
+examples:
+  soinspect plugin.so                        audit one plugin (a host built like it)
+  soinspect --format json a.so b.so          one JSON document for CI
+  soinspect --host ./server a.so b.so        the host loads a.so then b.so in one process
+  soinspect --host ./server --each *.so      judge each file alone against the host
+  soinspect --target linux/arm64 plugin.so   judge for another platform
+
+exit codes:
+  0  every file is a loadable plugin
+  1  at least one file was read and rejected
+  2  soinspect could not do its job (usage error, missing or unreadable file)
+
+targets: {", ".join(sorted(TARGETS))}
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"soinspect: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="soinspect",
+        description="Decide, without loading or running anything, whether ELF files are Go plugins that "
+        "plugin.Open accepts.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files to inspect")
+    p.add_argument(
+        "--format",
+        "-f",
+        choices=[f.value for f in Format],
+        default=Format.TABLE.value,
+        help="output format (default: table)",
+    )
+    p.add_argument(
+        "--target",
+        default="linux/amd64",
+        metavar="GOOS/GOARCH",
+        help="platform the plugin must load on (default: linux/amd64; ignored with --host)",
+    )
+    p.add_argument(
+        "--host",
+        metavar="HOST",
+        help="a Go host executable: predict what its plugin.Open does "
+        "with the files, loaded in the order given into one process",
+    )
+    p.add_argument(
+        "--each", action="store_true", help="with --host: judge each file alone, in a fresh process"
+    )
+    p.add_argument("--strict", action="store_true", help="also reject stripped files (no .symtab)")
+    p.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="CHECK_ID",
+        help="ignore a policy check by id (repeatable)",
+    )
+    p.add_argument(
+        "--max-size",
+        type=int,
+        default=1 << 30,
+        metavar="BYTES",
+        help="refuse files larger than this (default: 1 GiB)",
+    )
+    p.add_argument("--verbose", "-v", action="store_true", help="show passing checks too")
+    p.add_argument("--version", action="version", version=f"soinspect {__version__}")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("soinspect: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_ERROR
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import api
+
+    try:
+        target = parse_target(args.target)
+    except ValueError as exc:
+        print(f"soinspect: error: --target: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    fmt = Format(args.format)
+    reports: list[Report] = []
+    access_errors = 0
+    if args.host:
+        try:
+            reports = api.check_host(
+                args.host,
+                args.paths,
+                each=args.each,
+                strict=args.strict,
+                ignore=args.ignore,
+                max_size=args.max_size,
+            )
+        except SoinspectError as exc:
+            print(f"soinspect: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    else:
+        for path in args.paths:
+            try:
+                reports.append(
+                    api.audit(
+                        path, target=target, strict=args.strict, ignore=args.ignore, max_size=args.max_size
+                    )
+                )
+            except SoinspectError as exc:
+                print(f"soinspect: error: {exc}", file=sys.stderr)
+                access_errors += 1
+    policy = {
+        "target": target.name,
+        "host": args.host,
+        "each": args.each,
+        "strict": args.strict,
+        "ignore": list(args.ignore),
+    }
+    sys.stdout.write(render(reports, fmt, policy=policy, verbose=args.verbose))
+    sys.stdout.flush()
+    if access_errors:
+        return EXIT_ERROR
+    return EXIT_OK if all(r.loadable for r in reports) else EXIT_REJECTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

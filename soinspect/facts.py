@@ -1,0 +1,181 @@
+"""Bytes to facts: everything soinspect reads from one file, before any judgement.
+
+:func:`read_facts` is the only entry point. It never raises for a file that was read but is not a valid
+ELF file: that becomes ``FileFacts.invalid`` (the real loader has an answer for such files too). It does
+raise :class:`~soinspect.errors.FileAccessError` when the file could not be read at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+from . import _elf
+from ._elf import (
+    DF_1_PIE,
+    DT_FLAGS_1,
+    DT_NEEDED,
+    DT_RPATH,
+    DT_RUNPATH,
+    DT_SONAME,
+    ET_DYN,
+    ET_EXEC,
+    PT_DYNAMIC,
+    PT_INTERP,
+    ElfFile,
+    ElfHeader,
+    Truncation,
+)
+from .buildinfo import BuildInfoResult, read_buildinfo
+from .errors import InvalidFileError
+from .gomodule import GoModuleFacts, exported_symbols, read_go_module
+
+
+@dataclass(frozen=True)
+class DynamicFacts:
+    has_dynamic: bool
+    interp: str | None
+    needed: tuple[str, ...]
+    soname: str | None
+    rpath: tuple[str, ...]
+    runpath: tuple[str, ...]
+    pie: bool  # DF_1_PIE in DT_FLAGS_1
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    path: str
+    realpath: str
+    size: int
+    sha256: str
+    invalid: InvalidFileError | None = None
+    header: ElfHeader | None = None
+    truncation: Truncation | None = None
+    dynamic: DynamicFacts | None = None
+    dynsym_count: int = 0
+    symtab_present: bool = False
+    buildinfo: BuildInfoResult | None = None
+    go: GoModuleFacts | None = None
+    pluginpath: str | None = None
+    pluginpath_source: str = ""
+    exports: tuple[str, ...] = ()
+    kind: str = "unknown"
+    kind_reason: str = ""
+    elf: ElfFile | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def buildmode(self) -> str | None:
+        if self.buildinfo is None or self.buildinfo.info is None:
+            return None
+        return self.buildinfo.info.setting("-buildmode")
+
+    @property
+    def go_version(self) -> str | None:
+        if self.buildinfo is None or self.buildinfo.info is None:
+            return None
+        return self.buildinfo.info.go_version
+
+
+def read_facts(path: str, *, max_size: int = _elf.DEFAULT_MAX_SIZE) -> FileFacts:
+    data = _elf.read_file(path, max_size)
+    real = os.path.realpath(path)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        elf = ElfFile.from_bytes(path, data)
+    except InvalidFileError as exc:
+        return FileFacts(path, real, len(data), digest, invalid=exc, kind=exc.kind, kind_reason=exc.problem)
+    return facts_from_elf(elf, real, digest)
+
+
+def facts_from_elf(elf: ElfFile, realpath: str, digest: str) -> FileFacts:
+    h = elf.header
+    trunc = _elf.find_truncation(elf)
+    dyn = DynamicFacts(
+        has_dynamic=any(s.type == PT_DYNAMIC for s in elf.segments),
+        interp=_interp(elf),
+        needed=tuple(elf.dyn_strings(DT_NEEDED)),
+        soname=next(iter(elf.dyn_strings(DT_SONAME)), None),
+        rpath=tuple(p for v in elf.dyn_strings(DT_RPATH) for p in v.split(":") if p),
+        runpath=tuple(p for v in elf.dyn_strings(DT_RUNPATH) for p in v.split(":") if p),
+        pie=bool((elf.dyn(DT_FLAGS_1) or 0) & DF_1_PIE),
+    )
+    bi = read_buildinfo(elf)
+    go = read_go_module(elf) if (bi.info is not None or _looks_go(elf)) else None
+    pluginpath, pp_source = _pluginpath(elf, go)
+    exports: tuple[str, ...] = ()
+    if pluginpath:
+        exports = tuple(s.name[len(pluginpath) + 1 :] for s in exported_symbols(elf, pluginpath))
+    kind, why = _classify(h, dyn, bi, go, pluginpath)
+    return FileFacts(
+        path=elf.path,
+        realpath=realpath,
+        size=len(elf.data),
+        sha256=digest,
+        header=h,
+        truncation=trunc,
+        dynamic=dyn,
+        dynsym_count=elf.dynsym_count,
+        symtab_present=elf.symtab_present,
+        buildinfo=bi,
+        go=go,
+        pluginpath=pluginpath,
+        pluginpath_source=pp_source,
+        exports=exports,
+        kind=kind,
+        kind_reason=why,
+        elf=elf,
+    )
+
+
+def _interp(elf: ElfFile) -> str | None:
+    for seg in elf.segments:
+        if seg.type == PT_INTERP:
+            raw = elf.data[seg.offset : seg.offset + min(seg.filesz, 4096)]
+            return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+    return None
+
+
+def _looks_go(elf: ElfFile) -> bool:
+    return elf.section(".gopclntab") is not None or "runtime.firstmoduledata" in elf.dynsym_by_name
+
+
+def _pluginpath(elf: ElfFile, go: GoModuleFacts | None) -> tuple[str | None, str]:
+    if go is not None and go.moduledata is not None and go.moduledata.pluginpath:
+        return go.moduledata.pluginpath, f"moduledata.pluginpath ({go.moduledata.source})"
+    sym = elf.symtab_by_name.get("go:link.thispluginpath") or elf.symtab_by_name.get("go.link.thispluginpath")
+    if sym is not None and 0 < sym.size < 4096:
+        raw = elf.read_va(sym.value, sym.size)
+        if raw:
+            return raw.decode("utf-8", "replace"), "symbol go:link.thispluginpath in .symtab"
+    return None, "no plugin path: no plugin module data and no go:link.thispluginpath symbol"
+
+
+def _classify(
+    h: ElfHeader, dyn: DynamicFacts, bi: BuildInfoResult, go: GoModuleFacts | None, pluginpath: str | None
+) -> tuple[str, str]:
+    mode = bi.info.setting("-buildmode") if bi.info is not None else None
+    is_go = bi.info is not None or go is not None
+    if is_go:
+        if mode == "plugin" or (mode is None and pluginpath):
+            return "go-plugin", "Go build info says -buildmode=plugin" if mode else "has a plugin path"
+        if mode == "c-shared":
+            return "go-c-shared", "Go build info says -buildmode=c-shared"
+        if mode == "shared":
+            return "go-shared", "Go build info says -buildmode=shared"
+        if mode == "pie" or (h.file_type == ET_DYN and (dyn.interp or dyn.pie)):
+            return "go-pie", "a position-independent Go executable"
+        if mode == "exe" or h.file_type == ET_EXEC:
+            return "go-exe", "a Go executable"
+        return (
+            "go-other",
+            f"a Go binary with -buildmode={mode}" if mode else "a Go binary of unknown build mode",
+        )
+    if h.file_type == ET_EXEC:
+        return "executable", "an ELF executable (ET_EXEC), not Go"
+    if h.file_type == ET_DYN and (dyn.interp or dyn.pie):
+        return "pie-executable", "a position-independent ELF executable, not Go"
+    if h.file_type == ET_DYN:
+        return "c-shared", "an ELF shared library with no Go build info"
+    names = {1: "relocatable object (ET_REL)", 4: "core dump (ET_CORE)", 0: "ELF file of type ET_NONE"}
+    return "elf-other", f"an {names.get(h.file_type, f'ELF file of type {h.file_type}')}"

@@ -1,0 +1,342 @@
+"""Facts about a Go module image (a plugin or a host): module data, plugin path, package fingerprints.
+
+Where each fact lives (mirrors ``cmd/link/internal/ld/lib.go``, ``symtab.go`` and ``runtime/plugin.go``):
+
+* ``go:link.pkghashbytes.<pkg>`` (``.dynsym``): the fingerprint bytes of each linked package, exported by
+  plugins and by every program that links package ``plugin``; ``go:link.pkghash.<pkg>`` is the Go string
+  header pointing at them. Old toolchains spelled the prefix ``go.link.``.
+* ``runtime.moduledata`` of the plugin (``local.moduledata`` in ``.symtab``; without ``.symtab`` found as
+  the one relocated word that points at the start of ``.gopclntab``, which is the ``pcHeader`` field):
+  its ``pluginpath``, ``pkghashes`` (the table ``plugin.lastmoduleinit`` walks, in order), ``ptab``
+  (exported symbols), ``types``.
+* The layout of ``moduledata`` itself is read from the binary's own type descriptor
+  ``type:runtime.moduledata`` (in ``.dynsym``), never from a table keyed by Go version. The offset of its
+  ``next`` field is what a plugin's ``runtime.addmoduledata`` writes through ``runtime.lastmoduledatap``
+  into the *host's* module data: when host and plugin disagree on it, the host never sees the plugin's
+  module data and dies with ``fatal error: runtime: no plugin module data``.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass, field
+
+from . import _gotypes
+from ._elf import ElfFile, Symbol
+
+PKGHASHBYTES_PREFIXES = ("go:link.pkghashbytes.", "go.link.pkghashbytes.")
+PKGHASH_PREFIXES = ("go:link.pkghash.", "go.link.pkghash.")
+MODULEDATA_TYPE_NAMES = ("type:runtime.moduledata", "type.runtime.moduledata")
+#: pcHeader magics (runtime/symtab.go): Go 1.20+, 1.18-1.19, 1.16-1.17.
+PCLNTAB_MAGICS = (0xFFFFFFF1, 0xFFFFFFF0, 0xFFFFFFFA)
+_MAX_PKGHASHES = 1 << 16
+_MAX_STRING = 1 << 20
+_IDENT = re.compile(r"^[^\W\d][\w]*$")
+
+
+@dataclass(frozen=True)
+class PackageHash:
+    """One entry of a module's package fingerprint table, as ``lastmoduleinit`` sees it."""
+
+    package: str
+    linktime_hash: str  # hex
+    runtime_symbol: str | None  # the symbol the runtime hash pointer is relocated against
+
+
+@dataclass(frozen=True)
+class ModuleDataLayout:
+    size: int
+    offsets: tuple[tuple[str, int], ...]
+    source: str
+
+    def offset(self, name: str) -> int | None:
+        for n, o in self.offsets:
+            if n == name:
+                return o
+        return None
+
+
+@dataclass(frozen=True)
+class ModuleData:
+    """The plugin's own ``runtime.moduledata``, as far as it could be read."""
+
+    addr: int
+    source: str
+    pluginpath: str | None
+    pkghashes: tuple[PackageHash, ...] | None
+    ptab: tuple[tuple[int, int], ...] | None  # (name offset, type offset) pairs from go:plugin.tabs
+    types: int | None
+    etypes: int | None
+
+
+@dataclass(frozen=True)
+class GoModuleFacts:
+    """Everything about the Go runtime side of one image that plugin loading depends on."""
+
+    #: fingerprint bytes per package, from .dynsym (present in plugins and plugin-capable hosts)
+    pkghash_bytes: dict[str, str]
+    #: the image's moduledata type layout (from its own type descriptor), or None with a reason
+    layout: ModuleDataLayout | None
+    layout_reason: str
+    #: the image defines or imports runtime.lastmoduledatap dynamically (how a plugin registers)
+    dynamic_lastmoduledatap: bool
+    #: the image exports runtime.firstmoduledata dynamically (a host a plugin can register into)
+    exports_firstmoduledata: bool
+    #: linker-generated init that calls runtime.addmoduledata (plugins and shared Go libraries)
+    has_addmoduledata_init: bool
+    moduledata: ModuleData | None
+    moduledata_reason: str
+    pclntab: int | None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def next_offset(self) -> int | None:
+        return self.layout.offset("next") if self.layout else None
+
+
+def read_go_module(elf: ElfFile) -> GoModuleFacts:
+    notes: list[str] = []
+    dyn = elf.dynsym_by_name
+    pkghash_bytes = _pkghash_bytes(elf, dyn)
+    layout, layout_reason = _moduledata_layout(elf)
+    pclntab = _find_pclntab(elf)
+    if layout is None:
+        layout = _layout_from_code(elf)
+    md: ModuleData | None = None
+    md_reason = ""
+    addr, src = _locate_moduledata(elf, pclntab)
+    if addr is None:
+        md_reason = src
+    elif layout is None:
+        md_reason = f"moduledata found at {addr:#x} ({src}) but its layout is unknown: {layout_reason}"
+    else:
+        md = _read_moduledata(elf, addr, src, layout, notes)
+    dyn_names = set(elf.dynsym_names)
+    symtab = elf.symtab_by_name
+    has_init = "go:link.addmoduledata" in symtab or (
+        "runtime.lastmoduledatap" in dyn_names and md is not None and md.pluginpath is not None
+    )
+    return GoModuleFacts(
+        pkghash_bytes=pkghash_bytes,
+        layout=layout,
+        layout_reason=layout_reason,
+        dynamic_lastmoduledatap="runtime.lastmoduledatap" in dyn_names,
+        exports_firstmoduledata="runtime.firstmoduledata" in dyn,
+        has_addmoduledata_init=has_init,
+        moduledata=md,
+        moduledata_reason=md_reason,
+        pclntab=pclntab,
+        notes=tuple(notes),
+    )
+
+
+def _pkghash_bytes(elf: ElfFile, dyn: dict[str, Symbol]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, sym in dyn.items():
+        for prefix in PKGHASHBYTES_PREFIXES:
+            if name.startswith(prefix):
+                raw = elf.read_va(sym.value, sym.size) if 0 < sym.size <= 64 else None
+                if raw is not None:
+                    out[name[len(prefix) :]] = raw.hex()
+                break
+    return out
+
+
+def _moduledata_layout(elf: ElfFile) -> tuple[ModuleDataLayout | None, str]:
+    for table, where in ((elf.dynsym_by_name, ".dynsym"), (elf.symtab_by_name, ".symtab")):
+        for name in MODULEDATA_TYPE_NAMES:
+            sym = table.get(name)
+            if sym is None:
+                continue
+            hdr = _gotypes.read_header(elf, sym.value)
+            fields = _gotypes.struct_fields(elf, sym.value)
+            if hdr is None or fields is None:
+                return None, f"{name} in {where} is not a readable struct type descriptor"
+            return (
+                ModuleDataLayout(hdr.size, tuple((f.name, f.offset) for f in fields), f"{name} in {where}"),
+                "",
+            )
+    return None, "no type:runtime.moduledata descriptor in .dynsym or .symtab"
+
+
+def _layout_from_code(elf: ElfFile) -> ModuleDataLayout | None:
+    """Older runtimes export no moduledata type descriptor: take the ``next`` offset from the code of
+    ``runtime.addmoduledata`` (amd64: ``mov %rdi, disp(%rax)``) and the rest from ``.symtab`` symbols."""
+    if elf.header.machine != 62:
+        return None
+    sym = None
+    for name in ("runtime.addmoduledata.abi0", "runtime.addmoduledata"):
+        sym = elf.dynsym_by_name.get(name) or elf.symtab_by_name.get(name)
+        if sym is not None:
+            break
+    if sym is None:
+        return None
+    code = elf.read_va(sym.value, 48) or b""
+    m = re.search(rb"\x48\x89\xb8(....)", code, re.S)
+    if m is not None:
+        off = int.from_bytes(m.group(1), "little", signed=True)
+    else:
+        m = re.search(rb"\x48\x89\x78(.)", code, re.S)
+        if m is None:
+            return None
+        off = int.from_bytes(m.group(1), "little", signed=True)
+    return ModuleDataLayout(0, (("next", off),), "the code of runtime.addmoduledata (no type descriptor)")
+
+
+def _find_pclntab(elf: ElfFile) -> int | None:
+    sec = elf.section(".gopclntab")
+    if sec is not None and sec.addr:
+        return sec.addr
+    sym = elf.symtab_by_name.get("runtime.pclntab") or elf.dynsym_by_name.get("runtime.pclntab")
+    if sym is not None:
+        return sym.value
+    return None
+
+
+def _locate_moduledata(elf: ElfFile, pclntab: int | None) -> tuple[int | None, str]:
+    sym = elf.symtab_by_name.get("local.moduledata")
+    if sym is not None:
+        return sym.value, "symbol local.moduledata in .symtab"
+    if pclntab is None:
+        pclntab = _scan_pclntab_magic(elf)
+        if pclntab is None:
+            return None, "no .symtab, no .gopclntab section and no pcHeader magic found"
+    # The moduledata's first word is a pointer to the pcHeader at the start of the pclntab. In a shared
+    # object that word carries a relative relocation; find the relocated words whose value is pclntab.
+    candidates = sorted(
+        off
+        for off, rel in elf.relocations.items()
+        if rel.sym == 0 and (rel.addend if rel.addend is not None else elf.read_ptr(off)) == pclntab
+    )
+    for off in candidates:
+        second = elf.read_ptr(off + elf.ptrsize)  # funcnametab.data: inside the pclntab
+        if second is not None and pclntab < second < pclntab + (1 << 30):
+            return off, "relocated pointer to the pclntab (no .symtab)"
+    if not elf.relocations:
+        # Executables: absolute pointers in place. Scan writable data for the pclntab address.
+        width = elf.ptrsize
+        needle = pclntab.to_bytes(width, "little" if elf.little else "big")
+        for seg in elf.segments:
+            if seg.type != 1 or not seg.flags & 2:
+                continue
+            start, end = seg.offset, min(seg.offset + seg.filesz, len(elf.data))
+            i = elf.data.find(needle, start, end)
+            while i >= 0:
+                if (i - start) % width == 0:
+                    return seg.vaddr + (i - start), "pointer to the pclntab in writable data (no .symtab)"
+                i = elf.data.find(needle, i + 1, end)
+    return None, "no word in the data points at the pclntab"
+
+
+def _scan_pclntab_magic(elf: ElfFile) -> int | None:
+    for seg in elf.segments:
+        if seg.type != 1 or seg.flags & 2:
+            continue
+        start, end = seg.offset, min(seg.offset + seg.filesz, len(elf.data))
+        for magic in PCLNTAB_MAGICS:
+            needle = magic.to_bytes(4, "little" if elf.little else "big") + b"\0\0"
+            i = elf.data.find(needle, start, end)
+            while i >= 0:
+                if i + 8 <= end and elf.data[i + 6] in (1, 2, 4) and elf.data[i + 7] == elf.ptrsize:
+                    return seg.vaddr + (i - start)
+                i = elf.data.find(needle, i + 1, end)
+    return None
+
+
+def read_go_string(elf: ElfFile, addr: int) -> str | None:
+    """A Go string header ``{data *byte; len int}`` at *addr*."""
+    data = elf.read_ptr(addr)
+    length = elf.read_uint(addr + elf.ptrsize, elf.ptrsize)
+    if data is None or length is None or length > _MAX_STRING:
+        return None
+    if length == 0:
+        return ""
+    raw = elf.read_va(data, length)
+    return raw.decode("utf-8", "replace") if raw is not None else None
+
+
+def _symtab_string(elf: ElfFile, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        sym = elf.symtab_by_name.get(name)
+        if sym is not None and 0 < sym.size < 4096:
+            raw = elf.read_va(sym.value, sym.size)
+            if raw is not None:
+                return raw.decode("utf-8", "replace")
+    return None
+
+
+def _read_slice(elf: ElfFile, addr: int) -> tuple[int, int] | None:
+    data = elf.read_ptr(addr)
+    length = elf.read_uint(addr + elf.ptrsize, elf.ptrsize)
+    if data is None or length is None:
+        return None
+    return data, length
+
+
+def _read_moduledata(
+    elf: ElfFile, addr: int, source: str, layout: ModuleDataLayout, notes: list[str]
+) -> ModuleData:
+    p = elf.ptrsize
+    pluginpath: str | None = None
+    off = layout.offset("pluginpath")
+    if off is not None:
+        pluginpath = read_go_string(elf, addr + off)
+    else:
+        pluginpath = _symtab_string(elf, ("go:link.thispluginpath", "go.link.thispluginpath"))
+    pkghashes: tuple[PackageHash, ...] | None = None
+    off = layout.offset("pkghashes")
+    sl: tuple[int, int] | None = None
+    if off is not None:
+        sl = _read_slice(elf, addr + off)
+    else:
+        tsym = elf.symtab_by_name.get("go:link.pkghashes") or elf.symtab_by_name.get("go.link.pkghashes")
+        if tsym is not None:
+            sl = (tsym.value, tsym.size // (5 * p))
+    if sl is not None and sl[1] <= _MAX_PKGHASHES:
+        entries: list[PackageHash] = []
+        ent = 5 * p  # modulehash{modulename string; linktimehash string; runtimehash *string}
+        for i in range(sl[1]):
+            e = sl[0] + i * ent
+            name = read_go_string(elf, e)
+            lt_ptr = elf.read_ptr(e + 2 * p)
+            lt_len = elf.read_uint(e + 3 * p, p)
+            if name is None or lt_ptr is None or lt_len is None or lt_len > 64:
+                notes.append(f"pkghashes entry {i} at {e:#x} is unreadable")
+                entries = []
+                break
+            lt = elf.read_va(lt_ptr, lt_len) or b""
+            entries.append(PackageHash(name, lt.hex(), elf.reloc_symbol(e + 4 * p)))
+        else:
+            pkghashes = tuple(entries)
+    ptab: tuple[tuple[int, int], ...] | None = None
+    off = layout.offset("ptab")
+    sl = None
+    if off is not None:
+        sl = _read_slice(elf, addr + off)
+    else:
+        tsym = elf.symtab_by_name.get("go:plugin.tabs") or elf.symtab_by_name.get("go.plugin.tabs")
+        if tsym is not None:
+            sl = (tsym.value, tsym.size // 8)
+    if sl is not None and sl[1] <= 1 << 16:
+        raw = elf.read_va(sl[0], sl[1] * 8)
+        if raw is not None:
+            ptab = tuple((a, b) for a, b in struct.iter_unpack(("<" if elf.little else ">") + "ii", raw))
+    types = etypes = None
+    if (o := layout.offset("types")) is not None:
+        types = elf.read_ptr(addr + o)
+    if (o := layout.offset("etypes")) is not None:
+        etypes = elf.read_ptr(addr + o)
+    return ModuleData(addr, source, pluginpath, pkghashes, ptab, types, etypes)
+
+
+def exported_symbols(elf: ElfFile, pluginpath: str) -> list[Symbol]:
+    """Symbols ``<pluginpath>.<Name>`` in .dynsym whose Name is an exported Go identifier."""
+    prefix = pluginpath + "."
+    out = []
+    for name, sym in elf.dynsym_by_name.items():
+        if name.startswith(prefix):
+            rest = name[len(prefix) :]
+            if _IDENT.match(rest) and rest[0].isupper():
+                out.append(sym)
+    return sorted(out, key=lambda s: s.name)

@@ -1,0 +1,296 @@
+"""A static model of Go's ``plugin.Open``: what a host process does with a sequence of files.
+
+It mirrors, step by step, ``go/src/plugin/plugin_dlopen.go`` (``open``) and
+``go/src/runtime/plugin.go`` (``plugin_lastmoduleinit``):
+
+1. ``realpath(name)``; a path opened before returns the cached plugin, or the cached error with
+   `` (previous failure)``. Only errors from step 3 are cached; ``dlopen`` failures are not.
+2. ``dlopen(path, RTLD_NOW|RTLD_GLOBAL)`` (glibc): header checks, then mapping; its failures come back as
+   ``plugin.Open("NAME"): REALPATH: <glibc text>``. A PT_LOAD that runs past the end of the file is
+   mapped anyway and the process dies with SIGBUS when the loader touches it.
+   While mapping, the library's init array runs: a Go plugin's ``go:link.addmoduledata`` calls
+   ``runtime.addmoduledata``, which stores the plugin's module data into ``lastmoduledatap.next`` using
+   the *plugin's* idea of where ``next`` lives in ``runtime.moduledata``. Through symbol interposition
+   ``lastmoduledatap`` is the *host's* variable, so a host whose ``moduledata`` puts ``next`` elsewhere
+   (another Go minor release) never sees the new module.
+3. ``lastmoduleinit``: the last module in the chain that is not marked bad is "the plugin"; none:
+   ``fatal error: runtime: no plugin module data``. Already initialised: ``plugin already loaded``. Empty
+   plugin path: ``fatal error: runtime: plugin has empty pluginpath``. Same plugin path as a loaded
+   module: ``plugin already loaded``. Then the package fingerprints, in the plugin's own table order: each
+   entry's runtime hash pointer was relocated against ``go:link.pkghash.<pkg>``, which the dynamic loader
+   resolves in the global scope (the host first, then earlier ``RTLD_GLOBAL`` libraries, then the plugin
+   itself); the first difference is ``plugin was built with a different version of package <pkg>``.
+   Errors from this step name the plugin without its ``.so`` suffix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._elf import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC
+from .facts import FileFacts
+from .report import Mismatch, Outcome, Verdict
+from .targets import LINUX_OSABIS, Target, class_name
+
+NO_MODULE_DATA = "fatal error: runtime: no plugin module data"
+EMPTY_PLUGINPATH = "fatal error: runtime: plugin has empty pluginpath"
+ALREADY_LOADED = "plugin already loaded"
+DIFFERENT_VERSION = "plugin was built with a different version of package "
+NOT_IMPLEMENTED = "plugin: not implemented"
+SIGBUS = "unexpected fault address"  # the Go runtime's first line for a SIGBUS inside dlopen
+
+
+@dataclass(frozen=True)
+class HostModel:
+    """What the host process brings to ``plugin.Open``."""
+
+    name: str
+    implicit: bool  # True: "a host built by the same toolchain with the same flags as the plugin"
+    target: Target | None
+    #: None when the host can call plugin.Open; else what happens for every file (outcome, message)
+    refusal: tuple[Outcome, str] | None = None
+    next_offset: int | None = None
+    exports_lastmoduledatap: bool = True
+    #: package -> fingerprint hex, for every go:link.pkghash.<pkg> the host exports dynamically
+    pkghashes: dict[str, str] = field(default_factory=dict)
+    facts: FileFacts | None = None
+
+
+@dataclass
+class _Module:
+    path: str
+    pluginpath: str
+    bad: bool = False
+    initialized: bool = False
+
+
+@dataclass
+class _Cached:
+    ok: bool
+    errstr: str
+    pluginpath: str | None
+
+
+class Process:
+    """One host process loading files in order. Call :meth:`open` for each file."""
+
+    def __init__(self, host: HostModel) -> None:
+        self.host = host
+        self.dead_by: str | None = None
+        self.cache: dict[str, _Cached] = {}
+        self.scope: list[FileFacts] = []  # RTLD_GLOBAL libraries in load order (the host is implicit)
+        self.chain: list[_Module] = []  # modules reachable from firstmoduledata.next
+        self.tail_reachable = True  # lastmoduledatap still points at the end of the reachable chain
+        self.active: set[str] = set()
+
+    def open(self, f: FileFacts, name: str | None = None) -> Verdict:
+        name = f.path if name is None else name
+        if self.dead_by is not None:
+            return Verdict(
+                False, "not_reached", None, f"the host process already died loading {self.dead_by}"
+            )
+        if self.host.refusal is not None:
+            outcome, msg = self.host.refusal
+            return Verdict(False, outcome, msg, f"host {self.host.name}: {msg}")
+        cached = self.cache.get(f.realpath)
+        if cached is not None:
+            if cached.ok:
+                return Verdict(
+                    True, "ok", None, "the same file was opened before: Go returns the cached plugin"
+                )
+            return Verdict(
+                False,
+                "error",
+                f'plugin.Open("{name}"): {cached.errstr} (previous failure)',
+                "the same file failed before; Go returns the cached error",
+            )
+        dl = dlopen_failure(f, self.host.target)
+        if dl is not None:
+            outcome, text, why = dl
+            if outcome == "crash":
+                self.dead_by = f.path
+                return Verdict(False, "crash", text, why)
+            return Verdict(False, "error", f'plugin.Open("{name}"): {f.realpath}: {text}', why)
+        self.scope.append(f)
+        notes: list[str] = []
+        self._register(f, notes)
+        short = name[:-3] if len(name) > 3 and name.endswith(".so") else name
+        return self._lastmoduleinit(f, short, notes)
+
+    # -- step 2: module data registration ---------------------------------------------------------------
+    def _register(self, f: FileFacts, notes: list[str]) -> None:
+        go = f.go
+        if go is None or not go.has_addmoduledata_init or go.moduledata is None:
+            notes.append("it registers no Go module data with the host (no go:link.addmoduledata init)")
+            return
+        if not go.dynamic_lastmoduledatap or not self.host.exports_lastmoduledatap:
+            notes.append("runtime.lastmoduledatap is not shared with the host, so registration is invisible")
+            return
+        host_next = self.host.next_offset if not self.host.implicit else go.next_offset
+        if host_next is None or go.next_offset is None:
+            notes.append("the offset of moduledata.next is unknown on one side")
+            self.tail_reachable = False
+            return
+        if host_next != go.next_offset:
+            notes.append(
+                f"its runtime stores the module link at moduledata+{go.next_offset:#x}, the host's runtime "
+                f"reads it at +{host_next:#x} (different runtime.moduledata layouts)"
+            )
+            self.tail_reachable = False
+            return
+        if not self.tail_reachable:
+            notes.append("an earlier library broke the host's module chain")
+            return
+        self.chain.append(_Module(f.realpath, go.moduledata.pluginpath or ""))
+
+    # -- step 3: lastmoduleinit ------------------------------------------------------------------------
+    def _lastmoduleinit(self, f: FileFacts, short: str, notes: list[str]) -> Verdict:
+        md: _Module | None = None
+        for m in self.chain:
+            md = None if m.bad else m
+        if md is None:
+            self.dead_by = f.path
+            return Verdict(False, "crash", NO_MODULE_DATA, "; ".join(notes) or "no module data")
+        if md.initialized:
+            # The chain's last good module is an earlier plugin: its typemap is set.
+            return self._fail(
+                f,
+                short,
+                ALREADY_LOADED,
+                "the library added no module data, so Go sees the previous plugin again; " + "; ".join(notes),
+            )
+        if md.path != f.realpath:
+            return Verdict(False, "unknown", None, "module chain state not modelled")
+        if not md.pluginpath:
+            self.dead_by = f.path
+            return Verdict(
+                False, "crash", EMPTY_PLUGINPATH, "the plugin's module data has an empty plugin path"
+            )
+        if md.pluginpath in self.active:
+            md.bad = True
+            return self._fail(
+                f,
+                short,
+                ALREADY_LOADED,
+                f"a plugin with plugin path {md.pluginpath} is already loaded in this process",
+            )
+        mismatches, order_known = self._compare_hashes(f)
+        if mismatches:
+            md.bad = True
+            first = mismatches[0]
+            why = f"{len(mismatches)} package(s) differ; Go names only the first in the plugin's table"
+            if not order_known:
+                why += " (table order not readable: the first listed is a guess)"
+            v = self._fail(f, short, DIFFERENT_VERSION + first.package, why)
+            return Verdict(
+                v.loadable,
+                v.outcome if order_known or len(mismatches) == 1 else "error",
+                v.open_error,
+                v.reason,
+                tuple(mismatches),
+            )
+        md.initialized = True
+        self.active.add(md.pluginpath)
+        self.cache[f.realpath] = _Cached(True, "", md.pluginpath)
+        return Verdict(True, "ok", None, "plugin.Open succeeds")
+
+    def _fail(self, f: FileFacts, short: str, errstr: str, why: str) -> Verdict:
+        self.cache[f.realpath] = _Cached(False, errstr, None)
+        return Verdict(False, "error", f'plugin.Open("{short}"): {errstr}', why)
+
+    def _compare_hashes(self, f: FileFacts) -> tuple[list[Mismatch], bool]:
+        go = f.go
+        assert go is not None and go.moduledata is not None
+        table = go.moduledata.pkghashes
+        order_known = table is not None
+        entries: list[tuple[str, str]]
+        if table is not None:
+            entries = [(e.package, e.linktime_hash) for e in table]
+        else:
+            entries = list(go.pkghash_bytes.items())
+        out: list[Mismatch] = []
+        for pkg, linktime in entries:
+            provider, runtime = self._resolve(pkg, f)
+            if runtime is not None and runtime != linktime:
+                out.append(Mismatch(pkg, linktime, runtime, provider, "", first=not out))
+        return out, order_known
+
+    def _resolve(self, pkg: str, f: FileFacts) -> tuple[str, str | None]:
+        """Who defines go:link.pkghash.<pkg> first in the global scope, and the hash it points at."""
+        if self.host.implicit:
+            return "host", None  # the same toolchain and flags: every shared package matches
+        if pkg in self.host.pkghashes:
+            return "host", self.host.pkghashes[pkg]
+        for lib in self.scope:
+            if lib is f:
+                break
+            if lib.go is not None and pkg in lib.go.pkghash_bytes:
+                return lib.path, lib.go.pkghash_bytes[pkg]
+        return "plugin", None
+
+
+def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, str] | None:
+    """What glibc's ``dlopen`` does with *f* on *target*, or None if it maps the file.
+
+    Mirrors ``open_verify`` and ``_dl_map_object_from_fd`` in glibc's ``elf/dl-load.c``.
+    """
+    if f.invalid is not None:
+        kind = f.invalid.kind
+        if (f.size < 64 and f.size >= 0 and kind != "not-elf") or f.size == 0:
+            return "error", "file too short", f"dlopen: the file is {f.size} bytes"
+        if kind == "not-elf":
+            return "error", "invalid ELF header", f"dlopen: {f.invalid.problem}"
+        if kind == "truncated":
+            return "error", "file too short", f"dlopen: {f.invalid.problem}"
+        return "error", "invalid ELF header", f"dlopen: {f.invalid.problem}"
+    h = f.header
+    assert h is not None
+    if target is not None:
+        if h.elf_class != target.elf_class:
+            want = class_name(h.elf_class).replace("ELF", "ELFCLASS")
+            return (
+                "error",
+                f"wrong ELF class: {want}",
+                (f"dlopen: a {class_name(h.elf_class)} file in a {target.bits}-bit process"),
+            )
+        if h.data_encoding != target.data_encoding:
+            end = "little" if target.data_encoding == ELFDATA2LSB else "big"
+            return "error", f"ELF file data encoding not {end}-endian", "dlopen: wrong byte order"
+    if h.os_abi not in LINUX_OSABIS:
+        return "error", "ELF file OS ABI invalid", f"dlopen: OS/ABI byte {h.os_abi} is not SYSV or GNU/Linux"
+    if target is not None and h.machine != target.machine:
+        return (
+            "error",
+            "cannot open shared object file: No such file or directory",
+            ("dlopen: wrong machine; glibc skips the file as if it did not exist"),
+        )
+    if h.file_type not in (ET_DYN, ET_EXEC):
+        return "error", "only ET_DYN and ET_EXEC can be loaded", f"dlopen: e_type is {h.file_type}"
+    want_phent = 56 if h.elf_class == ELFCLASS64 else 32
+    del want_phent
+    if h.file_type == ET_EXEC:
+        return "error", "cannot dynamically load executable", "dlopen: an ET_EXEC executable"
+    if f.dynamic is not None and f.dynamic.pie:
+        return (
+            "error",
+            "cannot dynamically load position-independent executable",
+            ("dlopen: DF_1_PIE is set: a PIE executable"),
+        )
+    if f.truncation is not None:
+        t = f.truncation
+        return (
+            "crash",
+            SIGBUS,
+            (
+                f"{t.what} ends at {t.needed:#x}, past the end of the {t.size}-byte file: dlopen maps it and "
+                "the process dies with SIGBUS when the loader touches the missing pages"
+            ),
+        )
+    return None
+
+
+def implicit_host(f: FileFacts, target: Target | None) -> HostModel:
+    """The host the foundation verdict assumes: same toolchain, same flags, same platform."""
+    return HostModel(
+        name="a host built by the same toolchain with the same flags", implicit=True, target=target
+    )
