@@ -1,0 +1,3 @@
+module example.com/cshared
+
+go 1.19

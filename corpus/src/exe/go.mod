@@ -1,0 +1,3 @@
+module example.com/exe
+
+go 1.19

@@ -1,0 +1,5 @@
+//go:build !soinspect_dep
+
+package main
+
+func useDep() {}

@@ -1,0 +1,3 @@
+module example.com/initwrite
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/pluginA
+
+go 1.19

@@ -1,0 +1,5 @@
+package main
+
+import "example.com/dep"
+
+func Message() string { return "usedep says: " + dep.Hello() }
