@@ -375,7 +375,8 @@ class ElfFile:
         if h is not None:
             hdr = self.read_va(h, 8)
             if hdr is not None:
-                return int(struct.unpack(self.endian + "II", hdr)[1])  # nchain == number of symbols
+                nchain: int = struct.unpack(self.endian + "II", hdr)[1]
+                return nchain  # nchain == number of symbols
         g = self.dyn(DT_GNU_HASH)
         if g is None:
             return None
@@ -389,7 +390,7 @@ class ElfFile:
         raw = self.read_va(buckets_va, nbuckets * 4)
         if raw is None:
             return None
-        buckets = struct.unpack(f"{self.endian}{nbuckets}I", raw)
+        buckets: tuple[int, ...] = struct.unpack(f"{self.endian}{nbuckets}I", raw)
         last = max(buckets, default=0)
         if last < symoffset:
             return symoffset

@@ -27,6 +27,7 @@ layout, which every Go binary carries as ``type:runtime.moduledata``) and names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ._elf import ElfFile
 
@@ -95,7 +96,7 @@ def read_header(elf: ElfFile, addr: int) -> TypeHeader | None:
     raw = elf.read_va(addr, header_size(elf))
     if raw is None:
         return None
-    order = "little" if elf.little else "big"
+    order: Literal["little", "big"] = "little" if elf.little else "big"
     size = int.from_bytes(raw[0:p], order)
     ptrbytes = int.from_bytes(raw[p : 2 * p], order)
     h = 2 * p

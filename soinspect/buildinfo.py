@@ -21,6 +21,7 @@ The module info is framed by two 16-byte sentinels, stripped when the byte 17 fr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ._elf import PF_W, PT_LOAD, ElfFile
 
@@ -137,7 +138,7 @@ def read_buildinfo(elf: ElfFile) -> BuildInfoResult:
             return BuildInfoResult(
                 None, f"build info pointer size {ptrsize} at {addr + _PTRSIZE_OFFSET:#x} is not 4 or 8"
             )
-        order = "big" if flags & _FLAG_BIG_ENDIAN else "little"
+        order: Literal["little", "big"] = "big" if flags & _FLAG_BIG_ENDIAN else "little"
 
         def ptr(b: bytes) -> int:
             return int.from_bytes(b[:ptrsize], order)
@@ -148,10 +149,7 @@ def read_buildinfo(elf: ElfFile) -> BuildInfoResult:
         mod = _read_go_string(elf, mptr, ptrsize, order)
     if not vers:
         return BuildInfoResult(None, f"build info at {addr:#x} has an empty Go version")
-    if len(mod) >= 33 and mod[-17] == "\n":
-        mod = mod[16:-16]
-    else:
-        mod = ""
+    mod = mod[16:-16] if len(mod) >= 33 and mod[-17] == "\n" else ""
     try:
         info = parse_modinfo(vers, mod)
     except ValueError as exc:
@@ -215,12 +213,12 @@ def _decode_inline(elf: ElfFile, addr: int) -> tuple[str, int, str]:
     return raw.decode("utf-8", "replace"), addr + length, ""
 
 
-def _read_go_string(elf: ElfFile, hdr_addr: int, ptrsize: int, order: str) -> str:
+def _read_go_string(elf: ElfFile, hdr_addr: int, ptrsize: int, order: Literal["little", "big"]) -> str:
     hdr = elf.read_va(hdr_addr, 2 * ptrsize)
     if hdr is None:
         return ""
-    data_addr = int.from_bytes(hdr[:ptrsize], order)  # type: ignore[arg-type]
-    length = int.from_bytes(hdr[ptrsize:], order)  # type: ignore[arg-type]
+    data_addr = int.from_bytes(hdr[:ptrsize], order)
+    length = int.from_bytes(hdr[ptrsize:], order)
     if length > _MAX_STRING or length > len(elf.data):
         return ""
     raw = elf.read_va(data_addr, length)

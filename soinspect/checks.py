@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ._elf import ET_DYN, ET_EXEC
 from .facts import FileFacts
-from .report import Check
+from .report import Check, Status
 from .targets import LINUX_OSABIS, OSABI_NAMES, Target, class_name, data_name, machine_name
 
 #: Every check id soinspect can emit, with a one-line description (the SARIF rules and docs use these).
@@ -202,7 +202,7 @@ def _go_checks(f: FileFacts) -> list[Check]:
         out.append(Check("go.buildinfo", "fail", f"no Go build info: {reason}", {"reason": reason}))
     else:
         i = bi.info
-        st = "warn" if bi.problems else "pass"
+        st: Status = "warn" if bi.problems else "pass"
         msg = f"{i.go_version}, path {i.path or '?'}" + (
             f" ({'; '.join(bi.problems)})" if bi.problems else ""
         )

@@ -204,10 +204,7 @@ class Process:
         table = go.moduledata.pkghashes
         order_known = table is not None
         entries: list[tuple[str, str]]
-        if table is not None:
-            entries = [(e.package, e.linktime_hash) for e in table]
-        else:
-            entries = list(go.pkghash_bytes.items())
+        entries = [(e.package, e.linktime_hash) for e in table] if table is not None else list(go.pkghash_bytes.items())
         out: list[Mismatch] = []
         for pkg, linktime in entries:
             provider, runtime = self._resolve(pkg, f)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 from typing import Any, assert_never
 
 from tabulate import tabulate
@@ -12,7 +12,7 @@ from tabulate import tabulate
 from .report import Report, document
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
 
