@@ -393,7 +393,7 @@ class ElfFile:
         buckets: tuple[int, ...] = struct.unpack(f"{self.endian}{nbuckets}I", raw)
         last = max(buckets, default=0)
         if last < symoffset:
-            return symoffset
+            return int(symoffset)
         chain_va = buckets_va + nbuckets * 4
         # Walk the last bucket's chain to its end bit; bounded by the file size.
         for i in range(last, last + len(self.data) // 4):
