@@ -49,6 +49,11 @@ SETS = [
     ("host-1.27.3", ["greet.so", "greet-1.27.2.so"]),
     ("host-1.27.3", ["greet-race.so", "greet.so"]),
     ("host-1.27.3", ["greet.so", "types.so", "initwrite.so"]),
+    ("host-1.27.3", ["greet-trimpath.so", "greet-trimpath.so"]),
+    ("host-1.27.3-race", ["greet.so", "greet-race.so"]),
+    ("host-1.27.3-race", ["greet.so", "greet-sw.so"]),
+    ("host-1.27.3-trimpath", ["greet-trimpath.so", "usedep-trimpath.so"]),
+    ("host-1.27.3-nocgo", ["not-elf.txt", "greet.so"]),
 ]
 
 
@@ -174,6 +179,23 @@ def observe(run_index: int, host: str, plugins: list[str], files: dict, tmp: Pat
     return record
 
 
+def go_version_m(files: dict, tmp: Path) -> dict:
+    """What `go version -m` (the reference toolchain's build info reader) says of each file."""
+    gobin = files["host-1.27.3"]["recipe"]["go_binary"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "GOTOOLCHAIN": "local", "GOFLAGS": "",
+           "GOENV": "off", "GOTELEMETRY": "off"}
+    version = subprocess.run([gobin, "version"], capture_output=True, text=True, env=env)
+    out = {"go": version.stdout.strip(), "files": {}}
+    for name in files:
+        path = str(tmp / name)
+        proc = subprocess.run([gobin, "version", "-m", path], capture_output=True, text=True,
+                              env=env, timeout=TIMEOUT)
+        out["files"][name] = {"exit": proc.returncode,
+                              "stdout": scrub(proc.stdout, [path], str(tmp)),
+                              "stderr": scrub(proc.stderr, [path], str(tmp))}
+    return out
+
+
 def machine() -> dict:
     libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
     return {"glibc": libc, "kernel": platform.release(), "arch": platform.machine()}
@@ -193,11 +215,12 @@ def main():
         with ThreadPoolExecutor(max_workers=2) as pool:
             records = list(pool.map(lambda a: observe(a[0], *a[1], files, tmp),
                                     enumerate(runs)))
+        buildinfo = go_version_m(files, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     doc = {"generated_by": "corpus/observe.py", "machine": machine(), "timeout_seconds": TIMEOUT,
            "placeholders": PLACEHOLDERS,
-           "runs": records}
+           "runs": records, "go_version_m": buildinfo}
     (CORPUS / "observed.json").write_text(json.dumps(doc, indent=1) + "\n")
     outcomes = {}
     for r in records:
