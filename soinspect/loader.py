@@ -37,7 +37,7 @@ EMPTY_PLUGINPATH = "fatal error: runtime: plugin has empty pluginpath"
 ALREADY_LOADED = "plugin already loaded"
 DIFFERENT_VERSION = "plugin was built with a different version of package "
 NOT_IMPLEMENTED = "plugin: not implemented"
-SIGBUS = "unexpected fault address"  # the Go runtime's first line for a SIGBUS inside dlopen
+SIGBUS = "SIGBUS: bus error"  # the first line a Go host prints for a SIGBUS inside dlopen
 
 
 @dataclass(frozen=True)
