@@ -24,6 +24,19 @@ class SoinspectError(Exception):
         self.path = path
         self.problem = problem
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Subclasses format their message in __init__, so rebuild from the finished state instead of
+        # calling __init__ again: an error keeps its exact text when it crosses a process boundary
+        # (soinspect._isolate sends errors from worker processes to the parent).
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[SoinspectError], args: tuple[object, ...], state: dict[str, object]) -> SoinspectError:
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, *args)
+    exc.__dict__.update(state)
+    return exc
+
 
 class FileAccessError(SoinspectError):
     """The file could not be read: missing, a directory, unreadable, not a regular file."""
