@@ -26,6 +26,8 @@ layout, which every Go binary carries as ``type:runtime.moduledata``) and names.
 
 from __future__ import annotations
 
+import re
+import struct
 from dataclasses import dataclass
 from typing import Literal
 
@@ -157,3 +159,383 @@ def struct_fields(elf: ElfFile, addr: int) -> list[StructField] | None:
             return None
         out.append(StructField(name, typ, off))
     return out
+
+
+# -- the type printer (what reflect's ``Type.String()``, and so ``%T``, prints) --------------------------
+#
+# reflect/type.go: ``func (t *rtype) String() string { s := t.nameOff(t.t.Str).Name(); if
+# t.t.TFlag&abi.TFlagExtraStar != 0 { return s[1:] }; return s }``: the printed form is the name the
+# compiler stored at ``Str`` (cmd/compile/internal/types/fmt.go, mode fmtTypeIDName). soinspect reads it
+# exactly as Go does, and also rebuilds the printed form from the kind-specific layouts below, as a
+# cross-check of its own reading: both must agree, or the type is "unknown" with the reason.
+#
+# Kind-specific layouts after the ``abi.Type`` header H (size 4P+16), from internal/abi/type.go
+# (Go 1.19's runtime/type.go has the same shapes under other names)::
+#
+#     PtrType, SliceType  { H; Elem *Type }
+#     ArrayType           { H; Elem *Type; Slice *Type; Len uintptr }
+#     ChanType            { H; Elem *Type; Dir int }            // 1 recv, 2 send, 3 both
+#     MapType             { H; Key *Type; Elem *Type; ... }     // swiss (1.24+) and old maps alike
+#     FuncType            { H; InCount uint16; OutCount uint16 } // OutCount top bit: variadic
+#                         then UncommonType (16 bytes) if TFlagUncommon, then [In+Out]*Type, the
+#                         parameter array starting at the pointer-aligned end of FuncType
+#     InterfaceType       { H; PkgPath Name; Methods []Imethod }  // Imethod{Name NameOff; Typ TypeOff}
+#     StructType          { H; PkgPath Name; Fields []StructField }
+
+TFLAG_UNCOMMON, TFLAG_EXTRA_STAR, TFLAG_NAMED = 1 << 0, 1 << 1, 1 << 2
+(
+    KIND_ARRAY,
+    KIND_CHAN,
+    KIND_FUNC,
+    KIND_INTERFACE,
+    KIND_MAP,
+    KIND_PTR,
+    KIND_SLICE,
+) = (17, 18, 19, 20, 21, 22, 23)
+KIND_UNSAFE_POINTER = 26
+UNCOMMON_SIZE = 16
+_VARIADIC = 1 << 15
+_MAX_PARAMS = 1 << 10
+_MAX_METHODS = 1 << 12
+_MAX_DEPTH = 64
+
+#: Go releases whose type descriptor layouts soinspect has checked against a real host's ``%T`` (the
+#: corpus): the header and every kind-specific shape above are the same in all of them.
+VERIFIED_RELEASES: tuple[int, ...] = (19, 25, 26, 27)
+
+
+def release_minor(go_version: str | None) -> int | None:
+    """19 for ``go1.19.13``, 27 for ``go1.27.3``; None for anything else (devel builds included)."""
+    m = re.match(r"^go1\.(\d+)(?:\.\d+)?(?:rc\d+)?$", go_version or "")
+    return int(m.group(1)) if m else None
+
+
+def layout_problem(go_version: str | None) -> str | None:
+    """Why this Go version's type descriptors cannot be read, or None if they can."""
+    minor = release_minor(go_version)
+    if minor is None:
+        return f"Go version {go_version!r} is not a release soinspect knows type descriptor layouts for"
+    if minor not in VERIFIED_RELEASES:
+        known = ", ".join(f"go1.{m}" for m in VERIFIED_RELEASES)
+        return f"the type descriptor layout of go1.{minor} has not been verified (verified: {known})"
+    return None
+
+
+@dataclass(frozen=True)
+class TypeName:
+    """A decoded ``abi.Name``: flags, name, tag, and the pkgPath name offset if present."""
+
+    name: str
+    tag: str | None
+    exported: bool
+    embedded: bool
+
+
+def read_full_name(elf: ElfFile, addr: int) -> TypeName | None:
+    """Decode an ``abi.Name`` with its tag (flags bit 1) and the exported/embedded bits."""
+    flags_b = elf.read_va(addr, 1)
+    if flags_b is None:
+        return None
+    flags = flags_b[0]
+    name_len = _uvarint(elf, addr + 1)
+    if name_len is None:
+        return None
+    n, width = name_len
+    raw = elf.read_va(addr + 1 + width, n)
+    if raw is None:
+        return None
+    tag: str | None = None
+    if flags & 2:
+        t_at = addr + 1 + width + n
+        tl = _uvarint(elf, t_at)
+        if tl is None:
+            return None
+        traw = elf.read_va(t_at + tl[1], tl[0])
+        if traw is None:
+            return None
+        tag = traw.decode("utf-8", "replace")
+    return TypeName(raw.decode("utf-8", "replace"), tag, bool(flags & 1), bool(flags & 8))
+
+
+def _uvarint(elf: ElfFile, addr: int) -> tuple[int, int] | None:
+    """(value, width) of the uvarint at *addr*; names longer than ``_MAX_NAME`` are refused."""
+    value = 0
+    for i in range(4):
+        b = elf.read_va(addr + i, 1)
+        if b is None:
+            return None
+        value |= (b[0] & 0x7F) << (7 * i)
+        if not b[0] & 0x80:
+            return (value, i + 1) if value <= _MAX_NAME else None
+    return None
+
+
+def go_quote(s: str) -> str:
+    """``strconv.Quote`` for the printable text struct tags hold (Go escapes the same characters)."""
+    out = ['"']
+    simple = {'"': '\\"', "\\": "\\\\", "\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r"}
+    simple.update({"\t": "\\t", "\v": "\\v"})
+    for ch in s:
+        if ch in simple:
+            out.append(simple[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    out.append('"')
+    return "".join(out)
+
+
+class TypeReadError(Exception):
+    """A type descriptor could not be read; the message names the address and what was wrong."""
+
+
+@dataclass(frozen=True)
+class GoType:
+    """One runtime type descriptor, printed as Go prints it."""
+
+    addr: int
+    kind: str
+    #: what reflect's String() returns: the Str name, with TFlagExtraStar's leading '*' removed
+    string: str
+    #: the same form rebuilt from the kind-specific layout, or None if it cannot be rebuilt (the reason
+    #: is in ``composed_reason``)
+    composed: str | None
+    composed_reason: str = ""
+
+
+class TypePrinter:
+    """Prints type descriptors of one module: names are resolved against its ``types`` base."""
+
+    def __init__(self, elf: ElfFile, types_base: int) -> None:
+        self.elf = elf
+        self.types = types_base
+        self.hsize = header_size(elf)
+
+    def header(self, addr: int) -> TypeHeader:
+        hdr = read_header(self.elf, addr)
+        if hdr is None:
+            raise TypeReadError(f"type descriptor at {addr:#x} lies outside the file")
+        return hdr
+
+    def reflect_string(self, addr: int) -> str:
+        """``reflect.Type.String()`` of the descriptor at *addr* (runtime resolveNameOff on Str)."""
+        hdr = self.header(addr)
+        name = read_full_name(self.elf, self.types + hdr.str_off)
+        if name is None:
+            raise TypeReadError(
+                f"type descriptor at {addr:#x}: Str name offset {hdr.str_off:#x} from types "
+                f"{self.types:#x} is unreadable"
+            )
+        s = name.name
+        if hdr.tflag & TFLAG_EXTRA_STAR:
+            if not s.startswith("*"):
+                raise TypeReadError(f"type descriptor at {addr:#x}: TFlagExtraStar set but Str is {s!r}")
+            s = s[1:]
+        return s
+
+    def describe(self, addr: int) -> GoType:
+        hdr = self.header(addr)
+        kind = KIND_NAMES[hdr.kind] if hdr.kind < len(KIND_NAMES) else f"kind{hdr.kind}"
+        string = self.reflect_string(addr)
+        try:
+            composed: str | None = self.compose(addr, 0)
+            reason = ""
+        except _NotComposable as exc:
+            composed, reason = None, str(exc)
+        return GoType(addr, kind, string, composed, reason)
+
+    def compose(self, addr: int, depth: int) -> str:
+        """The printed form rebuilt from the layout (named types print their name, as Go does)."""
+        if depth > _MAX_DEPTH:
+            raise _NotComposable(f"type nesting deeper than {_MAX_DEPTH} at {addr:#x}")
+        hdr = self.header(addr)
+        if hdr.tflag & TFLAG_NAMED or hdr.kind <= 16 or hdr.kind in (24, KIND_UNSAFE_POINTER):
+            return self.reflect_string(addr)
+        p = self.elf.ptrsize
+        body = addr + self.hsize
+        if hdr.kind == KIND_PTR:
+            return "*" + self.compose(self._ptr(body), depth + 1)
+        if hdr.kind == KIND_SLICE:
+            return "[]" + self.compose(self._ptr(body), depth + 1)
+        if hdr.kind == KIND_ARRAY:
+            length = self.elf.read_uint(body + 2 * p, p)
+            if length is None:
+                raise TypeReadError(f"array type at {addr:#x}: length unreadable")
+            return f"[{length}]" + self.compose(self._ptr(body), depth + 1)
+        if hdr.kind == KIND_CHAN:
+            return self._chan(addr, body, depth)
+        if hdr.kind == KIND_MAP:
+            key = self.compose(self._ptr(body), depth + 1)
+            return f"map[{key}]" + self.compose(self._ptr(body + p), depth + 1)
+        if hdr.kind == KIND_FUNC:
+            return "func" + self._signature(addr, hdr, depth)
+        if hdr.kind == KIND_INTERFACE:
+            return self._interface(addr, body, depth)
+        if hdr.kind == KIND_STRUCT:
+            return self._struct(addr, depth)
+        raise _NotComposable(f"type descriptor at {addr:#x} has unknown kind {hdr.kind}")
+
+    def _ptr(self, at: int) -> int:
+        v = self.elf.read_ptr(at)
+        if v is None or v == 0:
+            raise TypeReadError(f"type pointer at {at:#x} is unreadable or nil")
+        return v
+
+    def _chan(self, addr: int, body: int, depth: int) -> str:
+        p = self.elf.ptrsize
+        elem_addr = self._ptr(body)
+        direction = self.elf.read_uint(body + p, p)
+        elem = self.compose(elem_addr, depth + 1)
+        if direction == 1:
+            return "<-chan " + elem
+        if direction == 2:
+            return "chan<- " + elem
+        if direction != 3:
+            raise TypeReadError(f"chan type at {addr:#x} has direction {direction}")
+        eh = self.header(elem_addr)
+        recv_only = self.elf.read_uint(elem_addr + self.hsize + p, p) == 1
+        if eh.kind == KIND_CHAN and not eh.tflag & TFLAG_NAMED and recv_only:
+            return f"chan ({elem})"
+        return "chan " + elem
+
+    def _signature(self, addr: int, hdr: TypeHeader, depth: int) -> str:
+        """``(params) results`` of the func type at *addr* (FuncType.InSlice/OutSlice)."""
+        p = self.elf.ptrsize
+        counts = self.elf.read_va(addr + self.hsize, 4)
+        if counts is None:
+            raise TypeReadError(f"func type at {addr:#x}: parameter counts unreadable")
+        order: Literal["little", "big"] = "little" if self.elf.little else "big"
+        n_in = int.from_bytes(counts[0:2], order)
+        out_raw = int.from_bytes(counts[2:4], order)
+        n_out, variadic = out_raw & (_VARIADIC - 1), bool(out_raw & _VARIADIC)
+        if n_in + n_out > _MAX_PARAMS:
+            raise TypeReadError(f"func type at {addr:#x}: {n_in} in, {n_out} out parameters")
+        start = addr + (self.hsize + 4 + p - 1) // p * p
+        if hdr.tflag & TFLAG_UNCOMMON:
+            start += UNCOMMON_SIZE
+        params = [self._ptr(start + i * p) for i in range(n_in + n_out)]
+        ins = [self.compose(t, depth + 1) for t in params[:n_in]]
+        if variadic:
+            if not ins or not ins[-1].startswith("[]"):
+                last = ins[-1] if ins else "nothing"
+                raise TypeReadError(f"variadic func type at {addr:#x} ends in {last}, not a slice")
+            last_hdr = self.header(params[n_in - 1])
+            if last_hdr.tflag & TFLAG_NAMED:
+                raise _NotComposable(f"variadic parameter of named slice type at {addr:#x}")
+            ins[-1] = "..." + ins[-1][2:]
+        outs = [self.compose(t, depth + 1) for t in params[n_in:]]
+        s = "(" + ", ".join(ins) + ")"
+        if len(outs) == 1:
+            s += " " + outs[0]
+        elif outs:
+            s += " (" + ", ".join(outs) + ")"
+        return s
+
+    def _slice_header(self, at: int, limit: int, what: str) -> tuple[int, int]:
+        p = self.elf.ptrsize
+        data = self.elf.read_ptr(at)
+        count = self.elf.read_uint(at + p, p)
+        if data is None or count is None or count > limit:
+            raise TypeReadError(f"{what} slice header at {at:#x} is unreadable or too long ({count})")
+        return data, count
+
+    def _interface(self, addr: int, body: int, depth: int) -> str:
+        data, count = self._slice_header(body + self.elf.ptrsize, _MAX_METHODS, "interface methods")
+        if count == 0:
+            return "interface {}"
+        raw = self.elf.read_va(data, count * 8)
+        if raw is None:
+            raise TypeReadError(f"interface type at {addr:#x}: methods at {data:#x} unreadable")
+        fmt = ("<" if self.elf.little else ">") + "ii"
+        parts = []
+        for name_off, typ_off in struct.iter_unpack(fmt, raw):
+            name = read_full_name(self.elf, self.types + name_off)
+            if name is None:
+                raise TypeReadError(f"interface type at {addr:#x}: method name {name_off:#x} unreadable")
+            if not name.exported:
+                # fmtTypeIDName qualifies unexported method names with their package (sconv2 'v');
+                # that spelling is not modelled, so the rebuilt form is not claimed.
+                raise _NotComposable(f"interface at {addr:#x} has unexported method {name.name}")
+            mt = self.types + typ_off
+            parts.append(name.name + self._signature(mt, self.header(mt), depth + 1))
+        return "interface { " + "; ".join(parts) + " }"
+
+    def _struct(self, addr: int, depth: int) -> str:
+        fields = struct_fields(self.elf, addr)
+        if fields is None:
+            raise TypeReadError(f"struct type at {addr:#x}: fields unreadable")
+        if not fields:
+            return "struct {}"
+        p = self.elf.ptrsize
+        data, _ = self._slice_header(addr + self.hsize + p, _MAX_FIELDS, "struct fields")
+        parts = []
+        for i, f in enumerate(fields):
+            name_ptr = self.elf.read_ptr(data + i * 3 * p)
+            full = read_full_name(self.elf, name_ptr) if name_ptr is not None else None
+            if full is None:
+                raise TypeReadError(f"struct type at {addr:#x}: field {i} name unreadable")
+            typ = self.compose(f.type_addr, depth + 1)
+            part = typ if full.embedded else f"{full.name} {typ}"
+            if full.tag:
+                part += " " + go_quote(full.tag)
+            parts.append(part)
+        return "struct { " + "; ".join(parts) + " }"
+
+
+class _NotComposable(Exception):
+    """The printed form cannot be rebuilt from the layout (a case soinspect does not model)."""
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One entry of the plugin's exported symbol table (``go:plugin.tabs``), as Lookup returns it.
+
+    ``kind`` is "func" when the ptab type is a func type (runtime/plugin.go marks those with a leading
+    '.'), else "var", whose type is the pointer type the compiler stored (``*int`` for ``var V int``).
+    ``type`` is None when it could not be read; ``reason`` then says why.
+    """
+
+    name: str
+    kind: Literal["func", "var"] | None
+    type: str | None
+    reason: str = ""
+
+
+def plugin_symbols(
+    elf: ElfFile,
+    ptab: tuple[tuple[int, int], ...],
+    types_base: int,
+    go_version: str | None,
+) -> tuple[Symbol, ...]:
+    """The exported symbols of a plugin, from its ptab (nameOff, typeOff) pairs relative to *types_base*.
+
+    Mirrors ``plugin_lastmoduleinit`` in runtime/plugin.go: ``resolveNameOff(md.types, ptab.name)``,
+    ``typeOff(ptab.typ)``, and ``Kind == Func`` for functions.
+    """
+    problem = layout_problem(go_version)
+    printer = TypePrinter(elf, types_base)
+    out: list[Symbol] = []
+    for name_off, typ_off in ptab:
+        name = read_full_name(elf, types_base + name_off)
+        if name is None:
+            raise TypeReadError(f"ptab name offset {name_off:#x} from types {types_base:#x} is unreadable")
+        if problem is not None:
+            out.append(Symbol(name.name, None, None, problem))
+            continue
+        try:
+            t = printer.describe(types_base + typ_off)
+        except TypeReadError as exc:
+            out.append(Symbol(name.name, None, None, str(exc)))
+            continue
+        kind: Literal["func", "var"] = "func" if t.kind == "func" else "var"
+        if t.composed is not None and t.composed != t.string:
+            why = f"the type name {t.string!r} and its layout {t.composed!r} disagree"
+            out.append(Symbol(name.name, kind, None, why))
+            continue
+        out.append(Symbol(name.name, kind, t.string))
+    return tuple(out)
