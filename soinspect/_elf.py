@@ -9,6 +9,7 @@ was checked that way, so a hostile header cannot make soinspect read or loop bey
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 import struct
@@ -429,6 +430,70 @@ class ElfFile:
             e = find(b"\0", o)
             out.append(strtab[o : e if e >= 0 else n].decode("utf-8", "replace"))
         return out
+
+    # -- targeted symbol lookups (the fast path: no Python object per symbol) -------------------------
+    def _table(self, table: str) -> tuple[bytes, bytes]:
+        if table == "dynsym":
+            return self.dynsym_raw, self.dynstr
+        sec = self.section(".symtab")
+        if sec is None:
+            return b"", b""
+        strsec = self.section(".strtab")
+        return self.section_bytes(sec), self.section_bytes(strsec) if strsec is not None else b""
+
+    @functools.cache  # noqa: B019 - one ElfFile lives for one analysis
+    def _name_index(self, table: str) -> dict[int, int]:
+        """st_name offset -> index of the first symbol with that name offset, for *table*."""
+        raw, _ = self._table(table)
+        ent = 24 if self.is64 else 16
+        fmt = self.endian + ("I20x" if self.is64 else "I12x")
+        index: dict[int, int] = {}
+        for i, (off,) in enumerate(struct.iter_unpack(fmt, raw[: len(raw) // ent * ent])):
+            index.setdefault(off, i)
+        return index
+
+    def _symbol(self, table: str, i: int) -> Symbol | None:
+        raw, strtab = self._table(table)
+        ent = 24 if self.is64 else 16
+        chunk = raw[i * ent : (i + 1) * ent]
+        if len(chunk) != ent:
+            return None
+        return next(self._iter_symbols(chunk, strtab), None)
+
+    def find_symbol(self, name: str, table: str = "dynsym", *, defined: bool = True) -> Symbol | None:
+        """The first symbol called *name* in ``.dynsym`` or ``.symtab`` (defined ones unless told)."""
+        _, strtab = self._table(table)
+        index = self._name_index(table)
+        needle = name.encode() + b"\0"
+        pos = strtab.find(needle)
+        best: int | None = None
+        while pos >= 0:  # a linker may share string tails, so every occurrence is a candidate
+            i = index.get(pos)
+            if i is not None and (best is None or i < best):
+                sym = self._symbol(table, i)
+                if sym is not None and (sym.defined or not defined):
+                    best = i
+            pos = strtab.find(needle, pos + 1)
+        return self._symbol(table, best) if best is not None else None
+
+    def symbols_with_prefix(self, prefix: str, table: str = "dynsym") -> list[Symbol]:
+        """Defined symbols whose name starts with *prefix*, first definition per name, in table order."""
+        _, strtab = self._table(table)
+        index = self._name_index(table)
+        needle = prefix.encode()
+        hits: list[int] = []
+        pos = strtab.find(needle)
+        while pos >= 0:
+            i = index.get(pos)
+            if i is not None:
+                hits.append(i)
+            pos = strtab.find(needle, pos + 1)
+        out: dict[str, Symbol] = {}
+        for i in sorted(hits):
+            sym = self._symbol(table, i)
+            if sym is not None and sym.defined and sym.name not in out:
+                out[sym.name] = sym
+        return list(out.values())
 
     @cached_property
     def dynsym_by_name(self) -> dict[str, Symbol]:

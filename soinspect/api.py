@@ -15,6 +15,7 @@ from .causes import diagnose
 from .checks import Policy, file_checks
 from .errors import HostError
 from .facts import FileFacts, read_facts
+from .gomodule import PKGHASH_PREFIXES
 from .loader import NOT_IMPLEMENTED, HostModel, Process, implicit_host
 from .report import Check, Mismatch, Report, Verdict
 from .targets import DEFAULT_TARGET, Target, target_for
@@ -99,7 +100,9 @@ def host_model(hf: FileFacts) -> HostModel:
             ("error", "the host is not a Go program: it cannot call plugin.Open"),
             facts=hf,
         )
-    links_plugin = "plugin" in go.pkghash_bytes or "plugin.Open" in hf.elf.symtab_by_name if hf.elf else False
+    links_plugin = "plugin" in go.pkghash_bytes or (
+        hf.elf is not None and hf.elf.find_symbol("plugin.Open", "symtab") is not None
+    )
     if bi.setting("CGO_ENABLED") == "0":
         return HostModel(hf.path, False, target, ("error", NOT_IMPLEMENTED), facts=hf)
     if not links_plugin:
@@ -110,18 +113,20 @@ def host_model(hf: FileFacts) -> HostModel:
             ("error", "the host does not link package plugin: it never calls plugin.Open"),
             facts=hf,
         )
-    pkghashes = {}
-    dyn = hf.elf.dynsym_by_name if hf.elf else {}
-    for pkg, hx in go.pkghash_bytes.items():
-        if f"go:link.pkghash.{pkg}" in dyn or f"go.link.pkghash.{pkg}" in dyn:
-            pkghashes[pkg] = hx
+    # The host provides a package's runtime hash only if it exports go:link.pkghash.<pkg> dynamically.
+    exported = {
+        sym.name.split(".pkghash.", 1)[1]
+        for prefix in PKGHASH_PREFIXES
+        for sym in (hf.elf.symbols_with_prefix(prefix) if hf.elf else [])
+    }
+    pkghashes = {pkg: hx for pkg, hx in go.pkghash_bytes.items() if pkg in exported}
     return HostModel(
         name=hf.path,
         implicit=False,
         target=target,
         refusal=None,
         next_offset=go.next_offset,
-        exports_lastmoduledatap="runtime.lastmoduledatap" in dyn,
+        exports_lastmoduledatap=hf.elf is not None and hf.elf.find_symbol("runtime.lastmoduledatap") is not None,
         pkghashes=pkghashes,
         facts=hf,
     )

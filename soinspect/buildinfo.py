@@ -227,7 +227,7 @@ def _read_go_string(elf: ElfFile, hdr_addr: int, ptrsize: int, order: Literal["l
 
 def _buildversion_fallback(elf: ElfFile, reason: str) -> BuildInfoResult:
     """Pre-1.13 binaries: the version is the Go string ``runtime.buildVersion`` points at."""
-    sym = elf.symtab_by_name.get("runtime.buildVersion") or elf.dynsym_by_name.get("runtime.buildVersion")
+    sym = elf.find_symbol("runtime.buildVersion", "symtab") or elf.find_symbol("runtime.buildVersion")
     if sym is None:
         return BuildInfoResult(None, reason)
     vers = _read_go_string(elf, sym.value, elf.ptrsize, "little" if elf.little else "big")

@@ -97,8 +97,7 @@ class GoModuleFacts:
 
 def read_go_module(elf: ElfFile) -> GoModuleFacts:
     notes: list[str] = []
-    dyn = elf.dynsym_by_name
-    pkghash_bytes = _pkghash_bytes(elf, dyn)
+    pkghash_bytes = _pkghash_bytes(elf)
     layout, layout_reason = _moduledata_layout(elf)
     pclntab = _find_pclntab(elf)
     if layout is None:
@@ -112,17 +111,16 @@ def read_go_module(elf: ElfFile) -> GoModuleFacts:
         md_reason = f"moduledata found at {addr:#x} ({src}) but its layout is unknown: {layout_reason}"
     else:
         md = _read_moduledata(elf, addr, src, layout, notes)
-    dyn_names = set(elf.dynsym_names)
-    symtab = elf.symtab_by_name
-    has_init = "go:link.addmoduledata" in symtab or (
-        "runtime.lastmoduledatap" in dyn_names and md is not None and md.pluginpath is not None
+    lastmd = elf.find_symbol("runtime.lastmoduledatap", defined=False) is not None
+    has_init = elf.find_symbol("go:link.addmoduledata", "symtab") is not None or (
+        lastmd and md is not None and md.pluginpath is not None
     )
     return GoModuleFacts(
         pkghash_bytes=pkghash_bytes,
         layout=layout,
         layout_reason=layout_reason,
-        dynamic_lastmoduledatap="runtime.lastmoduledatap" in dyn_names,
-        exports_firstmoduledata="runtime.firstmoduledata" in dyn,
+        dynamic_lastmoduledatap=lastmd,
+        exports_firstmoduledata=elf.find_symbol("runtime.firstmoduledata") is not None,
         has_addmoduledata_init=has_init,
         moduledata=md,
         moduledata_reason=md_reason,
@@ -131,22 +129,20 @@ def read_go_module(elf: ElfFile) -> GoModuleFacts:
     )
 
 
-def _pkghash_bytes(elf: ElfFile, dyn: dict[str, Symbol]) -> dict[str, str]:
+def _pkghash_bytes(elf: ElfFile) -> dict[str, str]:
     out: dict[str, str] = {}
-    for name, sym in dyn.items():
-        for prefix in PKGHASHBYTES_PREFIXES:
-            if name.startswith(prefix):
-                raw = elf.read_va(sym.value, sym.size) if 0 < sym.size <= 64 else None
-                if raw is not None:
-                    out[name[len(prefix) :]] = raw.hex()
-                break
+    for prefix in PKGHASHBYTES_PREFIXES:
+        for sym in elf.symbols_with_prefix(prefix):
+            raw = elf.read_va(sym.value, sym.size) if 0 < sym.size <= 64 else None
+            if raw is not None:
+                out.setdefault(sym.name[len(prefix) :], raw.hex())
     return out
 
 
 def _moduledata_layout(elf: ElfFile) -> tuple[ModuleDataLayout | None, str]:
-    for table, where in ((elf.dynsym_by_name, ".dynsym"), (elf.symtab_by_name, ".symtab")):
+    for table, where in (("dynsym", ".dynsym"), ("symtab", ".symtab")):
         for name in MODULEDATA_TYPE_NAMES:
-            sym = table.get(name)
+            sym = elf.find_symbol(name, table)
             if sym is None:
                 continue
             hdr = _gotypes.read_header(elf, sym.value)
@@ -167,7 +163,7 @@ def _layout_from_code(elf: ElfFile) -> ModuleDataLayout | None:
         return None
     sym = None
     for name in ("runtime.addmoduledata.abi0", "runtime.addmoduledata"):
-        sym = elf.dynsym_by_name.get(name) or elf.symtab_by_name.get(name)
+        sym = elf.find_symbol(name) or elf.find_symbol(name, "symtab")
         if sym is not None:
             break
     if sym is None:
@@ -188,14 +184,14 @@ def _find_pclntab(elf: ElfFile) -> int | None:
     sec = elf.section(".gopclntab")
     if sec is not None and sec.addr:
         return sec.addr
-    sym = elf.symtab_by_name.get("runtime.pclntab") or elf.dynsym_by_name.get("runtime.pclntab")
+    sym = elf.find_symbol("runtime.pclntab", "symtab") or elf.find_symbol("runtime.pclntab")
     if sym is not None:
         return sym.value
     return None
 
 
 def _locate_moduledata(elf: ElfFile, pclntab: int | None) -> tuple[int | None, str]:
-    sym = elf.symtab_by_name.get("local.moduledata")
+    sym = elf.find_symbol("local.moduledata", "symtab")
     if sym is not None:
         return sym.value, "symbol local.moduledata in .symtab"
     if pclntab is None:
@@ -258,7 +254,7 @@ def read_go_string(elf: ElfFile, addr: int) -> str | None:
 
 def _symtab_string(elf: ElfFile, names: tuple[str, ...]) -> str | None:
     for name in names:
-        sym = elf.symtab_by_name.get(name)
+        sym = elf.find_symbol(name, "symtab")
         if sym is not None and 0 < sym.size < 4096:
             raw = elf.read_va(sym.value, sym.size)
             if raw is not None:
@@ -290,7 +286,7 @@ def _read_moduledata(
     if off is not None:
         sl = _read_slice(elf, addr + off)
     else:
-        tsym = elf.symtab_by_name.get("go:link.pkghashes") or elf.symtab_by_name.get("go.link.pkghashes")
+        tsym = elf.find_symbol("go:link.pkghashes", "symtab") or elf.find_symbol("go.link.pkghashes", "symtab")
         if tsym is not None:
             sl = (tsym.value, tsym.size // (5 * p))
     if sl is not None and sl[1] <= _MAX_PKGHASHES:
@@ -315,7 +311,7 @@ def _read_moduledata(
     if off is not None:
         sl = _read_slice(elf, addr + off)
     else:
-        tsym = elf.symtab_by_name.get("go:plugin.tabs") or elf.symtab_by_name.get("go.plugin.tabs")
+        tsym = elf.find_symbol("go:plugin.tabs", "symtab") or elf.find_symbol("go.plugin.tabs", "symtab")
         if tsym is not None:
             sl = (tsym.value, tsym.size // 8)
     if sl is not None and sl[1] <= 1 << 16:
@@ -334,9 +330,8 @@ def exported_symbols(elf: ElfFile, pluginpath: str) -> list[Symbol]:
     """Symbols ``<pluginpath>.<Name>`` in .dynsym whose Name is an exported Go identifier."""
     prefix = pluginpath + "."
     out = []
-    for name, sym in elf.dynsym_by_name.items():
-        if name.startswith(prefix):
-            rest = name[len(prefix) :]
-            if _IDENT.match(rest) and rest[0].isupper():
-                out.append(sym)
+    for sym in elf.symbols_with_prefix(prefix):
+        rest = sym.name[len(prefix) :]
+        if _IDENT.match(rest) and rest[0].isupper():
+            out.append(sym)
     return sorted(out, key=lambda s: s.name)
