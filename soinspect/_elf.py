@@ -13,6 +13,7 @@ import functools
 import os
 import stat
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -541,9 +542,8 @@ class ElfFile:
 
     # -- relocations ----------------------------------------------------------------------------------
     @cached_property
-    def relocations(self) -> dict[int, Relocation]:
-        """Dynamic relocations (DT_RELA/DT_REL and DT_JMPREL) by the address they patch."""
-        out: dict[int, Relocation] = {}
+    def _reloc_tables(self) -> list[tuple[bytes, int, bool]]:
+        """The raw dynamic relocation tables (DT_RELA, DT_REL, DT_JMPREL): (bytes, entry size, is RELA)."""
         tables: list[tuple[int | None, int | None, bool]] = [
             (self.dyn(DT_RELA), self.dyn(DT_RELASZ), True),
             (self.dyn(DT_REL), self.dyn(DT_RELSZ), False),
@@ -551,24 +551,66 @@ class ElfFile:
         jmprel = self.dyn(DT_JMPREL)
         if jmprel is not None:
             tables.append((jmprel, self.dyn(DT_PLTRELSZ), self.dyn(DT_PLTREL) == DT_RELA))
+        out = []
         for addr, size, rela in tables:
             if addr is None or size is None or size <= 0:
                 continue
             raw = self.read_va(addr, min(size, len(self.data)))
-            if raw is None:
+            if not raw:
                 continue
-            if self.is64:
-                fmt, ent = (self.endian + "QQq", 24) if rela else (self.endian + "QQ", 16)
-            else:
-                fmt, ent = (self.endian + "IIi", 12) if rela else (self.endian + "II", 8)
-            for t in struct.iter_unpack(fmt, raw[: len(raw) // ent * ent]):
-                info = t[1]
-                if self.is64:
-                    rtype, rsym = info & 0xFFFFFFFF, info >> 32
-                else:
-                    rtype, rsym = info & 0xFF, info >> 8
-                out[t[0]] = Relocation(t[0], rtype, rsym, t[2] if rela else None)
+            ent = (24 if rela else 16) if self.is64 else (12 if rela else 8)
+            out.append((raw[: len(raw) // ent * ent], ent, rela))
         return out
+
+    def _column(self, raw: bytes, ent: int, field: int) -> list[int]:
+        """Field number *field* (in words of the ELF class) of every fixed-size entry of *raw*, in bulk."""
+        width = 8 if self.is64 else 4
+        native = (sys.byteorder == "little") == self.little
+        if native and len(raw) % ent == 0 and ent % width == 0:
+            words = memoryview(raw).cast("Q" if width == 8 else "I")
+            return words[field :: ent // width].tolist()
+        fmt = self.endian + ("Q" if width == 8 else "I") * (ent // width)
+        return [t[field] for t in struct.iter_unpack(fmt, raw)]
+
+    @cached_property
+    def _reloc_index(self) -> dict[int, tuple[int, int]]:
+        """Patched address -> (table number, entry number); a later table's entry wins, as it applies last."""
+        index: dict[int, tuple[int, int]] = {}
+        for t, (raw, ent, _rela) in enumerate(self._reloc_tables):
+            index.update(zip(self._column(raw, ent, 0), ((t, i) for i in range(len(raw) // ent)), strict=True))
+        return index
+
+    def relocation_at(self, va: int) -> Relocation | None:
+        where = self._reloc_index.get(va)
+        if where is None:
+            return None
+        raw, ent, rela = self._reloc_tables[where[0]]
+        chunk = raw[where[1] * ent : (where[1] + 1) * ent]
+        if self.is64:
+            t = struct.unpack(self.endian + ("QQq" if rela else "QQ"), chunk)
+            rtype, rsym = t[1] & 0xFFFFFFFF, t[1] >> 32
+        else:
+            t = struct.unpack(self.endian + ("IIi" if rela else "II"), chunk)
+            rtype, rsym = t[1] & 0xFF, t[1] >> 8
+        return Relocation(t[0], rtype, rsym, t[2] if rela else None)
+
+    def relative_relocations_to(self, value: int) -> list[int]:
+        """Addresses of RELA relocations with no symbol whose addend is *value* (pointers to *value*)."""
+        out = []
+        for raw, ent, rela in self._reloc_tables:
+            if not rela:
+                continue
+            addends = self._column(raw, ent, 2)
+            for i, a in enumerate(addends):
+                if a == value:
+                    rel = self.relocation_at(self._column(raw[i * ent : (i + 1) * ent], ent, 0)[0])
+                    if rel is not None and rel.sym == 0:
+                        out.append(rel.offset)
+        return sorted(out)
+
+    @property
+    def has_relocations(self) -> bool:
+        return bool(self._reloc_tables)
 
     # -- pointer reads with relocations applied ---------------------------------------------------------
     def read_ptr(self, va: int) -> int | None:
@@ -581,7 +623,7 @@ class ElfFile:
         if raw is None:
             return None
         inplace = int(struct.unpack(self._ptrfmt, raw)[0])
-        rel = self.relocations.get(va)
+        rel = self.relocation_at(va)
         if rel is None:
             return inplace
         addend = rel.addend if rel.addend is not None else inplace
@@ -594,7 +636,7 @@ class ElfFile:
 
     def reloc_symbol(self, va: int) -> str | None:
         """Name of the symbol a symbolic relocation at *va* refers to, if any."""
-        rel = self.relocations.get(va)
+        rel = self.relocation_at(va)
         if rel is None or rel.sym == 0:
             return None
         sym = self.dynsym_at(rel.sym)

@@ -200,16 +200,12 @@ def _locate_moduledata(elf: ElfFile, pclntab: int | None) -> tuple[int | None, s
             return None, "no .symtab, no .gopclntab section and no pcHeader magic found"
     # The moduledata's first word is a pointer to the pcHeader at the start of the pclntab. In a shared
     # object that word carries a relative relocation; find the relocated words whose value is pclntab.
-    candidates = sorted(
-        off
-        for off, rel in elf.relocations.items()
-        if rel.sym == 0 and (rel.addend if rel.addend is not None else elf.read_ptr(off)) == pclntab
-    )
+    candidates = elf.relative_relocations_to(pclntab)
     for off in candidates:
         second = elf.read_ptr(off + elf.ptrsize)  # funcnametab.data: inside the pclntab
         if second is not None and pclntab < second < pclntab + (1 << 30):
             return off, "relocated pointer to the pclntab (no .symtab)"
-    if not elf.relocations:
+    if not elf.has_relocations:
         # Executables: absolute pointers in place. Scan writable data for the pclntab address.
         width = elf.ptrsize
         needle = pclntab.to_bytes(width, "little" if elf.little else "big")
