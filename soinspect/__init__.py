@@ -23,6 +23,7 @@ from .errors import (
     SymbolNotFound,
     TruncatedError,
 )
+from .plugin import Plugin, Symbol, open
 from .report import Check, Mismatch, Report, Verdict
 from .targets import DEFAULT_TARGET, TARGETS, Target, parse_target
 
@@ -37,9 +38,11 @@ __all__ = [
     "MalformedError",
     "Mismatch",
     "NotELFError",
+    "Plugin",
     "PluginOpenError",
     "Report",
     "SoinspectError",
+    "Symbol",
     "SymbolNotFound",
     "Target",
     "TruncatedError",
@@ -48,5 +51,6 @@ __all__ = [
     "audit",
     "check_host",
     "host_model",
+    "open",
     "parse_target",
 ]

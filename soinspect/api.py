@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _elf
+from . import sysroot as _sysroot
 from .causes import diagnose
 from .checks import Policy, file_checks
 from .errors import HostError
 from .facts import FileFacts, read_facts
 from .gomodule import PKGHASH_PREFIXES
 from .loader import NOT_IMPLEMENTED, HostModel, Process, implicit_host
+from .plugin import symbols_json
 from .report import Check, Mismatch, Report, Verdict
 from .targets import DEFAULT_TARGET, Target, target_for
 
@@ -28,16 +30,20 @@ def audit(
     strict: bool = False,
     ignore: Sequence[str] = (),
     max_size: int = _elf.DEFAULT_MAX_SIZE,
+    sysroot: str = "/",
 ) -> Report:
     """Audit one file as a plugin for a host built by the same Go toolchain with the same flags.
 
-    Raises :class:`~soinspect.errors.FileAccessError` if the file cannot be read; every other problem
-    (not ELF, truncated, not a plugin, wrong platform) is a rejected report.
+    Its libraries are resolved in *sysroot* as glibc's loader would (see :mod:`soinspect.sysroot`).
+    Raises :class:`~soinspect.errors.FileAccessError` if the file or the sysroot cannot be read; every
+    other problem (not ELF, truncated, not a plugin, wrong platform) is a rejected report.
     """
+    _sysroot.check_sysroot(sysroot)
     policy = Policy(target=target, strict=strict, ignore=frozenset(ignore))
     f = read_facts(path, max_size=max_size)
-    verdict = Process(implicit_host(f, target)).open(f)
-    return build_report(f, policy, verdict)
+    dyn = _sysroot.resolve_facts(f, sysroot)
+    verdict = Process(implicit_host(f, target), lambda _: dyn.error if dyn else None).open(f)
+    return build_report(f, policy, verdict, dyn=dyn)
 
 
 def check_host(
@@ -48,6 +54,7 @@ def check_host(
     strict: bool = False,
     ignore: Sequence[str] = (),
     max_size: int = _elf.DEFAULT_MAX_SIZE,
+    sysroot: str = "/",
 ) -> list[Report]:
     """Predict what *host*'s ``plugin.Open`` does with *plugins*, loaded in this order in one process.
 
@@ -55,15 +62,22 @@ def check_host(
     :class:`~soinspect.errors.FileAccessError` if a file cannot be read and
     :class:`~soinspect.errors.HostError` if the host is not an ELF file.
     """
+    _sysroot.check_sysroot(sysroot)
     hf = host if isinstance(host, FileFacts) else read_facts(host, max_size=max_size)
     model = host_model(hf)
     policy = Policy(target=model.target or DEFAULT_TARGET, strict=strict, ignore=frozenset(ignore))
     facts = [read_facts(p, max_size=max_size) for p in plugins]
-    process = Process(model)
+    dyns = {id(f): _sysroot.resolve_facts(f, sysroot) for f in facts}
+
+    def dependencies(f: FileFacts) -> str | None:
+        d = dyns.get(id(f))
+        return d.error if d is not None else None
+
+    process = Process(model, dependencies)
     out = []
     for f in facts:
         if each:
-            process = Process(model)
+            process = Process(model, dependencies)
         v = process.open(f)
         if v.mismatches:
             v = Verdict(
@@ -73,7 +87,7 @@ def check_host(
                 v.reason,
                 tuple(_with_cause(m, f, hf, facts) for m in v.mismatches),
             )
-        out.append(build_report(f, policy, v, model))
+        out.append(build_report(f, policy, v, model, dyn=dyns[id(f)]))
     return out
 
 
@@ -132,8 +146,17 @@ def host_model(hf: FileFacts) -> HostModel:
     )
 
 
-def build_report(f: FileFacts, policy: Policy, verdict: Verdict, host: HostModel | None = None) -> Report:
+def build_report(
+    f: FileFacts,
+    policy: Policy,
+    verdict: Verdict,
+    host: HostModel | None = None,
+    *,
+    dyn: _sysroot.DynamicResolution | None = None,
+) -> Report:
     checks = file_checks(f, policy)
+    if dyn is not None:
+        checks.append(_sysroot.resolution_check(dyn))
     if host is not None and not host.implicit:
         checks.extend(host_checks(f, host, verdict))
     verdict = _apply_policy(verdict, checks, policy)
@@ -258,6 +281,7 @@ def _plugin_json(f: FileFacts) -> dict[str, Any] | None:
         "pluginpath": f.pluginpath,
         "pluginpath_source": f.pluginpath_source if f.pluginpath else None,
         "exports": list(f.exports),
+        "symbols": symbols_json(f),
         "moduledata": None
         if md is None
         else {

@@ -24,6 +24,7 @@ CHECK_IDS: dict[str, str] = {
     "elf.machine": "Machine matches the target",
     "dyn.linkage": "Dynamically linked shared object: PT_DYNAMIC present, no PT_INTERP",
     "dyn.needed": "Libraries the object needs (DT_NEEDED, RPATH/RUNPATH, SONAME)",
+    "dyn.resolve": "Every needed library is found in the sysroot as glibc would, with every needed symbol version",
     "sym.dynsym": "The dynamic symbol table the loader and Lookup use is present",
     "sym.symtab": "The static symbol table (.symtab) is present or stripped",
     "go.buildinfo": "Go build info (.go.buildinfo) is present and readable",
@@ -37,6 +38,7 @@ CHECK_IDS: dict[str, str] = {
     "host.pluginpath": "No plugin with the same plugin path is already loaded",
     "host.pkghash": "Every package the plugin shares with the process has the same fingerprint",
     "loader.verdict": "What Go's plugin.Open does with this file",
+    "plugin.expect": "Exported symbols named with --expect exist with exactly the expected Go types",
 }
 
 

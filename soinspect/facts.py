@@ -28,7 +28,7 @@ from ._elf import (
     Truncation,
 )
 from .buildinfo import BuildInfoResult, read_buildinfo
-from .errors import InvalidFileError
+from .errors import InvalidFileError, MalformedError
 from .gomodule import GoModuleFacts, exported_symbols, read_go_module
 
 
@@ -78,14 +78,47 @@ class FileFacts:
 
 
 def read_facts(path: str, *, max_size: int = _elf.DEFAULT_MAX_SIZE) -> FileFacts:
-    data = _elf.read_file(path, max_size)
-    real = os.path.realpath(path)
+    return facts_from_bytes(path, _elf.read_file(path, max_size), os.path.realpath(path))
+
+
+def facts_from_bytes(path: str, data: bytes, realpath: str) -> FileFacts:
+    """Facts of *data*, the contents of *path*: never raises for anything in the bytes."""
+    real = realpath
     digest = hashlib.sha256(data).hexdigest()
     try:
-        elf = ElfFile.from_bytes(path, data)
+        return facts_from_elf(ElfFile.from_bytes(path, data), real, digest)
     except InvalidFileError as exc:
-        return FileFacts(path, real, len(data), digest, invalid=exc, kind=exc.kind, kind_reason=exc.problem)
-    return facts_from_elf(elf, real, digest)
+        return invalid_facts(path, real, data, exc, digest)
+    except MemoryError:
+        raise  # not a property of the bytes: the caller's limits (soinspect._isolate) name it
+    except Exception as exc:
+        # The one choke point: the readers check every length and count they take from the file, so
+        # this is a case they missed. It is still this file's problem, never a traceback.
+        err = MalformedError(path, f"unexpected {type(exc).__name__} while reading {_where(exc)}: {exc}")
+        err.__cause__ = exc
+        return invalid_facts(path, real, data, err, digest)
+
+
+def invalid_facts(
+    path: str, realpath: str, data: bytes, error: InvalidFileError, digest: str | None = None
+) -> FileFacts:
+    """Facts of a file that was read but cannot be analysed: *error* says why."""
+    if digest is None:
+        digest = hashlib.sha256(data).hexdigest()
+    return FileFacts(path, realpath, len(data), digest, invalid=error, kind=error.kind, kind_reason=error.problem)
+
+
+def _where(exc: BaseException) -> str:
+    """The innermost soinspect function in *exc*'s traceback, as ``module.function``."""
+    where = "the file"
+    tb = exc.__traceback__
+    package = os.path.dirname(os.path.abspath(__file__))
+    while tb is not None:  # bounded by the depth of the traceback
+        code = tb.tb_frame.f_code
+        if os.path.dirname(os.path.abspath(code.co_filename)) == package:
+            where = f"{os.path.splitext(os.path.basename(code.co_filename))[0]}.{code.co_name}"
+        tb = tb.tb_next
+    return where
 
 
 def facts_from_elf(elf: ElfFile, realpath: str, digest: str) -> FileFacts:
@@ -107,6 +140,8 @@ def facts_from_elf(elf: ElfFile, realpath: str, digest: str) -> FileFacts:
     if pluginpath:
         exports = tuple(s.name[len(pluginpath) + 1 :] for s in exported_symbols(elf, pluginpath))
     kind, why = _classify(h, dyn, bi, go, pluginpath)
+    if trunc is not None:
+        kind, why = "truncated", f"truncated ({why}): {trunc.what} ends past the end of the file"
     return FileFacts(
         path=elf.path,
         realpath=realpath,
@@ -137,13 +172,13 @@ def _interp(elf: ElfFile) -> str | None:
 
 
 def _looks_go(elf: ElfFile) -> bool:
-    return elf.section(".gopclntab") is not None or "runtime.firstmoduledata" in elf.dynsym_by_name
+    return elf.section(".gopclntab") is not None or elf.find_symbol("runtime.firstmoduledata") is not None
 
 
 def _pluginpath(elf: ElfFile, go: GoModuleFacts | None) -> tuple[str | None, str]:
     if go is not None and go.moduledata is not None and go.moduledata.pluginpath:
         return go.moduledata.pluginpath, f"moduledata.pluginpath ({go.moduledata.source})"
-    sym = elf.symtab_by_name.get("go:link.thispluginpath") or elf.symtab_by_name.get("go.link.thispluginpath")
+    sym = elf.find_symbol("go:link.thispluginpath", "symtab") or elf.find_symbol("go.link.thispluginpath", "symtab")
     if sym is not None and 0 < sym.size < 4096:
         raw = elf.read_va(sym.value, sym.size)
         if raw:

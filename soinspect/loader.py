@@ -25,6 +25,7 @@ It mirrors, step by step, ``go/src/plugin/plugin_dlopen.go`` (``open``) and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ._elf import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC
@@ -74,8 +75,10 @@ class _Cached:
 class Process:
     """One host process loading files in order. Call :meth:`open` for each file."""
 
-    def __init__(self, host: HostModel) -> None:
+    def __init__(self, host: HostModel, dependencies: Callable[[FileFacts], str | None] | None = None) -> None:
         self.host = host
+        #: what dlopen says when mapping the file's DT_NEEDED libraries fails (see soinspect.sysroot)
+        self.dependencies = dependencies
         self.dead_by: str | None = None
         self.cache: dict[str, _Cached] = {}
         self.scope: list[FileFacts] = []  # RTLD_GLOBAL libraries in load order (the host is implicit)
@@ -111,6 +114,10 @@ class Process:
                 self.dead_by = f.path
                 return Verdict(False, "crash", text, why)
             return Verdict(False, "error", f'plugin.Open("{name}"): {f.realpath}: {text}', why)
+        dep_error = self.dependencies(f) if self.dependencies is not None else None
+        if dep_error is not None:
+            # A missing library or version node fails dlopen before any init runs: not cached.
+            return Verdict(False, "error", f'plugin.Open("{name}"): {dep_error}', f"dlopen: {dep_error}")
         self.scope.append(f)
         notes: list[str] = []
         self._register(f, notes)

@@ -92,7 +92,19 @@ def render_table(reports: Sequence[Report], *, verbose: bool = False) -> str:
                 )
             )
         exports = (r.plugin or {}).get("exports") or []
-        if exports:
+        symbols = (r.plugin or {}).get("symbols")
+        if symbols:
+            lines.append("")
+            rows = [(s["name"], s["kind"] or "?", s["type"] or f"unknown: {s['reason']}") for s in symbols]
+            lines.append(
+                tabulate(
+                    rows,
+                    headers=("exported symbol", "kind", "Go type"),
+                    tablefmt="simple",
+                    maxcolwidths=[None, None, 90],
+                )
+            )
+        elif exports:
             lines.append("")
             lines.append(tabulate([(e,) for e in exports], headers=("exported symbol",), tablefmt="simple"))
         parts.append("\n".join(lines))

@@ -1,0 +1,137 @@
+"""The command line as a user runs it: exit codes, one-line errors, JSON validated against the schema."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import corpus
+import jsonschema
+import pytest
+
+from soinspect import cli
+
+SCHEMA = json.loads((resources.files("soinspect") / "schema" / "report.schema.json").read_text())
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code, out, _ = run(capsys, "--format", "json", *args)
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA)
+    return code, doc
+
+
+def test_default_plugin_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, corpus.path("greet.so"))
+    assert code == 0, out + err
+    assert "LOADABLE" in out and "Greet" in out
+
+
+@pytest.mark.parametrize("name", ["greet-sw.so", "greet-stripped.so"])
+def test_stripped_plugins_pass_with_a_note_and_fail_strict(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    code, doc = run_json(capsys, corpus.path(name))
+    assert code == 0
+    sym = [c for c in doc["results"][0]["checks"] if c["id"] == "sym.symtab"][0]
+    assert sym["status"] == "info"
+    code, doc = run_json(capsys, "--strict", corpus.path(name))
+    assert code == 1
+    assert doc["results"][0]["outcome"] == "ok" and doc["results"][0]["loadable"] is False
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "outcome", "says"),
+    [
+        ("not-elf.txt", "not-elf", "error", "a text file, not ELF"),
+        ("greet-truncated.so", "truncated", "crash", "SIGBUS"),
+        ("go-exe", "go-exe", "error", "cannot dynamically load executable"),
+        ("go-pie", "go-pie", "error", "position-independent executable"),
+        ("cshared.so", "go-c-shared", "crash", "no plugin module data"),
+        ("libplain.so", "c-shared", "crash", "no plugin module data"),
+        ("greet-arm64.so", "go-plugin", "error", "cannot open shared object file"),
+    ],
+)
+def test_rejections_exit_1_and_say_what_it_is(
+    capsys: pytest.CaptureFixture[str], name: str, kind: str, outcome: str, says: str
+) -> None:
+    code, doc = run_json(capsys, corpus.path(name))
+    assert code == 1
+    r = doc["results"][0]
+    assert (r["kind"], r["outcome"], r["loadable"]) == (kind, outcome, False)
+    text = json.dumps(r)
+    assert says in text
+    code, out, _ = run(capsys, corpus.path(name))
+    assert code == 1 and kind in out.splitlines()[0]
+
+
+def test_arm64_plugin_passes_for_its_own_target(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "--target", "linux/arm64", corpus.path("greet-arm64.so"))
+    assert code == 0, doc["results"][0]["reason"]
+
+
+def test_missing_file_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = tmp_path / "nope.so"
+    code, out, err = run(capsys, str(missing))
+    assert code == 2
+    assert err.strip().count("\n") == 0 and str(missing) in err and "no such file" in err
+
+
+def test_directory_and_empty_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    empty = tmp_path / "empty.so"
+    empty.write_bytes(b"")
+    code, doc = run_json(capsys, str(empty))
+    assert code == 1 and doc["results"][0]["kind"] == "not-elf"
+    assert "empty" in doc["results"][0]["error"]["message"]
+
+
+def test_several_files_one_document(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, corpus.path("greet.so"), corpus.path("go-exe"))
+    assert code == 1
+    assert [r["loadable"] for r in doc["results"]] == [True, False]
+    assert {k: doc["summary"][k] for k in ("files", "loadable", "rejected")} == {"files": 2, "loadable": 1, "rejected": 1}
+
+
+def test_host_set_in_order(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "--host", corpus.path("host-1.27.3"), corpus.path("pluginA-1.so"),
+                         corpus.path("pluginA-2.so"))
+    assert code == 1
+    assert [r["outcome"] for r in doc["results"]] == ["ok", "error"]
+    assert doc["results"][1]["open_error"].endswith("plugin already loaded")
+    code, doc = run_json(capsys, "--host", corpus.path("host-1.27.3"), "--each", corpus.path("pluginA-1.so"),
+                         corpus.path("pluginA-2.so"))
+    assert code == 0
+
+
+def test_host_lists_every_mismatch_with_cause(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "--host", corpus.path("host-1.27.3-race"), corpus.path("greet.so"))
+    assert code == 1
+    mm = doc["results"][0]["mismatches"]
+    assert len(mm) > 1 and mm[0]["go_names_it"] and not any(m["go_names_it"] for m in mm[1:])
+    assert doc["results"][0]["open_error"].endswith(mm[0]["package"])
+    assert all("-race" in m["cause"] for m in mm)
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--format", "nope", "x"])
+    assert exc.value.code == 2
+    code, _, err = run(capsys, "--target", "windows/amd64", corpus.path("greet.so"))
+    assert code == 2 and "linux only" in err
+
+
+def test_python_dash_m_and_help() -> None:
+    proc = subprocess.run([sys.executable, "-m", "soinspect", corpus.path("greet.so")], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    helptext = subprocess.run([sys.executable, "-m", "soinspect", "--help"], capture_output=True, text=True,
+                              check=True).stdout
+    assert "exit codes" in helptext and "0  every file is a loadable plugin" in helptext
