@@ -93,7 +93,8 @@ def check_host(
 
 def _with_cause(m: Mismatch, f: FileFacts, host: FileFacts, others: list[FileFacts]) -> Mismatch:
     provider = host if m.provider == "host" else next((o for o in others if o.path == m.provider), None)
-    cause = diagnose(m.package, f, provider)
+    label = "host" if m.provider == "host" else f"earlier plugin {m.provider}"
+    cause = diagnose(m.package, f, provider, label)
     return Mismatch(m.package, m.plugin_hash, m.process_hash, m.provider, cause, m.first)
 
 

@@ -39,24 +39,34 @@ _FLAG_SETTINGS = (
 )
 
 
-def diagnose(package: str, plugin: FileFacts, other: FileFacts | None) -> str:
+def diagnose(package: str, plugin: FileFacts, other: FileFacts | None, label: str = "host") -> str:
     """One line: the most likely reason *package* differs between *plugin* and *other*."""
     pb = plugin.buildinfo.info if plugin.buildinfo else None
     ob = other.buildinfo.info if other is not None and other.buildinfo else None
     if pb is None or ob is None:
         return "cause unknown: build info missing on one side"
-    if pb.go_version != ob.go_version:
+    pv, pexp = _split_version(pb.go_version)
+    ov, oexp = _split_version(ob.go_version)
+    if pv != ov:
         return (
-            f"different Go release (plugin {pb.go_version}, other {ob.go_version}): rebuild both with "
-            "the same toolchain"
+            f"different Go release (plugin {pv}, {label} {ov}): build both with the same Go minor release and toolchain"
         )
+    if pexp != oexp:
+        return (
+            f"different GOEXPERIMENT (plugin: {pexp or 'none'}, {label}: {oexp or 'none'}): build both with "
+            "the same experiments"
+        )
+    pm, om = _module_of(package, pb), _module_of(package, ob)
+    if pm is not None or om is not None:
+        module_cause = _module_cause(package, pm, om)
+        if not module_cause.startswith("same:"):
+            return module_cause.replace("other ", f"{label} ").replace("other side", label)
     for key, text in _FLAG_SETTINGS:
         p, h = pb.setting(key), ob.setting(key)
         if (p or "") != (h or "") and not (key in ("-race", "-trimpath") and {p, h} <= {None, "false"}):
-            return text.format(p=p or "unset", h=h or "unset")
-    pm, om = _module_of(package, pb), _module_of(package, ob)
-    if pm is not None or om is not None:
-        return _module_cause(package, pm, om)
+            return text.format(p=p or "unset", h=h or "unset").replace("other:", f"{label}:")
+    if pm is not None:
+        return module_cause[len("same: ") :]
     if "." not in package.split("/", 1)[0]:
         return (
             "same Go version and flags: the standard library was built differently (e.g. a toolchain "
@@ -65,12 +75,16 @@ def diagnose(package: str, plugin: FileFacts, other: FileFacts | None) -> str:
     return "cause unknown: the build info of both sides agrees for this package"
 
 
+def _split_version(v: str) -> tuple[str, str]:
+    """``go1.27.3-X:arenas`` -> (``go1.27.3``, ``arenas``): experiments show in the version string."""
+    base, _, exp = v.partition(" ")[0].partition("-X:")
+    return base, exp
+
+
 def _module_of(package: str, bi: BuildInfo) -> Module | None:
     best: Module | None = None
     for m in ((bi.main,) if bi.main else ()) + bi.deps:
-        if (package == m.path or package.startswith(m.path + "/")) and (
-            best is None or len(m.path) > len(best.path)
-        ):
+        if (package == m.path or package.startswith(m.path + "/")) and (best is None or len(m.path) > len(best.path)):
             best = m
     return best
 
@@ -90,9 +104,7 @@ def _module_cause(package: str, pm: Module | None, om: Module | None) -> str:
         assert m is not None
         return f"module {m.path} appears only in the {side}'s build info; the package's source differs"
     if pm.version != om.version:
-        return (
-            f"module {pm.path} at different versions (plugin {pm.version}, other {om.version}): align go.mod"
-        )
+        return f"module {pm.path} at different versions (plugin {pm.version}, other {om.version}): align go.mod"
     pr, orr = pm.replace, om.replace
     if (pr is None) != (orr is None):
         return f"module {pm.path} is replaced on one side only ({_describe(pm)} vs {_describe(om)})"
@@ -108,4 +120,6 @@ def _module_cause(package: str, pm: Module | None, om: Module | None) -> str:
             f"module {pm.path} comes from the local directory {pr.path} on both sides: its source files "
             "differ between the two builds (or were built from different absolute paths)"
         )
-    return f"module {pm.path} {pm.version} agrees in build info: the package's source or build environment differs"
+    return (
+        f"same: module {pm.path} {pm.version} agrees in build info: the package's source or build environment differs"
+    )
