@@ -117,7 +117,7 @@ def _module_cause(package: str, pm: Module | None, om: Module | None) -> str:
         return f"module {pm.path} {pm.version} has different content (sum {pm.sum} vs {om.sum})"
     if pr is not None:
         return (
-            f"module {pm.path} comes from the local directory {pr.path} on both sides: its source files "
+            f"same: module {pm.path} comes from the local directory {pr.path} on both sides: its source files "
             "differ between the two builds (or were built from different absolute paths)"
         )
     return (
