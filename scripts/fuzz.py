@@ -30,6 +30,7 @@ same command again continues where it stopped.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -37,7 +38,6 @@ import os
 import random
 import resource
 import signal
-import struct
 import sys
 import time
 from collections import Counter
@@ -47,10 +47,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-import corpus  # noqa: E402  (tests/corpus.py: decompressed, sha-verified corpus files)
-
+# tests/corpus.py (decompressed, sha-verified corpus files), loaded by path: a bare "import corpus"
+# would find the corpus/ data directory as a namespace package.
+_spec = importlib.util.spec_from_file_location("soinspect_tests_corpus", ROOT / "tests" / "corpus.py")
+assert _spec is not None and _spec.loader is not None
+corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(corpus)
 from soinspect import _elf, api, facts  # noqa: E402
 from soinspect.buildinfo import read_buildinfo  # noqa: E402
 from soinspect.checks import Policy  # noqa: E402
@@ -177,7 +180,7 @@ def _seed(name: str) -> Seed:
         for k in range(dyn_sec.size // 16):
             fields.append(Field(f"dynamic[{k}].d_val", dyn_sec.offset + 16 * k + 8, 8))
             fields.append(Field(f"dynamic[{k}].d_tag", dyn_sec.offset + 16 * k, 8))
-    fields = [fl for fl in fields if 0 <= fl.offset and fl.offset + fl.width <= len(data)]
+    fields = [fl for fl in fields if fl.offset >= 0 and fl.offset + fl.width <= len(data)]
     return Seed(name, data, tuple(fields), tuple(regions), tuple(sorted(c for c in cuts if 0 <= c < len(data))))
 
 
@@ -199,7 +202,7 @@ def mutate(seed: Seed, rng: random.Random, buf: bytearray) -> tuple[str, list[tu
             mask = (1 << (8 * fl.width)) - 1
             r = rng.random()
             if r < 0.6:
-                v = rng.choice(INTERESTING + (len(data), len(data) - 1, len(data) + 1))
+                v = rng.choice((*INTERESTING, len(data), len(data) - 1, len(data) + 1))
             elif r < 0.8:
                 old = int.from_bytes(data[fl.offset : fl.offset + fl.width], "little")
                 v = old + rng.choice((-1, 1, -8, 8, -0x1000, 0x1000, 1 << 20))

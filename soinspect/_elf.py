@@ -9,7 +9,6 @@ was checked that way, so a hostile header cannot make soinspect read or loop bey
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import stat
 import struct
@@ -442,9 +441,17 @@ class ElfFile:
         strsec = self.section(".strtab")
         return self.section_bytes(sec), self.section_bytes(strsec) if strsec is not None else b""
 
-    @functools.cache  # noqa: B019 - one ElfFile lives for one analysis
     def _name_index(self, table: str) -> dict[int, int]:
         """st_name offset -> index of the first symbol with that name offset, for *table*."""
+        # Cached on the instance: functools.cache here kept every ElfFile (and its bytes) alive for the
+        # life of the process, a leak of one file per analysis when one process scans many files.
+        key = f"_name_index_{table}"
+        index: dict[int, int] | None = self.__dict__.get(key)
+        if index is None:
+            index = self.__dict__[key] = self._build_name_index(table)
+        return index
+
+    def _build_name_index(self, table: str) -> dict[int, int]:
         raw, _ = self._table(table)
         ent = 24 if self.is64 else 16
         fmt = self.endian + ("I20x" if self.is64 else "I12x")

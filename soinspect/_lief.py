@@ -14,6 +14,7 @@ full audit within a small multiple of ``go version -m``.
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 from ._elf import DynEntry, ElfHeader, ElfLayout, Section, Segment
@@ -52,7 +53,11 @@ def parse_layout(path: str, data: bytes) -> ElfLayout:
     if binary is None:
         raise MalformedError(path, "the ELF parser could not read the ELF headers", offset=0)
     try:
-        return _convert(binary)
+        with warnings.catch_warnings():
+            # LIEF warns (RuntimeWarning) when a type field holds a value its enum does not name; the
+            # raw value is all we keep, and a hostile file must not turn into warning text on stderr.
+            warnings.simplefilter("ignore")
+            return _convert(binary)
     except (AttributeError, ValueError, TypeError, OverflowError) as exc:
         raise MalformedError(path, f"inconsistent ELF headers: {exc}") from None
 

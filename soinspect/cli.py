@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, plugin, sysroot
 from .errors import SoinspectError
 from .render import Format, render
 from .report import Report
@@ -91,6 +91,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="refuse files larger than this (default: 1 GiB)",
     )
+    p.add_argument(
+        "--sysroot",
+        default="/",
+        metavar="DIR",
+        help="resolve the files' libraries (DT_NEEDED, symbol versions) in this root, as glibc's "
+        "loader would (default: /)",
+    )
+    p.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="NAME=TYPE",
+        help="require exported symbol NAME with Go type TYPE, as %%T prints it, e.g. "
+        "'Greet=func() string' or 'V=*int' (repeatable; a missing or different symbol rejects the file)",
+    )
     p.add_argument("--verbose", "-v", action="store_true", help="show passing checks too")
     p.add_argument("--version", action="version", version=f"soinspect {__version__}")
     return p
@@ -116,6 +131,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"soinspect: error: --target: {exc}", file=sys.stderr)
         return EXIT_ERROR
     fmt = Format(args.format)
+    try:
+        expectations = [plugin.parse_expectation(e) for e in args.expect]
+    except ValueError as exc:
+        print(f"soinspect: error: --expect: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        sysroot.check_sysroot(args.sysroot)
+    except SoinspectError as exc:
+        print(f"soinspect: error: --sysroot: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     reports: list[Report] = []
     access_errors = 0
     if args.host:
@@ -127,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
                 strict=args.strict,
                 ignore=args.ignore,
                 max_size=args.max_size,
+                sysroot=args.sysroot,
             )
         except SoinspectError as exc:
             print(f"soinspect: error: {exc}", file=sys.stderr)
@@ -136,12 +162,18 @@ def run(args: argparse.Namespace) -> int:
             try:
                 reports.append(
                     api.audit(
-                        path, target=target, strict=args.strict, ignore=args.ignore, max_size=args.max_size
+                        path,
+                        target=target,
+                        strict=args.strict,
+                        ignore=args.ignore,
+                        max_size=args.max_size,
+                        sysroot=args.sysroot,
                     )
                 )
             except SoinspectError as exc:
                 print(f"soinspect: error: {exc}", file=sys.stderr)
                 access_errors += 1
+    reports = [plugin.apply_expectations(r, expectations) for r in reports]
     policy = {
         "target": target.name,
         "host": args.host,
