@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from . import __version__, plugin, sysroot
+from . import __version__, config, scan
 from .errors import SoinspectError
 from .render import Format, render
 from .report import Report
@@ -28,6 +28,15 @@ examples:
   soinspect --host ./server a.so b.so        the host loads a.so then b.so in one process
   soinspect --host ./server --each *.so      judge each file alone against the host
   soinspect --target linux/arm64 plugin.so   judge for another platform
+  soinspect plugins/                         scan a tree: every ELF file found by its magic bytes
+  soinspect --host ./server --format sarif plugins/ > soinspect.sarif
+  soinspect --format markdown plugins/ >> "$GITHUB_STEP_SUMMARY"
+  soinspect --config soinspect.toml plugins/ policy from a file ([tool.soinspect] in
+                                             pyproject.toml is found automatically)
+
+directories: walked recursively (symlinks followed, each directory once); ELF files are judged,
+other files skipped and counted. With --host the sorted files are the set the host loads in
+order into one process; add --each to judge each file alone (in parallel).
 
 exit codes:
   0  every file is a loadable plugin
@@ -53,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files to inspect")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or directories to inspect")
     p.add_argument(
         "--format",
         "-f",
@@ -91,28 +100,32 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="refuse files larger than this (default: 1 GiB)",
     )
-    p.add_argument(
-        "--sysroot",
-        default="/",
-        metavar="DIR",
-        help="resolve the files' libraries (DT_NEEDED, symbol versions) in this root, as glibc's "
-        "loader would (default: /)",
-    )
-    p.add_argument(
-        "--expect",
-        action="append",
-        default=[],
-        metavar="NAME=TYPE",
-        help="require exported symbol NAME with Go type TYPE, as %%T prints it, e.g. "
-        "'Greet=func() string' or 'V=*int' (repeatable; a missing or different symbol rejects the file)",
-    )
     p.add_argument("--verbose", "-v", action="store_true", help="show passing checks too")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="policy file (TOML); default: [tool.soinspect] of the nearest pyproject.toml",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=scan.default_workers(),
+        metavar="N",
+        help="worker processes for the files (default: one per core; 0: in this process)",
+    )
     p.add_argument("--version", action="version", version=f"soinspect {__version__}")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.config_source = cfg.source if (cfg := config.resolve(args, parser, argv)) else None
+    except SoinspectError as exc:
+        print(f"soinspect: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         return run(args)
     except KeyboardInterrupt:
@@ -131,57 +144,51 @@ def run(args: argparse.Namespace) -> int:
         print(f"soinspect: error: --target: {exc}", file=sys.stderr)
         return EXIT_ERROR
     fmt = Format(args.format)
-    try:
-        expectations = [plugin.parse_expectation(e) for e in args.expect]
-    except ValueError as exc:
-        print(f"soinspect: error: --expect: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        sysroot.check_sysroot(args.sysroot)
-    except SoinspectError as exc:
-        print(f"soinspect: error: --sysroot: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    found = scan.expand(args.paths)
+    for message in found.errors:
+        print(f"soinspect: error: {message}", file=sys.stderr)
+    access_errors = len(found.errors)
     reports: list[Report] = []
-    access_errors = 0
-    if args.host:
+    options = {"strict": args.strict, "ignore": args.ignore, "max_size": args.max_size}
+    if args.host and not args.each:
+        # One process loads the files in order: each load depends on the ones before it (sequential).
         try:
-            reports = api.check_host(
-                args.host,
-                args.paths,
-                each=args.each,
-                strict=args.strict,
-                ignore=args.ignore,
-                max_size=args.max_size,
-                sysroot=args.sysroot,
-            )
+            reports = api.check_host(args.host, list(found.files), **options)
         except SoinspectError as exc:
             print(f"soinspect: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
     else:
-        for path in args.paths:
+        func: Callable[..., Report]
+        if args.host:
             try:
-                reports.append(
-                    api.audit(
-                        path,
-                        target=target,
-                        strict=args.strict,
-                        ignore=args.ignore,
-                        max_size=args.max_size,
-                        sysroot=args.sysroot,
-                    )
-                )
+                scan.load_host(args.host, max_size=args.max_size)  # a bad host is one error, up front
             except SoinspectError as exc:
                 print(f"soinspect: error: {exc}", file=sys.stderr)
+                return EXIT_ERROR
+            func, kwargs = scan.check_each, {**options, "host": args.host}
+        else:
+            func, kwargs = api.audit, {**options, "target": target}
+        bar = scan.ProgressBar.for_stderr(len(found.files), quiet=args.quiet)
+        try:
+            results = scan.judge_all(found.files, func, kwargs, workers=args.workers, progress=bar)
+        finally:
+            bar.close()
+        for result in results:
+            if isinstance(result, Report):
+                reports.append(result)
+            else:
+                print(f"soinspect: error: {result}", file=sys.stderr)
                 access_errors += 1
-    reports = [plugin.apply_expectations(r, expectations) for r in reports]
     policy = {
         "target": target.name,
         "host": args.host,
         "each": args.each,
         "strict": args.strict,
         "ignore": list(args.ignore),
+        "max_size": args.max_size,
+        "config": args.config_source,
     }
-    sys.stdout.write(render(reports, fmt, policy=policy, verbose=args.verbose))
+    sys.stdout.write(render(reports, fmt, policy=policy, verbose=args.verbose, skipped=found.skipped))
     sys.stdout.flush()
     if access_errors:
         return EXIT_ERROR

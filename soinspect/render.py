@@ -9,24 +9,38 @@ from typing import Any, assert_never
 
 from tabulate import tabulate
 
-from .report import Report, document
+from .render_markdown import render_markdown
+from .render_sarif import render_sarif
+from .report import Report, Skipped, document
 
 
 class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
 
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown": "?"}
 
 
 def render(
-    reports: Sequence[Report], fmt: Format, *, policy: dict[str, Any] | None = None, verbose: bool = False
+    reports: Sequence[Report],
+    fmt: Format,
+    *,
+    policy: dict[str, Any] | None = None,
+    verbose: bool = False,
+    skipped: Sequence[Skipped] = (),
 ) -> str:
     if fmt is Format.JSON:
-        return json.dumps(document(list(reports), policy=policy), indent=2, sort_keys=False) + "\n"
+        doc = document(list(reports), policy=policy, skipped=tuple(skipped))
+        return json.dumps(doc, indent=2, sort_keys=False) + "\n"
     if fmt is Format.TABLE:
-        return render_table(reports, verbose=verbose)
+        return render_table(reports, verbose=verbose, skipped=skipped)
+    if fmt is Format.SARIF:
+        return render_sarif(reports, policy=policy, skipped=skipped)
+    if fmt is Format.MARKDOWN:
+        return render_markdown(reports, policy=policy, skipped=skipped)
     assert_never(fmt)
 
 
@@ -44,7 +58,7 @@ def verdict_line(r: Report) -> str:
     return f"{r.path}: {head} ({r.kind}) - {detail}"
 
 
-def render_table(reports: Sequence[Report], *, verbose: bool = False) -> str:
+def render_table(reports: Sequence[Report], *, verbose: bool = False, skipped: Sequence[Skipped] = ()) -> str:
     parts: list[str] = []
     for r in reports:
         lines = [verdict_line(r)]
@@ -110,5 +124,7 @@ def render_table(reports: Sequence[Report], *, verbose: bool = False) -> str:
         parts.append("\n".join(lines))
     total = len(reports)
     ok = sum(1 for r in reports if r.loadable)
-    parts.append(f"{ok} of {total} file(s) loadable")
+    if verbose and skipped:
+        parts.append("\n".join(f"{s.path}: skipped: {s.reason}" for s in skipped))
+    parts.append(f"{ok} of {total} file(s) loadable" + (f", {len(skipped)} path(s) skipped" if skipped else ""))
     return "\n\n".join(parts) + "\n"

@@ -118,7 +118,20 @@ class Report:
         }
 
 
-def document(reports: list[Report], *, policy: dict[str, Any] | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Skipped:
+    """A path a directory scan did not judge, and why (not ELF, symlink loop, a FIFO, ...)."""
+
+    path: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "reason": self.reason}
+
+
+def document(
+    reports: list[Report], *, policy: dict[str, Any] | None = None, skipped: tuple[Skipped, ...] = ()
+) -> dict[str, Any]:
     """The one JSON document for a run: schema version, tool version, policy and results."""
     return {
         "schema_version": SCHEMA_VERSION,
@@ -128,6 +141,8 @@ def document(reports: list[Report], *, policy: dict[str, Any] | None = None) -> 
             "files": len(reports),
             "loadable": sum(1 for r in reports if r.loadable),
             "rejected": sum(1 for r in reports if not r.loadable),
+            "skipped": len(skipped),
         },
         "results": [r.to_json() for r in reports],
+        "skipped": [s.to_json() for s in skipped],
     }

@@ -1,0 +1,75 @@
+"""Reports to a Markdown summary: one table for a CI step summary (``$GITHUB_STEP_SUMMARY``) or a PR
+comment. GitHub-flavoured Markdown; ``|`` and newlines in messages are escaped so a row stays a row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .report import Report, Skipped
+
+#: a message longer than this is cut in the table (the JSON and SARIF outputs keep it whole)
+MAX_CELL = 200
+
+
+def render_markdown(
+    reports: Sequence[Report], *, policy: dict[str, Any] | None = None, skipped: Sequence[Skipped] = ()
+) -> str:
+    ok = sum(1 for r in reports if r.loadable)
+    rejected = len(reports) - ok
+    mark = "✅" if rejected == 0 else "❌"
+    lines = [
+        "## soinspect: Go plugin check",
+        "",
+        f"{mark} **{ok} of {len(reports)} file(s) loadable**, {rejected} rejected"
+        + (f", {len(skipped)} path(s) skipped" if skipped else ""),
+        "",
+    ]
+    host = (policy or {}).get("host")
+    target = (policy or {}).get("target")
+    if host:
+        lines += [f"Host: `{_cell(str(host))}`", ""]
+    elif target:
+        lines += [f"Target: `{_cell(str(target))}` (a host built like each plugin)", ""]
+    if reports:
+        lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
+        for r in reports:
+            verdict = "✅ loadable" if r.loadable else f"❌ {_OUTCOME.get(r.outcome, r.outcome)}"
+            why = "" if r.loadable else (r.open_error or r.verdict.reason)
+            failed = ", ".join(f"`{c.id}`" for c in r.failed)
+            lines.append(f"| `{_cell(r.path)}` | {r.kind} | {verdict} | {_cell(why)} | {failed} |")
+        lines.append("")
+    mismatched = [(r, m) for r in reports for m in r.verdict.mismatches]
+    if mismatched:
+        lines += [
+            "<details><summary>Package fingerprint mismatches</summary>",
+            "",
+            "| file | package | Go names it | likely cause |",
+            "|---|---|---|---|",
+        ]
+        for r, m in mismatched:
+            lines.append(
+                f"| `{_cell(r.path)}` | `{_cell(m.package)}` | {'yes' if m.first else ''} | {_cell(m.cause)} |"
+            )
+        lines += ["", "</details>", ""]
+    if skipped:
+        lines += ["<details><summary>Skipped</summary>", "", "| path | reason |", "|---|---|"]
+        lines += [f"| `{_cell(s.path)}` | {_cell(s.reason)} |" for s in skipped]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+_OUTCOME = {
+    "error": "plugin.Open fails",
+    "crash": "host crashes",
+    "not_reached": "not reached",
+    "unknown": "unknown",
+    "ok": "rejected by policy",
+}
+
+
+def _cell(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > MAX_CELL:
+        text = text[: MAX_CELL - 1] + "…"
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")

@@ -1,0 +1,135 @@
+"""Reports to SARIF 2.1.0, the format GitHub code scanning ingests.
+
+One rule per check id in :data:`soinspect.checks.CHECK_IDS` (the rule id *is* the check id, so it is
+stable across runs and versions), one result per failed check, located at the file's path. GitHub needs
+``region.startLine`` to show a result and fingerprints to match alerts across runs: a shared object has
+no lines, so every result sits on line 1 of its file, and the fingerprint is the check id and the path
+(the message may change with the facts; the alert is the same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from . import __version__
+from .checks import CHECK_IDS
+from .report import Report, Skipped
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/soinspect/soinspect"
+
+#: the family a check id's prefix names (a rule tag)
+_FAMILY = {
+    "elf": "ELF identity",
+    "dyn": "dynamic linking",
+    "sym": "symbols",
+    "go": "Go build and plugin identity",
+    "host": "compatibility with the host",
+    "loader": "the loader's verdict",
+}
+
+
+def render_sarif(
+    reports: Sequence[Report], *, policy: dict[str, Any] | None = None, skipped: Sequence[Skipped] = ()
+) -> str:
+    return json.dumps(sarif_document(reports, policy=policy, skipped=skipped), indent=2) + "\n"
+
+
+def sarif_document(
+    reports: Sequence[Report], *, policy: dict[str, Any] | None = None, skipped: Sequence[Skipped] = ()
+) -> dict[str, Any]:
+    """The SARIF log as a dict (what :func:`render_sarif` serialises)."""
+    ids = list(CHECK_IDS)
+    # A check id not (yet) in the registry still gets a rule, after the registered ones, so that every
+    # result's ruleIndex is valid; the registry is the place to describe it.
+    extra = sorted({c.id for r in reports for c in r.checks} - set(ids))
+    ids.extend(extra)
+    index = {cid: i for i, cid in enumerate(ids)}
+    results = [
+        _result(r, c.id, c.message, index[c.id]) for r in reports for c in r.checks if c.status == "fail"
+    ]
+    notifications = [
+        {
+            "level": "note",
+            "message": {"text": f"{s.path}: skipped: {s.reason}"},
+            "descriptor": {"id": "scan.skipped"},
+        }
+        for s in skipped
+    ]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "soinspect",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": [_rule(cid) for cid in ids],
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": notifications,
+            }
+        ],
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "properties": {"policy": policy or {}},
+    }
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def _rule(check_id: str) -> dict[str, Any]:
+    text = CHECK_IDS.get(check_id, f"check {check_id}")
+    family = _FAMILY.get(check_id.split(".", 1)[0], "other")
+    return {
+        "id": check_id,
+        "name": "".join(part.capitalize() for part in check_id.replace("_", ".").split(".")),
+        "shortDescription": {"text": text},
+        "fullDescription": {
+            "text": f"{text} ({family}). A failure means Go's plugin.Open, or the policy, rejects the file."
+        },
+        "help": {
+            "text": f"{check_id}: {text}. See docs/checks.md for what Go's loader does with this and how to fix it.",
+            "markdown": f"**{check_id}**: {text}.\n\nSee [docs/checks.md](docs/checks.md) for what Go's loader "
+            "does with this and how to fix it.",
+        },
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["go-plugin", family]},
+    }
+
+
+def _result(r: Report, check_id: str, message: str, rule_index: int) -> dict[str, Any]:
+    fingerprint = hashlib.sha256(f"{check_id}\0{r.path}".encode()).hexdigest()[:32]
+    return {
+        "ruleId": check_id,
+        "ruleIndex": rule_index,
+        "level": "error",
+        "message": {"text": f"{r.path}: {message}"},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": artifact_uri(r.path)},
+                    "region": {"startLine": 1},
+                }
+            }
+        ],
+        "partialFingerprints": {"primaryLocationLineHash": f"{fingerprint}:1"},
+        "properties": {"kind": r.kind, "outcome": r.outcome},
+    }
+
+
+def artifact_uri(path: str) -> str:
+    """A relative path stays relative (GitHub resolves it against the repository root); an absolute one
+    becomes a ``file://`` URI. Characters outside RFC 3986's unreserved set are percent-encoded."""
+    p = PurePosixPath(path)
+    if p.is_absolute():
+        return "file://" + quote(str(p))
+    parts = [x for x in p.parts if x != "."]
+    return quote("/".join(parts) or ".")

@@ -1,0 +1,252 @@
+"""Directory scans: find the ELF files under the paths a user names, and judge many files on every core.
+
+``expand(paths)`` turns command-line paths into the files to judge:
+
+* a file named explicitly is always judged, whatever it is (a text file named on the command line is a
+  rejection, a missing one an access error), in the order given;
+* a directory is walked recursively; symlinks are followed, each directory is entered once (tracked by its
+  ``(st_dev, st_ino)``), so a symlink loop ends the walk of that branch instead of recursing forever;
+* inside a directory only ELF files are judged, found by their 4-byte magic (``\\x7fELF``), whatever their
+  name: an executable or a C library where a plugin should be is a rejection. Other files are skipped and
+  counted, never failed; FIFOs, sockets and devices are never opened; the same file reached through two
+  names (``libx.so -> libx.so.1``) is judged once, under its real name (not a symlink's);
+* the files of one directory come out sorted by path, so output and ``--host`` load order are stable.
+
+``judge_all(paths, func, kwargs, workers=N)`` runs ``func(path, **kwargs)`` for each path on ``N``
+crash-contained worker processes (:mod:`soinspect._isolate`) and returns the results in the input order.
+The library never prints: a progress callback is called with ``(done, total)``; the CLI owns the bar.
+
+With ``--host``, a directory's sorted ELF files are the set the host loads, in that order, into one
+process (one model, sequential: each load depends on the ones before it); with ``--host --each`` every
+file is judged alone against the host, in parallel, each worker reading the host once.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from . import _isolate, api
+from ._isolate import Job, run_many
+from .errors import SoinspectError
+from .facts import FileFacts, read_facts
+from .report import Report, Skipped
+
+ELF_MAGIC = b"\x7fELF"
+
+#: a progress bar is worth drawing only when there are this many files to wait for
+PROGRESS_MIN_FILES = 20
+
+
+@dataclass(frozen=True)
+class Found:
+    """What :func:`expand` found: files to judge (in judging order), skipped paths, unreadable directories."""
+
+    files: tuple[str, ...]
+    skipped: tuple[Skipped, ...]
+    errors: tuple[str, ...]
+
+
+def expand(paths: Sequence[str]) -> Found:
+    """Explicit files as given; directories walked recursively to their ELF files, sorted by path."""
+    files: list[str] = []
+    skipped: list[Skipped] = []
+    errors: list[str] = []
+    for arg in paths:
+        if os.path.isdir(arg):
+            found, skip, errs = _scan_dir(arg)
+            files.extend(found)
+            skipped.extend(skip)
+            errors.extend(errs)
+        else:
+            files.append(arg)
+    return Found(tuple(files), tuple(skipped), tuple(errors))
+
+
+def _scan_dir(root: str) -> tuple[list[str], list[Skipped], list[str]]:
+    candidates: list[tuple[str, tuple[int, int], bool]] = []
+    skipped: list[Skipped] = []
+    errors: list[str] = []
+    st = os.stat(root)
+    seen_dirs = {(st.st_dev, st.st_ino)}
+    stack = [root]
+    # Bound: each directory (dev, inode) is entered at most once, so the walk ends on any tree.
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(f"{directory}: cannot list directory: {exc.strerror or exc}")
+            continue
+        for entry in entries:
+            path = entry.path
+            try:
+                est = os.stat(path)  # follows symlinks
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    skipped.append(Skipped(path, "symlink loop"))
+                elif exc.errno == errno.ENOENT:
+                    skipped.append(Skipped(path, "broken symlink"))
+                else:
+                    errors.append(f"{path}: cannot stat: {exc.strerror or exc}")
+                continue
+            key = (est.st_dev, est.st_ino)
+            if stat.S_ISDIR(est.st_mode):
+                if key in seen_dirs:
+                    skipped.append(Skipped(path, "directory already scanned (symlink loop or second link)"))
+                else:
+                    seen_dirs.add(key)
+                    stack.append(path)
+            elif not stat.S_ISREG(est.st_mode):
+                skipped.append(Skipped(path, f"not a regular file ({_file_type(est.st_mode)})"))
+            else:
+                magic = read_magic(path)
+                if magic is None or magic == ELF_MAGIC:
+                    # None: unreadable; judging it reports the access error with its reason (exit 2).
+                    candidates.append((path, key, entry.is_symlink()))
+                else:
+                    skipped.append(Skipped(path, "not ELF"))
+    # One name per file: the real one before a symlink to it, then the first in sorted order.
+    first_name: dict[tuple[int, int], str] = {}
+    for path, key, _ in sorted(candidates, key=lambda c: (c[2], c[0])):
+        if key in first_name:
+            skipped.append(Skipped(path, f"same file as {first_name[key]}"))
+        else:
+            first_name[key] = path
+    files = sorted(first_name.values())
+    skipped.sort(key=lambda s: s.path)
+    return files, skipped, errors
+
+
+def read_magic(path: str) -> bytes | None:
+    """The first 4 bytes of a regular file, or None if it cannot be read. Never blocks (O_NONBLOCK), and
+    refuses a file that turned into something else (a FIFO, a device) between ``stat`` and ``open``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        return os.read(fd, 4)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    return f"mode {mode:#o}"
+
+
+def judge_all(
+    paths: Sequence[str],
+    func: Callable[..., Report],
+    kwargs: Mapping[str, Any],
+    *,
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Report | SoinspectError]:
+    """``func(path, **kwargs)`` for every path, on *workers* isolated worker processes
+    (:func:`soinspect._isolate.run_many`; ``0``: in this process). Results in the order of *paths*: the
+    report, or the :class:`~soinspect.errors.SoinspectError` that says why the file could not be judged
+    (unreadable, or the parser crashed on it).
+
+    With a *progress* callback the files go to the pool in batches of a few per worker, so the callback
+    hears about each batch; without one they go in one batch (no pool restarts).
+    """
+    jobs = [Job(func, p, kwargs) for p in paths]
+    total = len(jobs)
+    if progress is None or total == 0:
+        return list(run_many(jobs, workers=_workers_for(workers, total)))
+    step = max(1, workers) * 4
+    out: list[Report | SoinspectError] = []
+    # Bound: ceil(total / step) batches.
+    for start in range(0, total, step):
+        batch = jobs[start : start + step]
+        out.extend(run_many(batch, workers=_workers_for(workers, len(batch))))
+        progress(len(out), total)
+    return out
+
+
+def _workers_for(workers: int, njobs: int) -> int:
+    return 0 if workers <= 0 else max(1, min(workers, njobs))
+
+
+def default_workers() -> int:
+    """Every core this process may run on."""
+    return _isolate.default_workers(1 << 30)
+
+
+#: host facts read once per process (the parent reads them before the workers fork, so they inherit them)
+_HOSTS: dict[tuple[str, int], FileFacts] = {}
+
+
+def load_host(host: str, *, max_size: int) -> FileFacts:
+    """The host's facts, read once per process; raises HostError if it cannot be a host."""
+    key = (host, max_size)
+    if key not in _HOSTS:
+        hf = read_facts(host, max_size=max_size)
+        api.host_model(hf)  # HostError now, in the parent, rather than once per file
+        _HOSTS[key] = hf
+    return _HOSTS[key]
+
+
+def check_each(path: str, *, host: str, max_size: int, **options: Any) -> Report:
+    """One file judged alone against *host* in a fresh process (``--host H --each``): a job for
+    :func:`judge_all`, module-level so that it pickles by reference."""
+    hf = load_host(host, max_size=max_size)
+    return api.check_host(hf, [path], each=True, max_size=max_size, **options)[0]
+
+
+class ProgressBar:
+    """A one-line bar on a terminal stream: ``[#########.........]  45/100 files``; drawn only when the
+    stream is a terminal and the run is long enough to wait for (never in CI logs)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: IO[str], total: int, *, enabled: bool) -> None:
+        self.stream = stream
+        self.total = total
+        self.enabled = enabled
+        self._drawn = False
+
+    @classmethod
+    def for_stderr(cls, total: int, *, quiet: bool) -> ProgressBar:
+        stream = sys.stderr
+        on = (
+            not quiet
+            and total >= PROGRESS_MIN_FILES
+            and stream.isatty()
+            and os.environ.get("TERM") != "dumb"
+        )
+        return cls(stream, total, enabled=on)
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        filled = self.WIDTH * done // max(total, 1)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        self.stream.write(f"\rsoinspect [{bar}] {done:>{len(str(total))}}/{total} files")
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._drawn = False
