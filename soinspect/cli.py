@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import __version__, config, scan
+from . import __version__, config, plugin, scan, sysroot
 from .errors import SoinspectError
 from .render import Format, render
 from .report import Report
@@ -100,6 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="refuse files larger than this (default: 1 GiB)",
     )
+    p.add_argument(
+        "--sysroot",
+        default="/",
+        metavar="DIR",
+        help="resolve the files' libraries (DT_NEEDED, symbol versions) in this root, as glibc's "
+        "loader would (default: /)",
+    )
+    p.add_argument(
+        "--expect",
+        action="append",
+        default=[],
+        metavar="NAME=TYPE",
+        help="require exported symbol NAME with Go type TYPE, as %%T prints it, e.g. "
+        "'Greet=func() string' or 'V=*int' (repeatable; a missing or different symbol rejects the file)",
+    )
     p.add_argument("--verbose", "-v", action="store_true", help="show passing checks too")
     p.add_argument(
         "--config",
@@ -144,12 +159,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"soinspect: error: --target: {exc}", file=sys.stderr)
         return EXIT_ERROR
     fmt = Format(args.format)
+    try:
+        expectations = [plugin.parse_expectation(e) for e in args.expect]
+    except ValueError as exc:
+        print(f"soinspect: error: --expect: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        sysroot.check_sysroot(args.sysroot)
+    except SoinspectError as exc:
+        print(f"soinspect: error: --sysroot: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     found = scan.expand(args.paths)
     for message in found.errors:
         print(f"soinspect: error: {message}", file=sys.stderr)
     access_errors = len(found.errors)
     reports: list[Report] = []
-    options = {"strict": args.strict, "ignore": args.ignore, "max_size": args.max_size}
+    options = {"strict": args.strict, "ignore": args.ignore, "max_size": args.max_size, "sysroot": args.sysroot}
     if args.host and not args.each:
         # One process loads the files in order: each load depends on the ones before it (sequential).
         try:
@@ -179,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"soinspect: error: {result}", file=sys.stderr)
                 access_errors += 1
+    reports = [plugin.apply_expectations(r, expectations) for r in reports]
     policy = {
         "target": target.name,
         "host": args.host,
