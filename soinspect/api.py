@@ -30,7 +30,7 @@ def audit(
     strict: bool = False,
     ignore: Sequence[str] = (),
     max_size: int = _elf.DEFAULT_MAX_SIZE,
-    sysroot: str = "/",
+    sysroot: str | None = None,
 ) -> Report:
     """Audit one file as a plugin for a host built by the same Go toolchain with the same flags.
 
@@ -54,7 +54,7 @@ def check_host(
     strict: bool = False,
     ignore: Sequence[str] = (),
     max_size: int = _elf.DEFAULT_MAX_SIZE,
-    sysroot: str = "/",
+    sysroot: str | None = None,
 ) -> list[Report]:
     """Predict what *host*'s ``plugin.Open`` does with *plugins*, loaded in this order in one process.
 

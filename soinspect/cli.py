@@ -102,10 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--sysroot",
-        default="/",
+        default=None,
         metavar="DIR",
         help="resolve the files' libraries (DT_NEEDED, symbol versions) in this root, as glibc's "
-        "loader would (default: /)",
+        "loader would (default: / for files of this machine's architecture)",
     )
     p.add_argument(
         "--expect",

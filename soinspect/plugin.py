@@ -78,7 +78,7 @@ class Plugin:
         return [self._symbols[n] for n in sorted(self._symbols)]
 
 
-def open(path: str, host: str | None = None, *, sysroot: str = "/") -> Plugin:
+def open(path: str, host: str | None = None, *, sysroot: str | None = None) -> Plugin:
     """``plugin.Open(path)``, predicted statically.
 
     Without *host*, the host is one built by the same toolchain with the same flags as the plugin; with

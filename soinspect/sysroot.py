@@ -387,19 +387,33 @@ def _cstr(data: bytes, off: int) -> str:
     return data[off : end if end >= 0 else len(data)].decode("utf-8", "replace")
 
 
-def resolve_facts(f: FileFacts, sysroot: str = "/") -> DynamicResolution | None:
-    """:func:`resolve` for a file soinspect read; None when it is not an ELF file it could parse."""
+#: ``os.uname().machine`` -> ELF machine: the platform whose libraries the default sysroot ``/`` holds
+_NATIVE = {"x86_64": 62, "aarch64": 183, "i686": 3, "i386": 3, "armv7l": 40}
+
+
+def resolve_facts(f: FileFacts, sysroot: str | None = None) -> DynamicResolution | None:
+    """:func:`resolve` for a file soinspect read; None when it is not an ELF file it could parse.
+
+    ``sysroot=None`` means ``/`` for a file of this machine's architecture; for a file of another
+    architecture ``/`` holds no libraries it could use, so the result is unknown until a sysroot is given.
+    """
     if f.elf is None or f.invalid is not None:
         return None
+    if sysroot is None:
+        native = _NATIVE.get(os.uname().machine)
+        if f.elf.header.machine != native:
+            why = f"the file is for ELF machine {f.elf.header.machine}, not this machine's: give --sysroot"
+            return DynamicResolution("", (), None, f"libraries not resolved: {why}")
+        sysroot = "/"
     try:
         return resolve(f.elf, f.realpath, sysroot)
     except OSError as exc:
         return DynamicResolution(os.path.abspath(sysroot), (), None, f"reading the sysroot failed: {exc}")
 
 
-def check_sysroot(sysroot: str) -> None:
-    """Raise :class:`~soinspect.errors.FileAccessError` unless *sysroot* is a directory."""
-    if not os.path.isdir(sysroot):
+def check_sysroot(sysroot: str | None) -> None:
+    """Raise :class:`~soinspect.errors.FileAccessError` unless *sysroot* is None or a directory."""
+    if sysroot is not None and not os.path.isdir(sysroot):
         raise FileAccessError(sysroot, "the sysroot is not a directory")
 
 
