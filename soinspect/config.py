@@ -112,7 +112,7 @@ _FORMATS = tuple(f.value for f in Format)
 
 #: setting -> (validator returning the value or None if bad, what a good value looks like)
 SETTINGS: dict[str, tuple[Callable[[Any], Any], str]] = {
-    "target": (_target, "a Go plugin platform such as \"linux/amd64\""),
+    "target": (_target, 'a Go plugin platform such as "linux/amd64"'),
     "host": (_str, "a path to a Go host executable"),
     "each": (_bool, "true or false"),
     "strict": (_bool, "true or false"),
@@ -170,9 +170,7 @@ def _validate(p: Path, source: str, table: Any) -> Config:
     settings: dict[str, Any] = {}
     for key, value in table.items():
         if key not in SETTINGS:
-            raise ConfigError(
-                source, f"unknown key {key!r} (= {value!r}); known keys: {', '.join(sorted(SETTINGS))}"
-            )
+            raise ConfigError(source, f"unknown key {key!r} (= {value!r}); known keys: {', '.join(sorted(SETTINGS))}")
         check, wanted = SETTINGS[key]
         good = check(value)
         if good is None:
@@ -204,9 +202,7 @@ def apply(args: argparse.Namespace, config: Config, explicit: set[str]) -> None:
             setattr(args, key, value)
 
 
-def resolve(
-    args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str] | None
-) -> Config | None:
+def resolve(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> Config | None:
     """Apply ``--config FILE`` or a discovered ``[tool.soinspect]`` to *args*; the config used, or None."""
     config = load(args.config) if getattr(args, "config", None) else discover()
     if config is not None:

@@ -51,9 +51,7 @@ def sarif_document(
     extra = sorted({c.id for r in reports for c in r.checks} - set(ids))
     ids.extend(extra)
     index = {cid: i for i, cid in enumerate(ids)}
-    results = [
-        _result(r, c.id, c.message, index[c.id]) for r in reports for c in r.checks if c.status == "fail"
-    ]
+    results = [_result(r, c.id, c.message, index[c.id]) for r in reports for c in r.checks if c.status == "fail"]
     notifications = [
         {
             "level": "note",

@@ -228,12 +228,7 @@ class ProgressBar:
     @classmethod
     def for_stderr(cls, total: int, *, quiet: bool) -> ProgressBar:
         stream = sys.stderr
-        on = (
-            not quiet
-            and total >= PROGRESS_MIN_FILES
-            and stream.isatty()
-            and os.environ.get("TERM") != "dumb"
-        )
+        on = not quiet and total >= PROGRESS_MIN_FILES and stream.isatty() and os.environ.get("TERM") != "dumb"
         return cls(stream, total, enabled=on)
 
     def __call__(self, done: int, total: int) -> None:
