@@ -140,6 +140,17 @@ PLUGINS = [
     {"name": "libplain.so", "type": "gcc", "kind": "c-shared",
      "argv": ["gcc", "-shared", "-fPIC", "-O2", "-o", "{out}", "plain.c"], "dir": "libplain",
      "note": "plain C shared library (gcc -shared -fPIC), no Go at all"},
+    # ELF identity mutants of the tiny C library: what glibc's dlopen says for each header check.
+    derived("hdr-class32.so", "malformed", "libplain.so", "poke 0x4=1",
+            note="libplain.so with EI_CLASS set to ELFCLASS32", host="host-1.27.3"),
+    derived("hdr-msb.so", "malformed", "libplain.so", "poke 0x5=2",
+            note="libplain.so with EI_DATA set to big-endian", host="host-1.27.3"),
+    derived("hdr-osabi.so", "c-shared", "libplain.so", "poke 0x7=9",
+            note="libplain.so with EI_OSABI set to FreeBSD (9)", host="host-1.27.3"),
+    derived("hdr-etrel.so", "elf-other", "libplain.so", "poke 0x10=1",
+            note="libplain.so with e_type set to ET_REL", host="host-1.27.3"),
+    derived("hdr-machine.so", "c-shared", "libplain.so", "poke 0x12=0xb7",
+            note="libplain.so with e_machine set to AArch64 (183)", host="host-1.27.3"),
     {"name": "synth-go1.16", "type": "gcc", "kind": "synthesized",
      "argv": ["gcc", "-no-pie", "-O0", "-o", "{out}", "buildinfo116.c"], "dir": "synth",
      "note": "SYNTHESIZED C program with a Go 1.13-1.17 pointer-format .go.buildinfo (go1.16.15)"},
@@ -272,6 +283,13 @@ def build_one(spec, built: dict) -> dict:
             cut = len(data) // 2
             out.write_bytes(data[:cut])
             post = f"truncate to {cut} bytes (head -c {cut})"
+        elif post.startswith("poke "):
+            # "poke OFFSET=BYTE[,OFFSET=BYTE...]": header mutants that glibc's open_verify judges.
+            data = bytearray(src.read_bytes())
+            for item in post[5:].split(","):
+                off, val = item.split("=")
+                data[int(off, 0)] = int(val, 0)
+            out.write_bytes(bytes(data))
         elif post.startswith("zero e_shoff"):
             data = bytearray(src.read_bytes())
             assert data[:4] == b"\x7fELF" and data[4] == 2  # ELFCLASS64

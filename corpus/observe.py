@@ -31,6 +31,7 @@ FOUNDATION = [
     "greet-1.27.2.so", "greet-1.26.6.so", "greet-1.25.5.so", "greet-1.19.so", "greet-arm64.so",
     "greet-noshdr.so", "greet-truncated.so", "cshared.so", "go-exe", "go-pie", "libplain.so",
     "synth-go1.16", "not-elf.txt",
+    "hdr-class32.so", "hdr-msb.so", "hdr-osabi.so", "hdr-etrel.so", "hdr-machine.so",
 ]
 
 SETS = [
@@ -54,6 +55,15 @@ SETS = [
     ("host-1.27.3-race", ["greet.so", "greet-sw.so"]),
     ("host-1.27.3-trimpath", ["greet-trimpath.so", "usedep-trimpath.so"]),
     ("host-1.27.3-nocgo", ["not-elf.txt", "greet.so"]),
+    # A library that registers no module data after a good plugin, and other-release plugins after one.
+    ("host-1.27.3", ["greet.so", "cshared.so"]),
+    ("host-1.27.3", ["greet.so", "libplain.so", "greet-sw.so"]),
+    ("host-1.27.3", ["greet.so", "greet-1.26.6.so", "greet-sw.so"]),
+    ("host-1.27.3", ["greet-trimpath.so", "cshared.so"]),
+    ("host-1.27.3", ["greet-trimpath.so", "greet-sw.so", "libplain.so"]),
+    ("host-1.27.3", ["not-elf.txt", "greet-arm64.so", "greet.so"]),
+    ("host-1.27.3", ["usedep-v2.so", "usedep-v1.so", "usedep-v1-copy.so"]),
+    ("host-1.26.6", ["greet-1.26.6.so", "greet.so"]),
 ]
 
 

@@ -50,6 +50,8 @@ class FileFacts:
     size: int
     sha256: str
     invalid: InvalidFileError | None = None
+    #: the first 64 bytes (the ELF header as glibc's open_verify reads it), kept even for invalid files
+    head: bytes = b""
     header: ElfHeader | None = None
     truncation: Truncation | None = None
     dynamic: DynamicFacts | None = None
@@ -105,7 +107,9 @@ def invalid_facts(
     """Facts of a file that was read but cannot be analysed: *error* says why."""
     if digest is None:
         digest = hashlib.sha256(data).hexdigest()
-    return FileFacts(path, realpath, len(data), digest, invalid=error, kind=error.kind, kind_reason=error.problem)
+    return FileFacts(
+        path, realpath, len(data), digest, invalid=error, head=data[:64], kind=error.kind, kind_reason=error.problem
+    )
 
 
 def _where(exc: BaseException) -> str:
@@ -147,6 +151,7 @@ def facts_from_elf(elf: ElfFile, realpath: str, digest: str) -> FileFacts:
         realpath=realpath,
         size=len(elf.data),
         sha256=digest,
+        head=elf.data[:64],
         header=h,
         truncation=trunc,
         dynamic=dyn,
