@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ._elf import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC
 from .facts import FileFacts
 from .report import Mismatch, Outcome, Verdict
-from .targets import LINUX_OSABIS, Target, class_name
+from .targets import LINUX_OSABIS, Target
 
 NO_MODULE_DATA = "fatal error: runtime: no plugin module data"
 EMPTY_PLUGINPATH = "fatal error: runtime: plugin has empty pluginpath"
@@ -259,7 +260,7 @@ def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, s
         return "error", "ELF file ABI version invalid", f"dlopen: EI_ABIVERSION {head[8]} (source)"
     if any(head[9:16]):
         return "error", "nonzero padding in e_ident", "dlopen: e_ident padding (source)"
-    order = "little" if head[5] == ELFDATA2LSB else "big"
+    order: Literal["little", "big"] = "little" if head[5] == ELFDATA2LSB else "big"
     e_type = int.from_bytes(head[16:18], order)
     e_machine = int.from_bytes(head[18:20], order)
     e_version = int.from_bytes(head[20:24], order)
