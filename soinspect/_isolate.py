@@ -33,6 +33,7 @@ in-process path (``workers=0``) ignores it.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -102,6 +103,7 @@ def _run_inline(job: Job) -> Any:
 
 def _worker_main(conn: multiprocessing.connection.Connection, limits: Limits) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and kills its workers
+    faulthandler.disable()  # the parent names the signal; no Python stack dump on stderr
     if limits.memory is not None:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         soft = limits.memory if hard == resource.RLIM_INFINITY else min(limits.memory, hard)
