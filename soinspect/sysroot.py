@@ -28,6 +28,7 @@ Undefined symbols themselves are not checked: whether the global scope defines t
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import struct
@@ -200,7 +201,7 @@ class _Resolver:
                 hp = self.host_path(where)
                 assert hp is not None
                 try:
-                    lib_elf = _elf.load(hp)
+                    lib_elf = _load_library(hp)
                 except SoinspectError as exc:
                     raise _Unknown(f"{where} (needed by {obj.name}) cannot be analysed: {exc.problem}") from None
                 dep = _Object(where, lib_elf, obj)
@@ -268,23 +269,8 @@ class _Resolver:
         hp = self.host_path("/etc/ld.so.cache")
         if hp is None:
             return None
-        with open(hp, "rb") as fh:
-            data = fh.read(64 << 20)
-        base = data.find(CACHE_MAGIC_NEW)
-        if base < 0 or len(data) < base + _CACHE_HEADER:
-            raise _Unknown(f"{hp}: not a glibc-ld.so.cache1.1 file")
-        nlibs = struct.unpack_from("<I", data, base + 20)[0]
-        if base + _CACHE_HEADER + nlibs * _CACHE_ENTRY > len(data):
-            raise _Unknown(f"{hp}: {nlibs} entries run past the end of the {len(data)}-byte file")
-        want = _CACHE_FLAGS.get(self.machine)
-        out: list[tuple[str, str]] = []
-        for i in range(nlibs):
-            flags, key, value = struct.unpack_from("<iII", data, base + _CACHE_HEADER + i * _CACHE_ENTRY)
-            if want is not None and flags != want:
-                continue
-            out.append((_cstr(data, base + key), _cstr(data, base + value)))
-        self._cache = out
-        return out
+        self._cache = _ld_cache_entries(hp, _stat_key(hp), self.machine)
+        return self._cache
 
     def conf_dirs(self) -> list[str]:
         if self._conf_dirs is None:
@@ -323,6 +309,44 @@ class _Resolver:
                 continue  # no .gnu.version_d: glibc only warns in verbose mode
             return f"{provider.name}: version `{name}' not found (required by {obj.name})"
         return None
+
+
+def _stat_key(path: str) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _load_library(path: str) -> ElfFile:
+    """A library of the sysroot, parsed once per process while the file is unchanged (libc is 2 MB)."""
+    return _load_library_cached(path, _stat_key(path))
+
+
+@functools.lru_cache(maxsize=64)
+def _load_library_cached(path: str, key: tuple[int, int, int, int]) -> ElfFile:
+    del key  # only part of the cache key: a changed file is parsed again
+    return _elf.load(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _ld_cache_entries(hp: str, key: tuple[int, int, int, int], machine: int) -> list[tuple[str, str]]:
+    """(soname, path) entries of an ld.so.cache file for *machine*, parsed once while it is unchanged."""
+    del key
+    with open(hp, "rb") as fh:
+        data = fh.read(64 << 20)
+    base = data.find(CACHE_MAGIC_NEW)
+    if base < 0 or len(data) < base + _CACHE_HEADER:
+        raise _Unknown(f"{hp}: not a glibc-ld.so.cache1.1 file")
+    nlibs = struct.unpack_from("<I", data, base + 20)[0]
+    if base + _CACHE_HEADER + nlibs * _CACHE_ENTRY > len(data):
+        raise _Unknown(f"{hp}: {nlibs} entries run past the end of the {len(data)}-byte file")
+    want = _CACHE_FLAGS.get(machine)
+    out: list[tuple[str, str]] = []
+    for i in range(nlibs):
+        flags, name_off, value = struct.unpack_from("<iII", data, base + _CACHE_HEADER + i * _CACHE_ENTRY)
+        if want is not None and flags != want:
+            continue
+        out.append((_cstr(data, base + name_off), _cstr(data, base + value)))
+    return out
 
 
 def version_needs(elf: ElfFile) -> list[tuple[str, str, bool]]:
