@@ -11,8 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import corpus  # noqa: E402
 from test_real_loader import predict  # noqa: E402
+
+import corpus  # noqa: E402
 
 
 def table() -> str:

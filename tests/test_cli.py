@@ -9,10 +9,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import corpus
 import jsonschema
 import pytest
 
+import corpus
 from soinspect import cli
 
 SCHEMA = json.loads((resources.files("soinspect") / "schema" / "report.schema.json").read_text())
@@ -41,7 +41,7 @@ def test_default_plugin_passes(capsys: pytest.CaptureFixture[str]) -> None:
 def test_stripped_plugins_pass_with_a_note_and_fail_strict(capsys: pytest.CaptureFixture[str], name: str) -> None:
     code, doc = run_json(capsys, corpus.path(name))
     assert code == 0
-    sym = [c for c in doc["results"][0]["checks"] if c["id"] == "sym.symtab"][0]
+    sym = next(c for c in doc["results"][0]["checks"] if c["id"] == "sym.symtab")
     assert sym["status"] == "info"
     code, doc = run_json(capsys, "--strict", corpus.path(name))
     assert code == 1
@@ -80,7 +80,7 @@ def test_arm64_plugin_passes_for_its_own_target(capsys: pytest.CaptureFixture[st
 
 def test_missing_file_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     missing = tmp_path / "nope.so"
-    code, out, err = run(capsys, str(missing))
+    code, _out, err = run(capsys, str(missing))
     assert code == 2
     assert err.strip().count("\n") == 0 and str(missing) in err and "no such file" in err
 
@@ -97,7 +97,8 @@ def test_several_files_one_document(capsys: pytest.CaptureFixture[str]) -> None:
     code, doc = run_json(capsys, corpus.path("greet.so"), corpus.path("go-exe"))
     assert code == 1
     assert [r["loadable"] for r in doc["results"]] == [True, False]
-    assert {k: doc["summary"][k] for k in ("files", "loadable", "rejected")} == {"files": 2, "loadable": 1, "rejected": 1}
+    summary = {k: doc["summary"][k] for k in ("files", "loadable", "rejected")}
+    assert summary == {"files": 2, "loadable": 1, "rejected": 1}
 
 
 def test_host_set_in_order(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import corpus
 import pytest
 
+import corpus
 from soinspect import api
 from soinspect.report import Report
 
