@@ -249,6 +249,7 @@ class ElfFile:
         self.endian = "<" if self.little else ">"
         self._ptrfmt = self.endian + ("Q" if self.is64 else "I")
         self._loads = sorted((s for s in self.segments if s.type == PT_LOAD), key=lambda s: s.vaddr)
+        self._last_load: Segment | None = None  # reads cluster in one segment: try it first
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -300,8 +301,13 @@ class ElfFile:
 
     def va_to_offset(self, va: int, size: int = 1) -> int | None:
         """File offset of [va, va+size) when it lies wholly in one PT_LOAD's file-backed part."""
+        last = self._last_load
+        if last is not None and last.vaddr <= va and va + size <= last.vaddr + last.filesz:
+            off = last.offset + (va - last.vaddr)
+            return off if off >= 0 and off + size <= len(self.data) else None
         for seg in self._loads:
             if seg.vaddr <= va and va + size <= seg.vaddr + seg.filesz:
+                self._last_load = seg
                 off = seg.offset + (va - seg.vaddr)
                 if off >= 0 and off + size <= len(self.data):
                     return off
@@ -454,11 +460,13 @@ class ElfFile:
     def _build_name_index(self, table: str) -> dict[int, int]:
         raw, _ = self._table(table)
         ent = 24 if self.is64 else 16
-        fmt = self.endian + ("I20x" if self.is64 else "I12x")
-        index: dict[int, int] = {}
-        for i, (off,) in enumerate(struct.iter_unpack(fmt, raw[: len(raw) // ent * ent])):
-            index.setdefault(off, i)
-        return index
+        raw = raw[: len(raw) // ent * ent]
+        if (sys.byteorder == "little") == self.little:
+            names = memoryview(raw).cast("I")[:: ent // 4].tolist()
+        else:
+            names = [t[0] for t in struct.iter_unpack(self.endian + "I" + "x" * (ent - 4), raw)]
+        # Built backwards so that the first symbol with a given name offset wins.
+        return dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
 
     def _symbol(self, table: str, i: int) -> Symbol | None:
         raw, strtab = self._table(table)
@@ -580,19 +588,21 @@ class ElfFile:
         return [t[field] for t in struct.iter_unpack(fmt, raw)]
 
     @cached_property
-    def _reloc_index(self) -> dict[int, tuple[int, int]]:
-        """Patched address -> (table number, entry number); a later table's entry wins, as it applies last."""
-        index: dict[int, tuple[int, int]] = {}
+    def _reloc_index(self) -> dict[int, int]:
+        """Patched address -> table number << 32 | entry number; a later table's entry wins, as it applies last."""
+        index: dict[int, int] = {}
         for t, (raw, ent, _rela) in enumerate(self._reloc_tables):
-            index.update(zip(self._column(raw, ent, 0), ((t, i) for i in range(len(raw) // ent)), strict=True))
+            n = len(raw) // ent
+            index.update(zip(self._column(raw, ent, 0), range(t << 32, (t << 32) + n), strict=True))
         return index
 
     def relocation_at(self, va: int) -> Relocation | None:
         where = self._reloc_index.get(va)
         if where is None:
             return None
-        raw, ent, rela = self._reloc_tables[where[0]]
-        chunk = raw[where[1] * ent : (where[1] + 1) * ent]
+        raw, ent, rela = self._reloc_tables[where >> 32]
+        i = where & 0xFFFFFFFF
+        chunk = raw[i * ent : (i + 1) * ent]
         if self.is64:
             t = struct.unpack(self.endian + ("QQq" if rela else "QQ"), chunk)
             rtype, rsym = t[1] & 0xFFFFFFFF, t[1] >> 32

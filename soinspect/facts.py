@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from . import _elf
 from ._elf import (
@@ -48,7 +49,8 @@ class FileFacts:
     path: str
     realpath: str
     size: int
-    sha256: str
+    #: the file's bytes (the same object the ELF reader holds: not a copy); the digest is computed on demand
+    content: bytes = field(repr=False, compare=False)
     invalid: InvalidFileError | None = None
     #: the first 64 bytes (the ELF header as glibc's open_verify reads it), kept even for invalid files
     head: bytes = b""
@@ -65,6 +67,11 @@ class FileFacts:
     kind: str = "unknown"
     kind_reason: str = ""
     elf: ElfFile | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the file, computed only when a report asks for it (JSON, SARIF)."""
+        return hashlib.sha256(self.content).hexdigest()
 
     @property
     def buildmode(self) -> str | None:
@@ -86,11 +93,10 @@ def read_facts(path: str, *, max_size: int = _elf.DEFAULT_MAX_SIZE) -> FileFacts
 def facts_from_bytes(path: str, data: bytes, realpath: str) -> FileFacts:
     """Facts of *data*, the contents of *path*: never raises for anything in the bytes."""
     real = realpath
-    digest = hashlib.sha256(data).hexdigest()
     try:
-        return facts_from_elf(ElfFile.from_bytes(path, data), real, digest)
+        return facts_from_elf(ElfFile.from_bytes(path, data), real)
     except InvalidFileError as exc:
-        return invalid_facts(path, real, data, exc, digest)
+        return invalid_facts(path, real, data, exc)
     except MemoryError:
         raise  # not a property of the bytes: the caller's limits (soinspect._isolate) name it
     except Exception as exc:
@@ -98,17 +104,13 @@ def facts_from_bytes(path: str, data: bytes, realpath: str) -> FileFacts:
         # this is a case they missed. It is still this file's problem, never a traceback.
         err = MalformedError(path, f"unexpected {type(exc).__name__} while reading {_where(exc)}: {exc}")
         err.__cause__ = exc
-        return invalid_facts(path, real, data, err, digest)
+        return invalid_facts(path, real, data, err)
 
 
-def invalid_facts(
-    path: str, realpath: str, data: bytes, error: InvalidFileError, digest: str | None = None
-) -> FileFacts:
+def invalid_facts(path: str, realpath: str, data: bytes, error: InvalidFileError) -> FileFacts:
     """Facts of a file that was read but cannot be analysed: *error* says why."""
-    if digest is None:
-        digest = hashlib.sha256(data).hexdigest()
     return FileFacts(
-        path, realpath, len(data), digest, invalid=error, head=data[:64], kind=error.kind, kind_reason=error.problem
+        path, realpath, len(data), data, invalid=error, head=data[:64], kind=error.kind, kind_reason=error.problem
     )
 
 
@@ -125,7 +127,7 @@ def _where(exc: BaseException) -> str:
     return where
 
 
-def facts_from_elf(elf: ElfFile, realpath: str, digest: str) -> FileFacts:
+def facts_from_elf(elf: ElfFile, realpath: str) -> FileFacts:
     h = elf.header
     trunc = _elf.find_truncation(elf)
     dyn = DynamicFacts(
@@ -150,7 +152,7 @@ def facts_from_elf(elf: ElfFile, realpath: str, digest: str) -> FileFacts:
         path=elf.path,
         realpath=realpath,
         size=len(elf.data),
-        sha256=digest,
+        content=elf.data,
         head=elf.data[:64],
         header=h,
         truncation=trunc,
