@@ -212,6 +212,8 @@ def run(args: argparse.Namespace) -> int:
         "strict": args.strict,
         "ignore": list(args.ignore),
         "max_size": args.max_size,
+        "expect": list(args.expect),
+        "sysroot": args.sysroot,
         "config": args.config_source,
     }
     sys.stdout.write(render(reports, fmt, policy=policy, verbose=args.verbose, skipped=found.skipped))

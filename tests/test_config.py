@@ -162,8 +162,9 @@ def test_explicit_dests_sees_only_typed_options() -> None:
 def test_expect_from_the_file_rejects_a_wrong_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "policy.toml"
     f.write_text('[expect]\nGreet = "func() int"\n')
-    code, _ = run_json(capsys, "--config", str(f), corpus.path("greet.so"))
+    code, doc = run_json(capsys, "--config", str(f), corpus.path("greet.so"))
     assert code == cli.EXIT_REJECTED  # the real host would panic: func() string, not func() int
+    assert doc["policy"]["expect"] == ["Greet=func() int"]
     f.write_text('[expect]\nGreet = "func() string"\n')
     code, _ = run_json(capsys, "--config", str(f), corpus.path("greet.so"))
     assert code == cli.EXIT_OK
