@@ -7,6 +7,7 @@ The library never prints and never exits.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,8 +15,8 @@ from . import _elf
 from . import sysroot as _sysroot
 from .causes import diagnose
 from .checks import Policy, file_checks
-from .errors import HostError
-from .facts import FileFacts, read_facts
+from .errors import HostError, InvalidFileError
+from .facts import FileFacts, invalid_facts, read_facts
 from .gomodule import PKGHASH_PREFIXES
 from .loader import NOT_IMPLEMENTED, HostModel, Process, implicit_host
 from .plugin import symbols_json
@@ -44,6 +45,17 @@ def audit(
     dyn = _sysroot.resolve_facts(f, sysroot)
     verdict = Process(implicit_host(f, target), lambda _: dyn.error if dyn else None).open(f)
     return build_report(f, policy, verdict, dyn=dyn)
+
+
+def crashed_report(path: str, error: InvalidFileError, *, target: Target = DEFAULT_TARGET) -> Report:
+    """The report of a file whose analysis died in native code (a :class:`ParserCrashError` from a worker).
+
+    The file was read and is almost certainly malformed, so it is a rejection (exit 1), not a failure of
+    soinspect; what ``plugin.Open`` would do with it is unknown.
+    """
+    f = invalid_facts(path, os.path.realpath(path), b"", error)
+    verdict = Verdict(False, "unknown", None, f"soinspect could not analyse it: {error.problem}")
+    return build_report(f, Policy(target=target), verdict)
 
 
 def check_host(

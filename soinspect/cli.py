@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__, config, plugin, scan, sysroot
-from .errors import SoinspectError
+from .errors import InvalidFileError, SoinspectError
 from .render import Format, render
 from .report import Report
 from .targets import TARGETS, parse_target
@@ -198,9 +198,12 @@ def run(args: argparse.Namespace) -> int:
             results = scan.judge_all(found.files, func, kwargs, workers=args.workers, progress=bar)
         finally:
             bar.close()
-        for result in results:
+        for path, result in zip(found.files, results, strict=True):
             if isinstance(result, Report):
                 reports.append(result)
+            elif isinstance(result, InvalidFileError):  # the parser died on it: a rejected file
+                print(f"soinspect: error: {result}", file=sys.stderr)
+                reports.append(api.crashed_report(path, result, target=target))
             else:
                 print(f"soinspect: error: {result}", file=sys.stderr)
                 access_errors += 1

@@ -136,3 +136,20 @@ def test_python_dash_m_and_help() -> None:
     helptext = subprocess.run([sys.executable, "-m", "soinspect", "--help"], capture_output=True, text=True,
                               check=True).stdout
     assert "exit codes" in helptext and "0  every file is a loadable plugin" in helptext
+
+
+def test_cli_worker_killed_by_sigsegv_rejects_that_file_only(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A native crash while parsing one file (a real SIGSEGV in the worker) is that file's rejection
+    (exit 1, one line on stderr); the other files' results stand."""
+    from soinspect import _isolate
+
+    paths = [corpus.path("greet.so"), corpus.path("libplain.so"), corpus.path("greet-sw.so")]
+    monkeypatch.setenv(_isolate.FAULT_ENV, f"segv:{paths[1]}")
+    code, doc = run_json(capsys, "--workers", "2", *paths)
+    assert code == 1
+    results = doc["results"]
+    assert [r["loadable"] for r in results] == [True, False, True]
+    assert results[1]["kind"] == "parser-crash" and results[1]["outcome"] == "unknown"
+    assert "SIGSEGV" in results[1]["error"]["message"]
