@@ -122,6 +122,9 @@ PLUGINS = [
        host="host-1.25.5", note="greet plugin, go1.25.5 (older minor release)"),
     go("greet-1.19.so", "go-plugin", "greet", F, version="1.19", exports=GREET,
        host="host-1.19", note="greet plugin, Debian go1.19.8"),
+    *[go(f"greet-{v}-sw.so", "go-plugin", "greet", F, version=v, flags=["-ldflags=-s -w"], exports=GREET,
+         host=f"host-{v}-sw", note=f"greet plugin, go{v}, -ldflags=-s -w")
+      for v in ("1.21.13", "1.22.10", "1.23.9", "1.24.11")],
     go("greet-arm64.so", "go-plugin", "greet", F,
        env={"GOARCH": "arm64", "CC": "aarch64-linux-gnu-gcc"}, exports=GREET, host=None,
        note="greet plugin cross-built for linux/arm64 (no arm64 host can run here)"),
@@ -207,6 +210,10 @@ HOSTS = [
        note=f"{H}, go1.25.5"),
     go("host-1.19", "go-host", "host", ["."], version="1.19", buildmode="exe",
        note=f"{H}, Debian go1.19.8"),
+    # Four more Go minor releases, -ldflags=-s -w to keep the corpus small (.dynsym, which the loader
+    # and soinspect use, is kept).
+    *[go(f"host-{v}-sw", "go-host", "host", ["."], version=v, buildmode="exe", flags=["-ldflags=-s -w"],
+         note=f"{H}, go{v}, -ldflags=-s -w") for v in ("1.21.13", "1.22.10", "1.23.9", "1.24.11")],
     go("host-1.27.3-race", "go-host", "host", ["."], flags=["-race"], buildmode="exe",
        note=f"{H}, go1.27.3, -race"),
     go("host-1.27.3-trimpath", "go-host", "host", ["."], flags=["-trimpath"], buildmode="exe",

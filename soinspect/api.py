@@ -153,6 +153,7 @@ def host_model(hf: FileFacts) -> HostModel:
         target=target,
         refusal=None,
         next_offset=go.next_offset,
+        layout=(go.layout.size, go.layout.offsets) if go.layout is not None and go.layout.size else None,
         exports_lastmoduledatap=hf.elf is not None and hf.elf.find_symbol("runtime.lastmoduledatap") is not None,
         pkghashes=pkghashes,
         facts=hf,
@@ -192,9 +193,7 @@ def build_report(
         buildinfo=f.buildinfo.info.to_json() if f.buildinfo and f.buildinfo.info else None,
         plugin=_plugin_json(f),
         host=_host_json(host) if host is not None and not host.implicit else None,
-        error={"kind": f.invalid.kind, "message": str(f.invalid), "offset": f.invalid.offset}
-        if f.invalid
-        else None,
+        error={"kind": f.invalid.kind, "message": str(f.invalid), "offset": f.invalid.offset} if f.invalid else None,
     )
 
 
@@ -305,10 +304,7 @@ def _plugin_json(f: FileFacts) -> dict[str, Any] | None:
         },
         "pkghashes": None
         if go is None
-        else [
-            {"package": p.package, "hash": p.linktime_hash}
-            for p in (md.pkghashes if md and md.pkghashes else ())
-        ]
+        else [{"package": p.package, "hash": p.linktime_hash} for p in (md.pkghashes if md and md.pkghashes else ())]
         or [{"package": k, "hash": v} for k, v in sorted(go.pkghash_bytes.items())],
     }
 

@@ -140,7 +140,11 @@ def facts_from_elf(elf: ElfFile, realpath: str) -> FileFacts:
         pie=bool((elf.dyn(DT_FLAGS_1) or 0) & DF_1_PIE),
     )
     bi = read_buildinfo(elf)
-    go = read_go_module(elf) if (bi.info is not None or _looks_go(elf)) else None
+    go = (
+        read_go_module(elf, bi.info.go_version if bi.info else None)
+        if (bi.info is not None or _looks_go(elf))
+        else None
+    )
     pluginpath, pp_source = _pluginpath(elf, go)
     exports: tuple[str, ...] = ()
     if pluginpath:

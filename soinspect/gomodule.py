@@ -21,9 +21,11 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass, field
+from typing import Literal
 
 from . import _gotypes
 from ._elf import ElfFile, Symbol
+from ._layouts import LAYOUTS
 
 PKGHASHBYTES_PREFIXES = ("go:link.pkghashbytes.", "go.link.pkghashbytes.")
 PKGHASH_PREFIXES = ("go:link.pkghash.", "go.link.pkghash.")
@@ -95,13 +97,13 @@ class GoModuleFacts:
         return self.layout.offset("next") if self.layout else None
 
 
-def read_go_module(elf: ElfFile) -> GoModuleFacts:
+def read_go_module(elf: ElfFile, go_version: str | None = None) -> GoModuleFacts:
     notes: list[str] = []
     pkghash_bytes = _pkghash_bytes(elf)
     layout, layout_reason = _moduledata_layout(elf)
     pclntab = _find_pclntab(elf)
     if layout is None:
-        layout = _layout_from_code(elf)
+        layout = _layout_without_descriptor(elf, go_version)
     md: ModuleData | None = None
     md_reason = ""
     addr, src = _locate_moduledata(elf, pclntab)
@@ -156,9 +158,39 @@ def _moduledata_layout(elf: ElfFile) -> tuple[ModuleDataLayout | None, str]:
     return None, "no type:runtime.moduledata descriptor in .dynsym or .symtab"
 
 
-def _layout_from_code(elf: ElfFile) -> ModuleDataLayout | None:
-    """Older runtimes export no moduledata type descriptor: take the ``next`` offset from the code of
-    ``runtime.addmoduledata`` (amd64: ``mov %rdi, disp(%rax)``) and the rest from ``.symtab`` symbols."""
+def _layout_without_descriptor(elf: ElfFile, go_version: str | None) -> ModuleDataLayout | None:
+    """Runtimes before Go 1.23 export no moduledata type descriptor. Their layouts are kept as data
+    (``_layouts.py``, generated from each release's ``runtime/symtab.go``), picked by the Go release from
+    the build info and checked against the ``next`` offset in the code of ``runtime.addmoduledata``;
+    without build info (Go 1.19 plugins carry none), by that offset alone. An unknown release with no
+    matching table gives just the ``next`` offset (enough for the host check) or nothing."""
+    code_next = _next_offset_from_code(elf)
+    minor = _minor(go_version) if go_version else None
+    entry = LAYOUTS.get((minor, elf.ptrsize)) if minor else None
+    if entry is not None:
+        size, fields = entry
+        table = ModuleDataLayout(size, fields, f"layout table for go{minor} (no type descriptor)")
+        if code_next is None or table.offset("next") == code_next:
+            return table
+        return None  # the table contradicts the code: unknown, not a guess
+    if code_next is None:
+        return None
+    matches = {
+        entry for (ver, ptr), entry in LAYOUTS.items() if ptr == elf.ptrsize and dict(entry[1]).get("next") == code_next
+    }
+    if len(matches) == 1:
+        size, fields = matches.pop()
+        return ModuleDataLayout(size, fields, "layout table matched by the next offset in runtime.addmoduledata")
+    return ModuleDataLayout(0, (("next", code_next),), "the code of runtime.addmoduledata (no type descriptor)")
+
+
+def _minor(go_version: str) -> str | None:
+    m = re.match(r"go(\d+)\.(\d+)", go_version)
+    return f"{m.group(1)}.{m.group(2)}" if m else None
+
+
+def _next_offset_from_code(elf: ElfFile) -> int | None:
+    """amd64 ``runtime.addmoduledata``: ``mov %rdi, disp(%rax)`` stores the new module at ``next``."""
     if elf.header.machine != 62:
         return None
     sym = None
@@ -169,15 +201,8 @@ def _layout_from_code(elf: ElfFile) -> ModuleDataLayout | None:
     if sym is None:
         return None
     code = elf.read_va(sym.value, 48) or b""
-    m = re.search(rb"\x48\x89\xb8(....)", code, re.S)
-    if m is not None:
-        off = int.from_bytes(m.group(1), "little", signed=True)
-    else:
-        m = re.search(rb"\x48\x89\x78(.)", code, re.S)
-        if m is None:
-            return None
-        off = int.from_bytes(m.group(1), "little", signed=True)
-    return ModuleDataLayout(0, (("next", off),), "the code of runtime.addmoduledata (no type descriptor)")
+    m = re.search(rb"\x48\x89\xb8(....)", code, re.S) or re.search(rb"\x48\x89\x78(.)", code, re.S)
+    return int.from_bytes(m.group(1), "little", signed=True) if m is not None else None
 
 
 def _find_pclntab(elf: ElfFile) -> int | None:
@@ -194,15 +219,22 @@ def _locate_moduledata(elf: ElfFile, pclntab: int | None) -> tuple[int | None, s
     sym = elf.find_symbol("local.moduledata", "symtab")
     if sym is not None:
         return sym.value, "symbol local.moduledata in .symtab"
-    if pclntab is None:
-        pclntab = _scan_pclntab_magic(elf)
-        if pclntab is None:
-            return None, "no .symtab, no .gopclntab section and no pcHeader magic found"
-    # The moduledata's first word is a pointer to the pcHeader at the start of the pclntab. In a shared
-    # object that word carries a relative relocation; find the relocated words whose value is pclntab.
-    candidates = elf.relative_relocations_to(pclntab)
-    for off in candidates:
-        second = elf.read_ptr(off + elf.ptrsize)  # funcnametab.data: inside the pclntab
+    tables = [pclntab] if pclntab is not None else _scan_pclntab_magic(elf)
+    if not tables:
+        return None, "no .symtab, no .gopclntab section and no pcHeader magic found"
+    for table in tables:
+        addr, how = _moduledata_pointing_at(elf, table)
+        if addr is not None:
+            return addr, how
+    return None, "no word in the data points at the pclntab"
+
+
+def _moduledata_pointing_at(elf: ElfFile, pclntab: int) -> tuple[int | None, str]:
+    """The moduledata whose first word (pcHeader) is *pclntab* and whose second (funcnametab) lies past it."""
+    # In a shared object that word carries a relative relocation; find the relocated words whose value is
+    # the pclntab. Bound: the relocations the file has.
+    for off in elf.relative_relocations_to(pclntab):
+        second = elf.read_ptr(off + elf.ptrsize)
         if second is not None and pclntab < second < pclntab + (1 << 30):
             return off, "relocated pointer to the pclntab (no .symtab)"
     if not elf.has_relocations:
@@ -214,26 +246,39 @@ def _locate_moduledata(elf: ElfFile, pclntab: int | None) -> tuple[int | None, s
                 continue
             start, end = seg.offset, min(seg.offset + seg.filesz, len(elf.data))
             i = elf.data.find(needle, start, end)
-            while i >= 0:
+            while i >= 0:  # bounded by the segment: find moves forward
                 if (i - start) % width == 0:
                     return seg.vaddr + (i - start), "pointer to the pclntab in writable data (no .symtab)"
                 i = elf.data.find(needle, i + 1, end)
-    return None, "no word in the data points at the pclntab"
+    return None, ""
 
 
-def _scan_pclntab_magic(elf: ElfFile) -> int | None:
+def _scan_pclntab_magic(elf: ElfFile) -> list[int]:
+    """Addresses of pcHeader magics (``magic, 0, 0, minLC, ptrSize``), pointer-aligned, in any PT_LOAD:
+    Go 1.2x puts the pclntab of an externally linked ``-s -w`` plugin inside writable ``.data.rel.ro``."""
+    out: list[int] = []
+    order: Literal["little", "big"] = "little" if elf.little else "big"
     for seg in elf.segments:
-        if seg.type != 1 or seg.flags & 2:
+        if seg.type != 1:
             continue
         start, end = seg.offset, min(seg.offset + seg.filesz, len(elf.data))
         for magic in PCLNTAB_MAGICS:
-            needle = magic.to_bytes(4, "little" if elf.little else "big") + b"\0\0"
+            needle = magic.to_bytes(4, order) + b"\0\0"
             i = elf.data.find(needle, start, end)
-            while i >= 0:
-                if i + 8 <= end and elf.data[i + 6] in (1, 2, 4) and elf.data[i + 7] == elf.ptrsize:
-                    return seg.vaddr + (i - start)
+            while i >= 0 and len(out) < _MAX_PCLNTAB_CANDIDATES:
+                va = seg.vaddr + (i - start)
+                if (
+                    i + 8 <= end
+                    and va % elf.ptrsize == 0
+                    and elf.data[i + 6] in (1, 2, 4)
+                    and elf.data[i + 7] == elf.ptrsize
+                ):
+                    out.append(va)
                 i = elf.data.find(needle, i + 1, end)
-    return None
+    return out
+
+
+_MAX_PCLNTAB_CANDIDATES = 64
 
 
 def read_go_string(elf: ElfFile, addr: int) -> str | None:
@@ -266,9 +311,7 @@ def _read_slice(elf: ElfFile, addr: int) -> tuple[int, int] | None:
     return data, length
 
 
-def _read_moduledata(
-    elf: ElfFile, addr: int, source: str, layout: ModuleDataLayout, notes: list[str]
-) -> ModuleData:
+def _read_moduledata(elf: ElfFile, addr: int, source: str, layout: ModuleDataLayout, notes: list[str]) -> ModuleData:
     p = elf.ptrsize
     pluginpath: str | None = None
     off = layout.offset("pluginpath")

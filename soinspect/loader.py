@@ -39,6 +39,8 @@ EMPTY_PLUGINPATH = "fatal error: runtime: plugin has empty pluginpath"
 ALREADY_LOADED = "plugin already loaded"
 DIFFERENT_VERSION = "plugin was built with a different version of package "
 NOT_IMPLEMENTED = "plugin: not implemented"
+#: a crash on memory read through the wrong layout; the exact first line depends on the garbage read
+MISREAD = "[signal SIGSEGV: segmentation violation] (the host reads the plugin's module data with another layout)"
 SIGBUS = "SIGBUS: bus error"  # the first line a Go host prints for a SIGBUS inside dlopen
 
 
@@ -52,6 +54,8 @@ class HostModel:
     #: None when the host can call plugin.Open; else what happens for every file (outcome, message)
     refusal: tuple[Outcome, str] | None = None
     next_offset: int | None = None
+    #: the host runtime's whole moduledata layout ((field, offset), ...) and size, when known
+    layout: tuple[int, tuple[tuple[str, int], ...]] | None = None
     exports_lastmoduledatap: bool = True
     #: package -> fingerprint hex, for every go:link.pkghash.<pkg> the host exports dynamically
     pkghashes: dict[str, str] = field(default_factory=dict)
@@ -64,6 +68,8 @@ class _Module:
     pluginpath: str
     bad: bool = False
     initialized: bool = False
+    #: linked where the host looks, but laid out differently from the host's moduledata
+    misread: bool = False
 
 
 @dataclass
@@ -117,35 +123,42 @@ class Process:
             return Verdict(False, "error", f'plugin.Open("{name}"): {dep_error}', f"dlopen: {dep_error}")
         self.scope.append(f)
         notes: list[str] = []
-        self._register(f, notes)
+        unknown = self._register(f, notes)
+        if unknown is not None:
+            return Verdict(False, "unknown", None, unknown)
         short = name[:-3] if len(name) > 3 and name.endswith(".so") else name
         return self._lastmoduleinit(f, short, notes)
 
     # -- step 2: module data registration ---------------------------------------------------------------
-    def _register(self, f: FileFacts, notes: list[str]) -> None:
+    def _register(self, f: FileFacts, notes: list[str]) -> str | None:
+        """Step 2; returns why the outcome cannot be told, or None."""
         go = f.go
         if go is None or not go.has_addmoduledata_init or go.moduledata is None:
             notes.append("it registers no Go module data with the host (no go:link.addmoduledata init)")
-            return
+            return None
         if not go.dynamic_lastmoduledatap or not self.host.exports_lastmoduledatap:
             notes.append("runtime.lastmoduledatap is not shared with the host, so registration is invisible")
-            return
+            return None
         host_next = self.host.next_offset if not self.host.implicit else go.next_offset
         if host_next is None or go.next_offset is None:
-            notes.append("the offset of moduledata.next is unknown on one side")
-            self.tail_reachable = False
-            return
+            return (
+                "the offset of moduledata.next is unknown on one side, so whether the host sees the module is unknown"
+            )
         if host_next != go.next_offset:
             notes.append(
                 f"its runtime stores the module link at moduledata+{go.next_offset:#x}, the host's runtime "
                 f"reads it at +{host_next:#x} (different runtime.moduledata layouts)"
             )
             self.tail_reachable = False
-            return
+            return None
         if not self.tail_reachable:
             notes.append("an earlier library broke the host's module chain")
-            return
-        self.chain.append(_Module(f.realpath, go.moduledata.pluginpath or ""))
+            return None
+        misread = False
+        if not self.host.implicit and self.host.layout is not None and go.layout is not None and go.layout.size:
+            misread = self.host.layout != (go.layout.size, go.layout.offsets)
+        self.chain.append(_Module(f.realpath, go.moduledata.pluginpath or "", misread=misread))
+        return None
 
     # -- step 3: lastmoduleinit ------------------------------------------------------------------------
     def _lastmoduleinit(self, f: FileFacts, short: str, notes: list[str]) -> Verdict:
@@ -165,6 +178,17 @@ class Process:
             )
         if md.path != f.realpath:
             return Verdict(False, "unknown", None, "module chain state not modelled")
+        if md.misread:
+            # Same offset of next, other fields elsewhere: the host reads the plugin's pluginpath,
+            # pkghashes and tables at its own offsets, i.e. garbage (seen: SIGSEGV, 1.21/1.22 vs 1.26).
+            self.dead_by = f.path
+            return Verdict(
+                False,
+                "crash",
+                MISREAD,
+                "the host links the plugin's module data but its runtime "
+                "lays moduledata out differently (another Go release): it reads garbage",
+            )
         if not md.pluginpath:
             self.dead_by = f.path
             return Verdict(False, "crash", EMPTY_PLUGINPATH, "the plugin's module data has an empty plugin path")
