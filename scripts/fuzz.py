@@ -10,26 +10,35 @@ varints, the Go module data, a type descriptor, set to an interesting value (0, 
 number i is a pure function of (--seed, i), so any failure is reproducible from its number alone (and is
 also written out as a seed file).
 
-Each mutant goes through the LIEF door and the ELF/build-info readers (the lean path, where native code
-can crash); every --full-every'th mutant goes through the whole pipeline: facts, checks, loader model,
-report and its JSON document. Workers run under RLIMIT_AS; the parent kills a worker whose mutant runs
-past --timeout (a hang) and notes a worker that dies by a signal (a crash), then goes on from the next
-mutant. Outcomes:
+Every mutant goes through the fact readers, as ``facts.read_facts`` does: the LIEF door (where native
+code could crash), the ELF reader, the build info reader, the Go module data and, for a plugin, the type
+reader that gives its symbols' Go types. Every --full-every'th mutant also goes through the rest of the
+pipeline: checks, loader model, report and its JSON document (about 3x the cost of the fact readers).
 
-* clean: a report (or, on the lean path, facts) came back;
+Bounds: each worker runs under RLIMIT_AS (--memory). A mutant still running after --timeout seconds is
+stopped inside its worker by SIGALRM and counted as a hang (the worker goes on with the next mutant, so
+one slow mutant never holds up its chunk); a worker whose current mutant has not changed for twice
+--timeout (at least --timeout + 2 s: stuck in native code, where the alarm cannot interrupt) is killed
+by the parent: also a hang. A worker that dies (a signal, MemoryError outside the readers) is a crash.
+Either way the rest of its chunk is run again by a new worker without that mutant. Outcomes:
+
+* clean: facts (and, on the full path, a report) came back with no error;
 * error kinds: soinspect's own documented error (not-elf, truncated, malformed, ...);
 * contained: soinspect's own error, but made by the last-resort choke point from an unexpected Python
   exception (a reader missed a check): a bug, saved as a seed;
 * traceback: an exception that is not soinspect's own escaped: a bug, saved as a seed;
-* crash / hang: the worker died by a signal / was killed after --timeout: saved as a seed.
+* memory: MemoryError under the worker's RLIMIT_AS: a bug, saved as a seed;
+* crash / hang: as above: saved as a seed.
 
-The run is resumable: progress and totals go to ``<out>/state.json`` after every chunk; running the
-same command again continues where it stopped.
+The run is resumable: progress and totals go to ``<out>/state.json`` every 10 s (with a line on stdout
+naming the mutant each worker is on and for how long); running the same command again continues where
+it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import multiprocessing
@@ -40,6 +49,7 @@ import resource
 import signal
 import sys
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,10 +65,10 @@ assert _spec is not None and _spec.loader is not None
 corpus = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(corpus)
 from soinspect import _elf, api, facts  # noqa: E402
-from soinspect.buildinfo import read_buildinfo  # noqa: E402
 from soinspect.checks import Policy  # noqa: E402
 from soinspect.errors import InvalidFileError, SoinspectError  # noqa: E402
 from soinspect.loader import Process, implicit_host  # noqa: E402
+from soinspect.plugin import read_symbols  # noqa: E402
 from soinspect.report import document  # noqa: E402
 from soinspect.targets import DEFAULT_TARGET  # noqa: E402
 
@@ -73,7 +83,9 @@ SEEDS = (
     "types.so",
     "cshared.so",
 )
-CHUNK = 500
+CHUNK = 250
+#: outcomes that are bugs (each saved as a seed file)
+FAILURES = ("crash", "hang", "memory", "traceback", "contained")
 INTERESTING = (
     0,
     1,
@@ -162,7 +174,7 @@ def _seed(name: str) -> Seed:
         fields += [Field(f"buildinfo.varint[{k}]", bi_sec.offset + 32 + k, 1) for k in range(3)]
         fields += [Field("buildinfo.versptr", bi_sec.offset + 16, 8), Field("buildinfo.modptr", bi_sec.offset + 24, 8)]
         cuts.update(bi_sec.offset + k for k in (14, 16, 32, 33, 40))
-    f = facts.facts_from_elf(elf, path, "")
+    f = facts.facts_from_bytes(path, data, path)
     if f.go is not None and f.go.moduledata is not None:
         md_off = elf.va_to_offset(f.go.moduledata.addr, 8)
         if md_off is not None:
@@ -236,12 +248,19 @@ def mutate(seed: Seed, rng: random.Random, buf: bytearray) -> tuple[str, list[tu
     return f"splice {n} bytes from {src:#x} to {dst:#x} in {reg.name}", undo, len(data)
 
 
+#: one scratch copy of each seed per process: a mutant is made in place, copied out once, then undone
+_SCRATCH: dict[str, bytearray] = {}
+
+
 def mutant(seeds: list[Seed], master: int, index: int) -> tuple[str, bytes, str]:
     rng = random.Random(master * 1_000_003 + index)
     seed = seeds[rng.randrange(len(seeds))]
-    buf = bytearray(seed.data)
-    desc, _undo, keep = mutate(seed, rng, buf)
-    return seed.name, bytes(buf[:keep]), desc
+    buf = _SCRATCH.setdefault(seed.name, bytearray(seed.data))
+    desc, undo, keep = mutate(seed, rng, buf)
+    data = bytes(memoryview(buf)[:keep])
+    for off, raw in reversed(undo):
+        buf[off : off + len(raw)] = raw
+    return seed.name, data, desc
 
 
 # -- worker ---------------------------------------------------------------------------------------------
@@ -250,31 +269,64 @@ _POLICY = Policy(target=DEFAULT_TARGET, strict=False, ignore=frozenset())
 
 
 def run_one(name: str, data: bytes, full: bool) -> str:
-    """Outcome of one mutant: ``clean``, an error kind, ``contained`` or ``traceback``."""
+    """Outcome of one mutant: ``clean``, an error kind, ``contained``, ``traceback`` or ``memory``.
+
+    Every mutant goes through the fact readers (LIEF, ELF, build info, module data, and the type
+    reader for a plugin's symbols); a *full* one also through the loader model, the report and its
+    JSON document.
+    """
     path = f"mutant-of-{name}"
     try:
+        f = facts.facts_from_bytes(path, data, path)
+        read_symbols(f)
         if full:
-            f = facts.facts_from_bytes(path, data, path)
             verdict = Process(implicit_host(f, DEFAULT_TARGET)).open(f)
             json.dumps(document([api.build_report(f, _POLICY, verdict)]))
-            if f.invalid is not None:
-                cause = f.invalid.__cause__
-                if cause is not None and not isinstance(cause, SoinspectError):
-                    return "contained"
-                return f.invalid.kind
-            return "clean"
-        elf = _elf.ElfFile.from_bytes(path, data)
-        _elf.find_truncation(elf)
-        read_buildinfo(elf)
+        if f.invalid is not None:
+            cause = f.invalid.__cause__
+            if cause is not None and not isinstance(cause, SoinspectError):
+                return "contained"
+            return f.invalid.kind
         return "clean"
     except InvalidFileError as exc:
         return exc.kind
+    except MemoryError:
+        return "memory"
     except Exception:
         return "traceback"
 
 
-def worker(conn: Any, seeds_names: list[str], master: int, full_every: int, memory: int, current: Any) -> None:
+#: test hook: the worker that reaches this mutant number blocks SIGALRM and sleeps, as a worker stuck in
+#: native code would (tests/test_regressions.py shows the parent reports it as a hang and goes on)
+STUCK_ENV = "SOINSPECT_FUZZ_TEST_STUCK"
+
+
+def _stuck() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    while True:
+        time.sleep(3600)
+
+
+class Overtime(BaseException):
+    """Raised in a worker by SIGALRM when one mutant runs past --timeout (not an Exception: nothing
+    in soinspect can swallow it)."""
+
+
+def _overtime(signum: int, frame: Any) -> None:
+    raise Overtime
+
+
+def _where(exc: BaseException) -> str:
+    """Where the alarm interrupted: the frame below the handler."""
+    tb = traceback.extract_tb(exc.__traceback__)[:-1]
+    return f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno} {tb[-1].name}" if tb else "?"
+
+
+def worker(
+    conn: Any, seeds_names: list[str], master: int, full_every: int, memory: int, timeout: float, current: Any
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGALRM, _overtime)
     resource.setrlimit(resource.RLIMIT_AS, (memory, resource.getrlimit(resource.RLIMIT_AS)[1]))
     seeds = [_seed(n) for n in seeds_names]
     conn.send(("ready", None))
@@ -289,14 +341,25 @@ def worker(conn: Any, seeds_names: list[str], master: int, full_every: int, memo
         for i in range(start, end):
             current.value = i
             name, data, desc = mutant(seeds, master, i)
+            if os.environ.get(STUCK_ENV) == str(i):
+                _stuck()
             t = time.perf_counter()
-            outcome = run_one(name, data, i % full_every == 0)
+            # A mutant that runs past --timeout in Python code is stopped here by SIGALRM and is a
+            # hang; one stuck in native code (where the handler cannot run) is killed by the parent.
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            try:
+                outcome = run_one(name, data, i % full_every == 0)
+                note = ""
+            except Overtime as exc:
+                outcome, note = "hang", f" [stopped after {timeout:g} s in {_where(exc)}]"
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
             dt = time.perf_counter() - t
             counts[outcome] += 1
             if dt > slowest[0]:
                 slowest = (dt, i, f"{name}: {desc}")
-            if outcome in ("contained", "traceback"):
-                failures.append((i, outcome, f"{name}: {desc}"))
+            if outcome in FAILURES:
+                failures.append((i, outcome, f"{name}: {desc}{note}"))
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         conn.send(("done", (start, end, dict(counts), failures, slowest, rss)))
 
@@ -310,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--full-every", type=int, default=16, help="every Nth mutant runs the whole pipeline")
-    ap.add_argument("--timeout", type=float, default=20.0, help="seconds before a mutant counts as a hang")
+    ap.add_argument("--timeout", type=float, default=5.0, help="seconds before one mutant counts as a hang")
     ap.add_argument("--memory", type=int, default=3 << 30, help="RLIMIT_AS of each worker in bytes")
     ap.add_argument("--out", default=str(ROOT / "fuzz-out"))
     args = ap.parse_args(argv)
@@ -324,38 +387,40 @@ def main(argv: list[str] | None = None) -> int:
         old = json.loads(state_path.read_text())
         if old.get("key") == key:
             state = old
-    done = {tuple(x) for x in state["done"]}
-    todo = [(s, min(s + CHUNK, args.mutants)) for s in range(0, args.mutants, CHUNK)]
-    todo = [c for c in todo if c not in done]
-    # split chunks already partly covered by a crash (re-queued pieces are stored as done ranges too)
-    todo.reverse()
+    todo = _remaining(args.mutants, [tuple(x) for x in state["done"]])
+    todo.reverse()  # a stack: pop() gives the lowest chunk first
     counts: Counter[str] = Counter(state["counts"])
     seeds = [_seed(n) for n in SEEDS]  # the parent regenerates a failing mutant to save it
     ctx = multiprocessing.get_context("fork")
     t0 = time.monotonic() - state["elapsed"]
     last_print = 0.0
+    # A mutant stuck in Python is stopped by the worker's own alarm after --timeout; the parent kills
+    # a worker whose current mutant has not changed for longer than that (stuck in native code).
+    kill_after = args.timeout + max(2.0, args.timeout)
 
     def start() -> dict[str, Any]:
         a, b = ctx.Pipe()
         cur = ctx.Value("q", -1, lock=False)
-        p = ctx.Process(target=worker, args=(b, list(SEEDS), args.seed, args.full_every, args.memory, cur))
+        wargs = (b, list(SEEDS), args.seed, args.full_every, args.memory, args.timeout, cur)
+        p = ctx.Process(target=worker, args=wargs)
         p.start()
         b.close()
-        a.recv()  # ready
-        return {"p": p, "conn": a, "cur": cur, "chunk": None, "since": 0.0}
+        if not a.poll(120) or a.recv()[0] != "ready":
+            raise SystemExit("fuzz: a worker did not start within 120 s")
+        return {"p": p, "conn": a, "cur": cur, "chunk": None, "last_cur": -1, "cur_since": time.monotonic()}
 
     def save_failure(i: int, outcome: str, desc: str) -> None:
         name, data, d = mutant(seeds, args.seed, i)
         fn = out / "seeds" / f"{outcome}-{args.seed}-{i}-{name}"
         fn.write_bytes(data)
         state["failures"].append([i, outcome, desc or f"{name}: {d}", str(fn)])
+        print(f"FAILURE #{i} {outcome}: {desc or d} -> {fn}", flush=True)
 
     def give(w: dict[str, Any]) -> None:
         w["chunk"] = todo.pop() if todo else None
         if w["chunk"] is not None:
             w["conn"].send(w["chunk"])
-            w["since"] = time.monotonic()
-            w["last_cur"] = -1
+            w["last_cur"], w["cur_since"] = -1, time.monotonic()
 
     def checkpoint() -> None:
         state["counts"] = dict(counts)
@@ -376,9 +441,9 @@ def main(argv: list[str] | None = None) -> int:
                 if w["chunk"] is None:
                     continue
                 cur = w["cur"].value
-                if cur != w.get("last_cur"):
+                if cur != w["last_cur"]:
                     w["last_cur"], w["cur_since"] = cur, now
-                hung = now - w.get("cur_since", now) > args.timeout
+                stuck = now - w["cur_since"] > kill_after
                 if w["conn"] in ready:
                     try:
                         kind, (s, e, c, fails, slow, rss) = w["conn"].recv()
@@ -394,48 +459,71 @@ def main(argv: list[str] | None = None) -> int:
                         state["done"].append([s, e])
                         give(w)
                         continue
-                if w["p"].sentinel in ready or hung or not w["p"].is_alive():
-                    if hung:
+                if w["p"].sentinel in ready or stuck or not w["p"].is_alive():
+                    if stuck:
                         w["p"].kill()
                     w["p"].join(5)
                     code = w["p"].exitcode
                     i = w["cur"].value
-                    outcome = "hang" if hung else "crash"
-                    counts[outcome] += 1
-                    save_failure(i, outcome, f"{outcome} (exit {code})")
                     s, e = w["chunk"]
-                    # the chunk is run again without the failing mutant: [s, i) and [i+1, e)
-                    state["done"].append([i, i + 1])
-                    todo.extend(c for c in ((s, i), (i + 1, e)) if c[0] < c[1])
+                    if i < s:  # died before its first mutant: run the chunk again
+                        todo.append((s, e))
+                    else:
+                        outcome = "hang" if stuck else "crash"
+                        counts[outcome] += 1
+                        what = f"no progress for {kill_after:g} s, killed" if stuck else f"worker died, exit {code}"
+                        save_failure(i, outcome, f"{outcome} ({what})")
+                        # the rest of the chunk runs again without the failing mutant; the mutants of
+                        # [s, i) were counted by no one either (a chunk reports only when it ends)
+                        state["done"].append([i, i + 1])
+                        todo.extend(c for c in ((s, i), (i + 1, e)) if c[0] < c[1])
                     workers[k] = start()
                     give(workers[k])
-            if now - last_print > 30:
+            if now - last_print > 10:
                 last_print = now
                 checkpoint()
                 run = sum(counts.values())
-                print(f"[{now - t0:7.0f} s] {run} mutants, {run / max(1e-9, now - t0):.0f}/s, {dict(counts)}",
-                      flush=True)  # fmt: skip
+                flight = ", ".join(f"#{w['last_cur']} for {now - w['cur_since']:.1f} s" for w in workers if w["chunk"])
+                print(f"[{now - t0:7.0f} s] {run} mutants, {run / max(1e-9, now - t0):.0f}/s, {dict(counts)}; "
+                      f"in flight: {flight}", flush=True)  # fmt: skip
     finally:
         for w in workers:
             if w["p"].is_alive():
-                w["conn"].send(None)
+                with contextlib.suppress(OSError):
+                    w["conn"].send(None)
                 w["p"].join(5)
+                if w["p"].is_alive():
+                    w["p"].kill()
         checkpoint()
     report(state, counts, args)
-    bad = sum(counts[k] for k in ("crash", "hang", "traceback", "contained"))
-    return 1 if bad else 0
+    return 1 if any(counts[k] for k in FAILURES) else 0
+
+
+def _remaining(total: int, done: list[tuple[int, ...]]) -> list[tuple[int, int]]:
+    """Chunks of [0, total) not yet covered by the *done* ranges (whole chunks and re-run pieces)."""
+    covered = sorted((s, e) for s, e in done)
+    todo: list[tuple[int, int]] = []
+    for start in range(0, total, CHUNK):
+        gaps = [(start, min(start + CHUNK, total))]
+        for s, e in covered:
+            if e <= start or s >= start + CHUNK:
+                continue
+            gaps = [piece for gs, ge in gaps for piece in ((gs, min(ge, s)), (max(gs, e), ge)) if piece[0] < piece[1]]
+        todo += gaps
+    return todo
 
 
 def report(state: dict[str, Any], counts: Counter[str], args: argparse.Namespace) -> None:
     run = sum(counts.values())
-    errors = {k: v for k, v in counts.items() if k not in ("clean", "crash", "hang", "traceback", "contained")}
+    errors = {k: v for k, v in counts.items() if k != "clean" and k not in FAILURES}
     full = (run + args.full_every - 1) // args.full_every
-    print(f"mutants run:       {run} (about {full} through the whole pipeline, the rest facts-lean)")
+    print(f"mutants run:       {run} (all through the fact readers, about {full} also the whole pipeline)")
     print(f"clean results:     {counts['clean']}")
     print(f"errors by kind:    {json.dumps(dict(sorted(errors.items())))}")
     print(f"crashes:           {counts['crash']}")
     print(f"hangs:             {counts['hang']}")
     print(f"tracebacks:        {counts['traceback']} (plus {counts['contained']} contained by the choke point)")
+    print(f"out of memory:     {counts['memory']} (RLIMIT_AS {args.memory >> 20} MiB)")
     slow = state["slowest"]
     print(f"slowest mutant:    {slow[0] * 1000:.1f} ms, #{slow[1]} ({slow[2]})")
     print(f"peak worker RSS:   {state['peak_rss'] / (1 << 20):.0f} MiB")

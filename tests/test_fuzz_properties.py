@@ -7,13 +7,11 @@ hypothesis with a bounded example count so the file stays under a minute.
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
+import fuzzscript
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,16 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TIME_BOUND = 5.0  # seconds for one file; a real plugin takes about 0.1 s
 
 
-def _fuzz_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("soinspect_scripts_fuzz", ROOT / "scripts" / "fuzz.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up here
-    spec.loader.exec_module(mod)
-    return mod
-
-
-FUZZ = _fuzz_module()
+FUZZ = fuzzscript.load()
 SEEDS = [FUZZ._seed(n) for n in ("greet.so", "greet-stripped.so", "greet-noshdr.so", "greet-1.19.so")]
 
 

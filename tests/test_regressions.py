@@ -1,0 +1,103 @@
+"""Regression tests, one per bug found by fuzzing or in the fuzzer itself, each named after the bug.
+
+Seed files of mutants that once failed live in ``tests/regressions/`` (named
+``<outcome>-<seed>-<mutant number>-<corpus file>``, as ``scripts/fuzz.py`` writes them); every one of
+them must now give a report or soinspect's own error through the fact readers and the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import fuzzscript
+import pytest
+
+from soinspect import api, facts
+from soinspect.errors import SoinspectError
+from soinspect.report import Report
+
+SEED_DIR = Path(__file__).resolve().parent / "regressions"
+
+
+FUZZ = fuzzscript.load()
+
+
+def _run_fuzz(tmp_path: Path, *argv: str) -> dict[str, Any]:
+    out = tmp_path / "fuzz-out"
+    FUZZ.main([*argv, "--workers", "2", "--out", str(out)])
+    state: dict[str, Any] = json.loads((out / "state.json").read_text())
+    return state
+
+
+# -- the fuzzer itself ----------------------------------------------------------------------------------
+
+
+def test_fuzz_slow_mutant_is_a_hang_not_a_stalled_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mutant that ran long in Python used to hold its whole chunk (the parent only saw a hang when the
+    current mutant stayed the same for 20 s); now the worker's alarm stops it after --timeout, counts it
+    as a hang, saves it, and runs on."""
+    real_mutant, real_run_one = FUZZ.mutant, FUZZ.run_one
+
+    def mutant(seeds: Any, master: int, index: int) -> tuple[str, bytes, str]:
+        name, data, desc = real_mutant(seeds, master, index)
+        return ("endless" if index == 7 else name), data, desc
+
+    def run_one(name: str, data: bytes, full: bool) -> str:
+        while name == "endless":
+            time.sleep(0.01)
+        result: str = real_run_one(name, data, full)
+        return result
+
+    monkeypatch.setattr(FUZZ, "mutant", mutant)  # inherited by the forked workers
+    monkeypatch.setattr(FUZZ, "run_one", run_one)
+    t = time.monotonic()
+    state = _run_fuzz(tmp_path, "--mutants", "30", "--timeout", "0.5")
+    assert time.monotonic() - t < 30
+    assert sum(state["counts"].values()) == 30
+    assert state["counts"]["hang"] == 1
+    [(index, outcome, desc, seed_file)] = state["failures"]
+    assert (index, outcome) == (7, "hang")
+    assert "stopped after 0.5 s in" in desc and "run_one" in desc
+    assert Path(seed_file).stat().st_size > 0
+
+
+def test_fuzz_worker_stuck_in_native_code_is_killed_as_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker that cannot take the alarm (native code) is killed by the parent; the rest of its chunk
+    runs in a new worker, each mutant counted once."""
+    monkeypatch.setenv(FUZZ.STUCK_ENV, "11")
+    state = _run_fuzz(tmp_path, "--mutants", "30", "--timeout", "0.3")
+    assert sum(state["counts"].values()) == 30
+    assert state["counts"]["hang"] == 1
+    assert [f[:2] for f in state["failures"]] == [[11, "hang"]]
+    assert "killed" in state["failures"][0][2]
+
+
+def test_fuzz_resume_runs_only_uncovered_mutants() -> None:
+    """Resuming used to re-run (and count twice) a chunk that had been split around a crash."""
+    chunk = FUZZ.CHUNK
+    done = [(0, chunk), (chunk + 5, chunk + 6), (chunk, chunk + 5)]
+    assert FUZZ._remaining(3 * chunk, done) == [(chunk + 6, 2 * chunk), (2 * chunk, 3 * chunk)]
+    assert FUZZ._remaining(chunk // 2, []) == [(0, chunk // 2)]
+    assert FUZZ._remaining(2 * chunk, [(0, 2 * chunk)]) == []
+
+
+# -- seed files of mutants that once failed -------------------------------------------------------------
+
+
+def _seed_files() -> list[Path]:
+    return sorted(p for p in SEED_DIR.iterdir() if p.is_file() and p.name != "README.md") if SEED_DIR.is_dir() else []
+
+
+@pytest.mark.parametrize("seed_file", _seed_files(), ids=lambda p: p.name)
+def test_regression_seed(seed_file: Path) -> None:
+    f = facts.read_facts(str(seed_file))
+    cause = f.invalid.__cause__ if f.invalid is not None else None
+    assert cause is None or isinstance(cause, SoinspectError), f"choke point reached: {f.invalid}"
+    try:
+        r: Report | SoinspectError = api.audit(str(seed_file))
+    except SoinspectError as exc:
+        r = exc
+    assert isinstance(r, (Report, SoinspectError))
