@@ -200,8 +200,10 @@ _MAX_METHODS = 1 << 12
 _MAX_DEPTH = 64
 
 #: Go releases whose type descriptor layouts soinspect has checked against a real host's ``%T`` (the
-#: corpus): the header and every kind-specific shape above are the same in all of them.
-VERIFIED_RELEASES: tuple[int, ...] = (19, 25, 26, 27)
+#: corpus): the header and every kind-specific shape above are the same in all of them. (go1.21-1.23 use
+#: the old hash-map MapType, go1.24+ SwissMapType; both start with Type, Key, Elem, which is all the printer
+#: reads of a map. Checked against each release's internal/abi sources and its corpus plugin.)
+VERIFIED_RELEASES: tuple[int, ...] = (19, 21, 22, 23, 24, 25, 26, 27)
 
 
 def release_minor(go_version: str | None) -> int | None:

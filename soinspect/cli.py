@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__, config, plugin, scan, sysroot
-from .errors import InvalidFileError, SoinspectError
+from .errors import ParserCrashError, SoinspectError
 from .render import Format, render
 from .report import Report
 from .targets import TARGETS, parse_target
@@ -201,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         for path, result in zip(found.files, results, strict=True):
             if isinstance(result, Report):
                 reports.append(result)
-            elif isinstance(result, InvalidFileError):  # the parser died on it: a rejected file
+            elif isinstance(result, ParserCrashError):  # the parser died on it: a rejected file
                 print(f"soinspect: error: {result}", file=sys.stderr)
                 reports.append(api.crashed_report(path, result, target=target))
             else:
