@@ -8,14 +8,17 @@ them must now give a report or soinspect's own error through the fact readers an
 from __future__ import annotations
 
 import json
+import os
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import fuzzscript
 import pytest
 
-from soinspect import api, facts
+import corpus
+from soinspect import _elf, api, facts
 from soinspect.errors import SoinspectError
 from soinspect.report import Report
 
@@ -101,3 +104,37 @@ def test_regression_seed(seed_file: Path) -> None:
     except SoinspectError as exc:
         r = exc
     assert isinstance(r, (Report, SoinspectError))
+
+
+# -- memory ---------------------------------------------------------------------------------------------
+
+
+def test_read_file_allocated_a_16mib_buffer_and_a_joined_copy() -> None:
+    """read_file used to read in 16 MiB chunks and join them: a 16 MiB buffer per read() and a second
+    copy of the file (Python peak 4.5x the size of types.so, 8x of greet.so). Now: one buffer of the
+    file's own size, and a 64 KiB probe for the end."""
+    path = corpus.path("types.so")
+    size = Path(path).stat().st_size
+    tracemalloc.start()
+    try:
+        data = _elf.read_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(data) == size
+    assert peak < size + (256 << 10), f"peak {peak} for a {size}-byte file"
+
+
+def test_read_file_still_reads_a_file_longer_than_fstat_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "grown.so"
+    p.write_bytes(bytes(range(256)) * 1000)
+    real_fstat = os.fstat
+
+    def short_fstat(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        fields = list(st)
+        fields[6] = 100  # st_size: as if the file grew after fstat
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", short_fstat)
+    assert _elf.read_file(str(p)) == p.read_bytes()
