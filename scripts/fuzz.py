@@ -255,7 +255,9 @@ _SCRATCH: dict[str, bytearray] = {}
 def mutant(seeds: list[Seed], master: int, index: int) -> tuple[str, bytes, str]:
     rng = random.Random(master * 1_000_003 + index)
     seed = seeds[rng.randrange(len(seeds))]
-    buf = _SCRATCH.setdefault(seed.name, bytearray(seed.data))
+    buf = _SCRATCH.get(seed.name)
+    if buf is None:
+        buf = _SCRATCH[seed.name] = bytearray(seed.data)
     desc, undo, keep = mutate(seed, rng, buf)
     data = bytes(memoryview(buf)[:keep])
     for off, raw in reversed(undo):
@@ -329,8 +331,14 @@ def worker(
     signal.signal(signal.SIGALRM, _overtime)
     resource.setrlimit(resource.RLIMIT_AS, (memory, resource.getrlimit(resource.RLIMIT_AS)[1]))
     seeds = [_seed(n) for n in seeds_names]
+    parent = os.getppid()
     conn.send(("ready", None))
     while True:
+        # A worker forked later holds a copy of this pipe's other end, so the parent's death is not an
+        # EOF here: check for it, so that no worker outlives a killed run.
+        while not conn.poll(1.0):
+            if os.getppid() != parent:
+                return
         msg = conn.recv()
         if msg is None:
             return
@@ -365,6 +373,10 @@ def worker(
 
 
 # -- parent ---------------------------------------------------------------------------------------------
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise SystemExit(f"fuzz: stopped by {signal.Signals(signum).name}; run the same command again to go on")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -534,4 +546,7 @@ def report(state: dict[str, Any], counts: Counter[str], args: argparse.Namespace
 
 
 if __name__ == "__main__":
+    # SIGTERM (and SIGINT, which a shell's background job ignores) end the run through its checkpoint
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     sys.exit(main())
