@@ -20,6 +20,7 @@ import json
 import lzma
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -133,6 +134,8 @@ PLUGINS = [
             note="greet-sw.so with its section header table removed from the ELF header"),
     derived("greet-truncated.so", "truncated", "greet.so", "truncate to half",
             note="greet.so truncated to half its size", host="host-1.27.3"),
+    derived("greet-cut-tail.so", "go-plugin", "greet.so", "truncate after the loaded segments",
+            note="greet.so cut inside .symtab: every loaded segment whole", host="host-1.27.3"),
     # -ldflags=-w (no DWARF; .symtab kept) only to keep the corpus under its size budget.
     go("cshared.so", "go-c-shared", "cshared", ["."], buildmode="c-shared", flags=["-ldflags=-w"],
        note="Go -buildmode=c-shared library exporting Add (not a plugin), -ldflags=-w"),
@@ -290,6 +293,20 @@ def build_one(spec, built: dict) -> dict:
             cut = len(data) // 2
             out.write_bytes(data[:cut])
             post = f"truncate to {cut} bytes (head -c {cut})"
+        elif post == "truncate after the loaded segments":
+            # Keep every PT_LOAD whole; cut 4 KiB into what follows (.symtab, DWARF): not loaded.
+            data = src.read_bytes()
+            assert data[:5] == b"\x7fELF\x02"
+            phoff, = struct.unpack_from("<Q", data, 0x20)
+            phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+            ends = []
+            for k in range(phnum):
+                p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + k * phentsize)
+                if p_type == 1:
+                    ends.append(p_offset + p_filesz)
+            cut = max(ends) + 4096
+            out.write_bytes(data[:cut])
+            post = f"truncate to {cut} bytes: every PT_LOAD kept, the non-loaded tail cut (head -c {cut})"
         elif post.startswith("poke "):
             # "poke OFFSET=BYTE[,OFFSET=BYTE...]": header mutants that glibc's open_verify judges.
             data = bytearray(src.read_bytes())

@@ -708,6 +708,9 @@ class Truncation:
     what: str
     needed: int
     size: int = field(default=0)
+    #: a PT_LOAD is cut (the loader maps missing pages: SIGBUS); False: only non-loaded sections are cut,
+    #: which glibc and the Go runtime never read
+    loaded: bool = True
 
 
 def find_truncation(elf: ElfFile) -> Truncation | None:
@@ -723,6 +726,6 @@ def find_truncation(elf: ElfFile) -> Truncation | None:
     for sec in elf.sections:
         if sec.type != SHT_NOBITS and sec.size and sec.offset + sec.size > size:
             return Truncation(
-                f"section {sec.name or '?'} ({sec.offset:#x}+{sec.size:#x})", sec.offset + sec.size, size
+                f"section {sec.name or '?'} ({sec.offset:#x}+{sec.size:#x})", sec.offset + sec.size, size, False
             )
     return None

@@ -75,9 +75,10 @@ def file_checks(f: FileFacts, policy: Policy) -> list[Check]:
         out.append(
             Check(
                 "elf.complete",
-                "fail",
-                f"truncated: {tr.what} ends at {tr.needed:#x} but the file has {tr.size} bytes",
-                {"needed": tr.needed, "size": tr.size},
+                "fail" if tr.loaded else "warn",
+                f"truncated: {tr.what} ends at {tr.needed:#x} but the file has {tr.size} bytes"
+                + ("" if tr.loaded else " (not loaded: plugin.Open does not read it)"),
+                {"needed": tr.needed, "size": tr.size, "loaded": tr.loaded},
             )
         )
     else:

@@ -150,7 +150,7 @@ def facts_from_elf(elf: ElfFile, realpath: str) -> FileFacts:
     if pluginpath:
         exports = tuple(s.name[len(pluginpath) + 1 :] for s in exported_symbols(elf, pluginpath))
     kind, why = _classify(h, dyn, bi, go, pluginpath)
-    if trunc is not None:
+    if trunc is not None and trunc.loaded:
         kind, why = "truncated", f"truncated ({why}): {trunc.what} ends past the end of the file"
     return FileFacts(
         path=elf.path,

@@ -306,7 +306,7 @@ def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, s
         return "error", "cannot read file data", f"dlopen: {problem} (source)"
     if e_type == ET_EXEC:
         return "error", "cannot dynamically load executable", "dlopen: an ET_EXEC executable"
-    if f.truncation is not None:
+    if f.truncation is not None and f.truncation.loaded:
         t = f.truncation
         return (
             "crash",
