@@ -13,7 +13,7 @@ also written out as a seed file).
 Every mutant goes through the fact readers, as ``facts.read_facts`` does: the LIEF door (where native
 code could crash), the ELF reader, the build info reader, the Go module data and, for a plugin, the type
 reader that gives its symbols' Go types. Every --full-every'th mutant also goes through the rest of the
-pipeline: checks, loader model, report and its JSON document (about 3x the cost of the fact readers).
+pipeline: checks, loader model, report and its JSON document (7.6 ms CPU against 5.4 ms).
 
 Bounds: each worker runs under RLIMIT_AS (--memory). A mutant still running after --timeout seconds is
 stopped inside its worker by SIGALRM and counted as a hang (the worker goes on with the next mutant, so
