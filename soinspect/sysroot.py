@@ -379,8 +379,11 @@ def version_needs(elf: ElfFile) -> list[tuple[str, str, bool]]:
     return out
 
 
-def version_definitions(elf: ElfFile) -> set[str] | None:
-    """``.gnu.version_d``: the version names *elf* defines (without the base entry), None if none."""
+@functools.lru_cache(maxsize=64)
+def version_definitions(elf: ElfFile) -> frozenset[str] | None:
+    """``.gnu.version_d``: the version names *elf* defines (without the base entry), None if none.
+
+    Cached: the providers are the sysroot's libraries, themselves parsed once per process."""
     addr, count = elf.dyn(DT_VERDEF), elf.dyn(DT_VERDEFNUM)
     if addr is None or not count:
         return None
@@ -401,7 +404,7 @@ def version_definitions(elf: ElfFile) -> set[str] | None:
         if nxt == 0:
             break
         addr += nxt
-    return out
+    return frozenset(out)
 
 
 def _cstr(data: bytes, off: int) -> str:
