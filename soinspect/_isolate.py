@@ -84,11 +84,22 @@ def default_workers(njobs: int) -> int:
     return max(1, min(njobs, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2))
 
 
-def run_many(jobs: Sequence[Job], workers: int = 1, limits: Limits = Limits()) -> list[Any]:
-    """Run *jobs*; see the module docstring for the contract."""
+def run_many(
+    jobs: Sequence[Job],
+    workers: int = 1,
+    limits: Limits = Limits(),
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Any]:
+    """Run *jobs*; see the module docstring for the contract. *progress*, if given, is called in this
+    process with ``(done, total)`` after each job ends, in whatever order jobs end."""
     if workers <= 0:
-        return [_run_inline(job) for job in jobs]
-    return _Pool(jobs, min(workers, len(jobs)), limits).run()
+        out = []
+        for job in jobs:
+            out.append(_run_inline(job))
+            if progress is not None:
+                progress(len(out), len(jobs))
+        return out
+    return _Pool(jobs, min(workers, len(jobs)), limits, progress).run()
 
 
 def _run_inline(job: Job) -> Any:
@@ -167,10 +178,14 @@ class _Worker:
 
 
 class _Pool:
-    def __init__(self, jobs: Sequence[Job], nworkers: int, limits: Limits) -> None:
+    def __init__(
+        self, jobs: Sequence[Job], nworkers: int, limits: Limits, progress: Callable[[int, int], None] | None
+    ) -> None:
         self.jobs = jobs
         self.nworkers = nworkers
         self.limits = limits
+        self.progress = progress
+        self.done = 0
         self.results: list[Any] = [None] * len(jobs)
         self.pending = list(range(len(jobs) - 1, -1, -1))  # a stack: pop() gives input order
         self.ctx = multiprocessing.get_context("fork")
@@ -235,7 +250,13 @@ class _Pool:
             value = ParserCrashError(job.path, f"ran out of the {_mib(self.limits.memory)} memory limit of its worker")
         self.results[index] = value
         w.index = None
+        self._tick()
         return True
+
+    def _tick(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, len(self.jobs))
 
     def _bury(self, w: _Worker, *, timed_out: bool) -> None:
         index = w.index
@@ -254,6 +275,7 @@ class _Pool:
         self.results[index] = err
         w.index = None
         w.conn.close()
+        self._tick()
 
     def _stop(self, w: _Worker) -> None:
         if w.process.is_alive():

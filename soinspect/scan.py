@@ -166,21 +166,10 @@ def judge_all(
     report, or the :class:`~soinspect.errors.SoinspectError` that says why the file could not be judged
     (unreadable, or the parser crashed on it).
 
-    With a *progress* callback the files go to the pool in batches of a few per worker, so the callback
-    hears about each batch; without one they go in one batch (no pool restarts).
+    *progress*, if given, is called with ``(done, total)`` as files finish.
     """
     jobs = [Job(func, p, kwargs) for p in paths]
-    total = len(jobs)
-    if progress is None or total == 0:
-        return list(run_many(jobs, workers=_workers_for(workers, total)))
-    step = max(1, workers) * 4
-    out: list[Report | SoinspectError] = []
-    # Bound: ceil(total / step) batches.
-    for start in range(0, total, step):
-        batch = jobs[start : start + step]
-        out.extend(run_many(batch, workers=_workers_for(workers, len(batch))))
-        progress(len(out), total)
-    return out
+    return list(run_many(jobs, workers=_workers_for(workers, len(jobs)), progress=progress))
 
 
 def _workers_for(workers: int, njobs: int) -> int:

@@ -196,3 +196,11 @@ def test_cli_host_and_directory_the_sorted_files_are_the_set(
 def test_cli_bad_host_is_one_error(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--host", str(tree / "README.md"), "--each", str(tree)]) == cli.EXIT_ERROR
     assert "README.md" in capsys.readouterr().err
+
+
+def test_progress_is_reported_per_file_from_the_worker_pool() -> None:
+    paths = [corpus.path(n) for n in ("greet.so", "libplain.so", "not-elf.txt", "go-exe", "greet-sw.so")]
+    seen: list[tuple[int, int]] = []
+    results = scan.judge_all(paths, api.audit, {}, workers=2, progress=lambda d, t: seen.append((d, t)))
+    assert [d for d, _ in seen] == [1, 2, 3, 4, 5] and {t for _, t in seen} == {5}
+    assert [getattr(r, "path", None) for r in results] == paths
