@@ -424,25 +424,6 @@ class ElfFile:
     def iter_dynsym(self) -> Iterator[Symbol]:
         yield from self._iter_symbols(self.dynsym_raw, self.dynstr)
 
-    @cached_property
-    def dynsym_names(self) -> list[str]:
-        """Every .dynsym name, in table order, decoded in bulk (index 0 is the null symbol)."""
-        raw, strtab = self.dynsym_raw, self.dynstr
-        if self.is64:
-            offs = [t[0] for t in struct.iter_unpack(self.endian + "I20x", raw)]
-        else:
-            offs = [t[0] for t in struct.iter_unpack(self.endian + "I12x", raw)]
-        out: list[str] = []
-        n = len(strtab)
-        find = strtab.find
-        for o in offs:
-            if o >= n:
-                out.append("")
-                continue
-            e = find(b"\0", o)
-            out.append(strtab[o : e if e >= 0 else n].decode("utf-8", "replace"))
-        return out
-
     # -- targeted symbol lookups (the fast path: no Python object per symbol) -------------------------
     def _table(self, table: str) -> tuple[bytes, bytes]:
         if table == "dynsym":
@@ -519,12 +500,9 @@ class ElfFile:
 
     @cached_property
     def dynsym_by_name(self) -> dict[str, Symbol]:
-        """Defined .dynsym symbols by name (the first definition wins, as in a hash lookup)."""
-        out: dict[str, Symbol] = {}
-        for sym in self.iter_dynsym():
-            if sym.defined and sym.name and sym.name not in out:
-                out[sym.name] = sym
-        return out
+        """Defined .dynsym symbols by name (first definition wins). One object per symbol: for tools and
+        tests; the analysis uses :meth:`find_symbol` and :meth:`symbols_with_prefix`."""
+        return self._by_name("dynsym")
 
     @cached_property
     def symtab_present(self) -> bool:
@@ -533,18 +511,11 @@ class ElfFile:
 
     @cached_property
     def symtab_by_name(self) -> dict[str, Symbol]:
-        """Defined .symtab symbols by name; empty for a stripped file. Local symbols included."""
-        sec = self.section(".symtab")
-        if sec is None:
-            return {}
-        raw = self.section_bytes(sec)
-        link = None
-        for i, s in enumerate(self.sections):
-            if s is sec:
-                link = i
-        strsec = self.section(".strtab")
-        strtab = self.section_bytes(strsec) if strsec is not None else b""
-        del link
+        """Defined .symtab symbols by name, locals included; empty for a stripped file. As above."""
+        return self._by_name("symtab")
+
+    def _by_name(self, table: str) -> dict[str, Symbol]:
+        raw, strtab = self._table(table)
         out: dict[str, Symbol] = {}
         for sym in self._iter_symbols(raw, strtab):
             if sym.defined and sym.name and sym.name not in out:
