@@ -32,8 +32,12 @@ def audit(
     ignore: Sequence[str] = (),
     max_size: int = _elf.DEFAULT_MAX_SIZE,
     sysroot: str | None = None,
+    digest: bool = True,
 ) -> Report:
     """Audit one file as a plugin for a host built by the same Go toolchain with the same flags.
+
+    ``digest=False`` leaves ``elf.sha256`` out (None): hashing the whole file is the largest single cost of
+    an audit, and only the JSON and SARIF reports carry it.
 
     Its libraries are resolved in *sysroot* as glibc's loader would (see :mod:`soinspect.sysroot`).
     Raises :class:`~soinspect.errors.FileAccessError` if the file or the sysroot cannot be read; every
@@ -44,7 +48,7 @@ def audit(
     f = read_facts(path, max_size=max_size)
     dyn = _sysroot.resolve_facts(f, sysroot)
     verdict = Process(implicit_host(f, target), lambda _: dyn.error if dyn else None).open(f)
-    return build_report(f, policy, verdict, dyn=dyn)
+    return build_report(f, policy, verdict, dyn=dyn, digest=digest)
 
 
 def crashed_report(path: str, error: InvalidFileError, *, target: Target = DEFAULT_TARGET) -> Report:
@@ -67,6 +71,7 @@ def check_host(
     ignore: Sequence[str] = (),
     max_size: int = _elf.DEFAULT_MAX_SIZE,
     sysroot: str | None = None,
+    digest: bool = True,
 ) -> list[Report]:
     """Predict what *host*'s ``plugin.Open`` does with *plugins*, loaded in this order in one process.
 
@@ -99,7 +104,7 @@ def check_host(
                 v.reason,
                 tuple(_with_cause(m, f, hf, facts) for m in v.mismatches),
             )
-        out.append(build_report(f, policy, v, model, dyn=dyns[id(f)]))
+        out.append(build_report(f, policy, v, model, dyn=dyns[id(f)], digest=digest))
     return out
 
 
@@ -167,6 +172,7 @@ def build_report(
     host: HostModel | None = None,
     *,
     dyn: _sysroot.DynamicResolution | None = None,
+    digest: bool = True,
 ) -> Report:
     checks = file_checks(f, policy)
     if dyn is not None:
@@ -189,7 +195,7 @@ def build_report(
         verdict=verdict,
         checks=tuple(c for c in checks if c.id not in policy.ignore),
         kind=f.kind,
-        elf=_elf_json(f),
+        elf=_elf_json(f, digest),
         buildinfo=f.buildinfo.info.to_json() if f.buildinfo and f.buildinfo.info else None,
         plugin=_plugin_json(f),
         host=_host_json(host) if host is not None and not host.implicit else None,
@@ -257,7 +263,7 @@ def host_checks(f: FileFacts, host: HostModel, v: Verdict) -> list[Check]:
     return out
 
 
-def _elf_json(f: FileFacts) -> dict[str, Any] | None:
+def _elf_json(f: FileFacts, digest: bool = True) -> dict[str, Any] | None:
     if f.header is None:
         return None
     h, d = f.header, f.dynamic
@@ -271,7 +277,7 @@ def _elf_json(f: FileFacts) -> dict[str, Any] | None:
         "machine": h.machine,
         "platform": t.name if t else None,
         "size": f.size,
-        "sha256": f.sha256,
+        "sha256": f.sha256 if digest else None,
         "interp": d.interp,
         "pie": d.pie,
         "needed": list(d.needed),

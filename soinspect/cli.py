@@ -174,7 +174,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"soinspect: error: {message}", file=sys.stderr)
     access_errors = len(found.errors)
     reports: list[Report] = []
-    options = {"strict": args.strict, "ignore": args.ignore, "max_size": args.max_size, "sysroot": args.sysroot}
+    options = {
+        "strict": args.strict,
+        "ignore": args.ignore,
+        "max_size": args.max_size,
+        "sysroot": args.sysroot,
+        "digest": fmt is not Format.TABLE,  # the table does not show the file's sha256
+    }
     if args.host and not args.each:
         # One process loads the files in order: each load depends on the ones before it (sequential).
         try:
