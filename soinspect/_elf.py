@@ -254,6 +254,12 @@ class ElfFile:
         self.ptrsize = 8 if self.is64 else 4
         self.endian = "<" if self.little else ">"
         self._ptrfmt = self.endian + ("Q" if self.is64 else "I")
+        self._ptr_struct = struct.Struct(self._ptrfmt)
+        #: REL (False) and RELA (True) entry layouts for this class and byte order
+        self._rel_struct = {
+            False: struct.Struct(self.endian + ("QQ" if self.is64 else "II")),
+            True: struct.Struct(self.endian + ("QQq" if self.is64 else "IIi")),
+        }
         self._loads = sorted((s for s in self.segments if s.type == PT_LOAD), key=lambda s: s.vaddr)
         self._last_load: Segment | None = None  # reads cluster in one segment: try it first
 
@@ -426,13 +432,34 @@ class ElfFile:
 
     # -- targeted symbol lookups (the fast path: no Python object per symbol) -------------------------
     def _table(self, table: str) -> tuple[bytes, bytes]:
+        """(symbol table bytes, its string table bytes) for ``dynsym`` or ``symtab``."""
         if table == "dynsym":
             return self.dynsym_raw, self.dynstr
+        return self._symtab_tables
+
+    @cached_property
+    def _symtab_tables(self) -> tuple[bytes, bytes]:
         sec = self.section(".symtab")
         if sec is None:
             return b"", b""
         strsec = self.section(".strtab")
         return self.section_bytes(sec), self.section_bytes(strsec) if strsec is not None else b""
+
+    def _name_column(self, table: str) -> list[int]:
+        """st_name of every symbol of *table*, in table order (cached on the instance, as _name_index)."""
+        key = f"_name_column_{table}"
+        column: list[int] | None = self.__dict__.get(key)
+        if column is None:
+            column = self.__dict__[key] = self._build_name_column(table)
+        return column
+
+    def _build_name_column(self, table: str) -> list[int]:
+        raw, _ = self._table(table)
+        ent = 24 if self.is64 else 16
+        raw = raw[: len(raw) // ent * ent]
+        if (sys.byteorder == "little") == self.little:
+            return memoryview(raw).cast("I")[:: ent // 4].tolist()
+        return [t[0] for t in struct.iter_unpack(self.endian + "I" + "x" * (ent - 4), raw)]
 
     def _name_index(self, table: str) -> dict[int, int]:
         """st_name offset -> index of the first symbol with that name offset, for *table*."""
@@ -445,13 +472,7 @@ class ElfFile:
         return index
 
     def _build_name_index(self, table: str) -> dict[int, int]:
-        raw, _ = self._table(table)
-        ent = 24 if self.is64 else 16
-        raw = raw[: len(raw) // ent * ent]
-        if (sys.byteorder == "little") == self.little:
-            names = memoryview(raw).cast("I")[:: ent // 4].tolist()
-        else:
-            names = [t[0] for t in struct.iter_unpack(self.endian + "I" + "x" * (ent - 4), raw)]
+        names = self._name_column(table)
         # Built backwards so that the first symbol with a given name offset wins.
         return dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
 
@@ -466,16 +487,24 @@ class ElfFile:
     def find_symbol(self, name: str, table: str = "dynsym", *, defined: bool = True) -> Symbol | None:
         """The first symbol called *name* in ``.dynsym`` or ``.symtab`` (defined ones unless told)."""
         _, strtab = self._table(table)
-        index = self._name_index(table)
+        column = self._name_column(table)
         needle = name.encode() + b"\0"
         pos = strtab.find(needle)
         best: int | None = None
-        while pos >= 0:  # a linker may share string tails, so every occurrence is a candidate
-            i = index.get(pos)
-            if i is not None and (best is None or i < best):
+        # A linker may share string tails, so every occurrence of the name is a candidate, and several
+        # symbols may share one name offset. Bound: each inner step moves past one symbol of the table.
+        while pos >= 0:
+            start = 0
+            while best is None or start < best:
+                try:
+                    i = column.index(pos, start, best if best is not None else len(column))
+                except ValueError:
+                    break
                 sym = self._symbol(table, i)
                 if sym is not None and (sym.defined or not defined):
                     best = i
+                    break
+                start = i + 1
             pos = strtab.find(needle, pos + 1)
         return self._symbol(table, best) if best is not None else None
 
@@ -611,21 +640,26 @@ class ElfFile:
         """The pointer stored at *va* as the dynamic loader would leave it, relative to load base 0.
 
         A relative relocation contributes its addend; a symbolic one, the defining symbol's value plus
-        addend when this file defines the symbol. Without a relocation, the bytes in place.
+        addend when this file defines the symbol. Without a relocation, the bytes in place. (Hot: the
+        module data and type descriptors are read pointer by pointer, so this avoids building objects.)
         """
-        raw = self.read_va(va, self.ptrsize)
-        if raw is None:
+        off = self.va_to_offset(va, self.ptrsize)
+        if off is None:
             return None
-        inplace = int(struct.unpack(self._ptrfmt, raw)[0])
-        rel = self.relocation_at(va)
-        if rel is None:
+        inplace: int = self._ptr_struct.unpack_from(self.data, off)[0]
+        where = self._reloc_index.get(va)
+        if where is None:
             return inplace
-        addend = rel.addend if rel.addend is not None else inplace
-        if rel.sym == 0:
-            return addend & ((1 << (8 * self.ptrsize)) - 1)
-        sym = self.dynsym_at(rel.sym)
+        raw, ent, rela = self._reloc_tables[where >> 32]
+        t = self._rel_struct[rela].unpack_from(raw, (where & 0xFFFFFFFF) * ent)
+        rsym = t[1] >> 32 if self.is64 else t[1] >> 8
+        addend: int = t[2] if rela else inplace
+        mask = (1 << (8 * self.ptrsize)) - 1
+        if rsym == 0:
+            return addend & mask
+        sym = self.dynsym_at(rsym)
         if sym is not None and sym.defined:
-            return (sym.value + addend) & ((1 << (8 * self.ptrsize)) - 1)
+            return (sym.value + addend) & mask
         return inplace
 
     def reloc_symbol(self, va: int) -> str | None:
@@ -644,10 +678,10 @@ class ElfFile:
         return next(self._iter_symbols(raw, self.dynstr), None)
 
     def read_uint(self, va: int, size: int) -> int | None:
-        raw = self.read_va(va, size)
-        if raw is None:
+        off = self.va_to_offset(va, size) if size > 0 else None
+        if off is None:
             return None
-        return int.from_bytes(raw, "little" if self.little else "big")
+        return int.from_bytes(self.data[off : off + size], "little" if self.little else "big")
 
 
 def _check_header_tables(path: str, data: bytes, is64: bool, e: str) -> None:
