@@ -146,6 +146,17 @@ PLUGINS = [
     {"name": "libplain.so", "type": "gcc", "kind": "c-shared",
      "argv": ["gcc", "-shared", "-fPIC", "-O2", "-o", "{out}", "plain.c"], "dir": "libplain",
      "note": "plain C shared library (gcc -shared -fPIC), no Go at all"},
+    # cgo plugins and their C library: the dynamic-loader half of plugin.Open (DT_NEEDED, RUNPATH).
+    {"name": "libdemo.so", "type": "gcc", "kind": "c-shared",
+     "argv": ["gcc", "-shared", "-fPIC", "-O2", "-Wl,-soname,libdemo.so", "-o", "{out}", "demo.c"],
+     "dir": "cgodemo", "note": "tiny C library the cgo plugin cgo-demo.so links (found via its $ORIGIN RUNPATH)"},
+    {"name": "libabsent.so", "type": "gcc", "kind": "c-shared",
+     "argv": ["gcc", "-shared", "-fPIC", "-O2", "-Wl,-soname,libabsent.so", "-o", "{out}", "demo.c"],
+     "dir": "cgodemo", "note": "the same library as libabsent.so: cgo-absent.so needs it but has no RUNPATH"},
+    go("cgo-demo.so", "go-plugin", "cgoplug", ["demo.go"], exports=["Add"], host="host-1.27.3",
+       note="cgo plugin linking libdemo.so with RUNPATH $ORIGIN"),
+    go("cgo-absent.so", "go-plugin", "cgoplug", ["absent.go"], exports=["Add"], host="host-1.27.3",
+       note="cgo plugin needing libabsent.so, no RUNPATH: not in the default directories"),
     # ELF identity mutants of the tiny C library: what glibc's dlopen says for each header check.
     derived("hdr-class32.so", "malformed", "libplain.so", "poke 0x4=1",
             note="libplain.so with EI_CLASS set to ELFCLASS32", host="host-1.27.3"),

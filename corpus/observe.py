@@ -64,6 +64,7 @@ SETS = [
     ("host-1.27.3", ["not-elf.txt", "greet-arm64.so", "greet.so"]),
     ("host-1.27.3", ["usedep-v2.so", "usedep-v1.so", "usedep-v1-copy.so"]),
     ("host-1.26.6", ["greet-1.26.6.so", "greet.so"]),
+    ("host-1.27.3", ["cgo-absent.so", "cgo-demo.so"]),
 ]
 
 

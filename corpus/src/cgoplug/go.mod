@@ -1,0 +1,3 @@
+module example.com/cgoplug
+
+go 1.19
