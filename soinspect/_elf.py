@@ -9,6 +9,7 @@ was checked that way, so a hostile header cannot make soinspect read or loop bey
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import stat
 import struct
@@ -461,20 +462,36 @@ class ElfFile:
             return memoryview(raw).cast("I")[:: ent // 4].tolist()
         return [t[0] for t in struct.iter_unpack(self.endian + "I" + "x" * (ent - 4), raw)]
 
-    def _name_index(self, table: str) -> dict[int, int]:
-        """st_name offset -> index of the first symbol with that name offset, for *table*."""
+    def _name_index(self, table: str, *, defined: bool = True) -> dict[int, int]:
+        """st_name offset -> index of the first symbol with that name offset in *table*: the first
+        defined one (``defined=True``) or the first of any. Built once in O(symbols)."""
         # Cached on the instance: functools.cache here kept every ElfFile (and its bytes) alive for the
         # life of the process, a leak of one file per analysis when one process scans many files.
-        key = f"_name_index_{table}"
+        key = f"_name_index_{table}_{defined}"
         index: dict[int, int] | None = self.__dict__.get(key)
         if index is None:
-            index = self.__dict__[key] = self._build_name_index(table)
+            index = self.__dict__[key] = self._build_name_index(table, defined)
         return index
 
-    def _build_name_index(self, table: str) -> dict[int, int]:
+    def _build_name_index(self, table: str, defined: bool) -> dict[int, int]:
         names = self._name_column(table)
+        positions: list[int] | range = range(len(names))
+        if defined:
+            # st_shndx is SHN_UNDEF (0) for an undefined symbol: compress keeps the non-zero ones.
+            shndx = self._shndx_column(table)
+            names = list(itertools.compress(names, shndx))
+            positions = list(itertools.compress(positions, shndx))
         # Built backwards so that the first symbol with a given name offset wins.
-        return dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
+        return dict(zip(reversed(names), reversed(positions), strict=True))
+
+    def _shndx_column(self, table: str) -> list[int]:
+        raw, _ = self._table(table)
+        ent = 24 if self.is64 else 16
+        at = 6 if self.is64 else 14  # st_shndx: a u16 at byte 6 (ELF64) or 14 (ELF32) of each entry
+        raw = raw[: len(raw) // ent * ent]
+        if (sys.byteorder == "little") == self.little:
+            return memoryview(raw).cast("H")[at // 2 :: ent // 2].tolist()
+        return [t[0] for t in struct.iter_unpack(self.endian + "x" * at + "H" + "x" * (ent - at - 2), raw)]
 
     def _symbol(self, table: str, i: int) -> Symbol | None:
         raw, strtab = self._table(table)
@@ -487,24 +504,16 @@ class ElfFile:
     def find_symbol(self, name: str, table: str = "dynsym", *, defined: bool = True) -> Symbol | None:
         """The first symbol called *name* in ``.dynsym`` or ``.symtab`` (defined ones unless told)."""
         _, strtab = self._table(table)
-        column = self._name_column(table)
+        index = self._name_index(table, defined=defined)
         needle = name.encode() + b"\0"
-        pos = strtab.find(needle)
         best: int | None = None
-        # A linker may share string tails, so every occurrence of the name is a candidate, and several
-        # symbols may share one name offset. Bound: each inner step moves past one symbol of the table.
+        # A linker may share string tails, so every occurrence of the name in the string table is a
+        # candidate name offset. Bound: one dict lookup per occurrence, occurrences <= table size.
+        pos = strtab.find(needle)
         while pos >= 0:
-            start = 0
-            while best is None or start < best:
-                try:
-                    i = column.index(pos, start, best if best is not None else len(column))
-                except ValueError:
-                    break
-                sym = self._symbol(table, i)
-                if sym is not None and (sym.defined or not defined):
-                    best = i
-                    break
-                start = i + 1
+            i = index.get(pos)
+            if i is not None and (best is None or i < best):
+                best = i
             pos = strtab.find(needle, pos + 1)
         return self._symbol(table, best) if best is not None else None
 
@@ -515,7 +524,7 @@ class ElfFile:
         needle = prefix.encode()
         hits: list[int] = []
         pos = strtab.find(needle)
-        while pos >= 0:
+        while pos >= 0:  # bound: one lookup per occurrence of the prefix
             i = index.get(pos)
             if i is not None:
                 hits.append(i)
