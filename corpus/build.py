@@ -134,6 +134,10 @@ PLUGINS = [
             note="greet-sw.so with its section header table removed from the ELF header"),
     derived("greet-truncated.so", "truncated", "greet.so", "truncate to half",
             note="greet.so truncated to half its size", host="host-1.27.3"),
+    derived("greet-noopen.so", "go-plugin", "greet-sw.so", "set DF_1_NOOPEN",
+            note="greet-sw.so with DF_1_NOOPEN set in DT_FLAGS_1", host="host-1.27.3"),
+    derived("greet-trimpath-link.so", "go-plugin", "greet-trimpath.so", "hard link",
+            note="a hard link to greet-trimpath.so: one inode, two names", host="host-1.27.3-trimpath"),
     derived("greet-cut-tail.so", "go-plugin", "greet.so", "truncate after the loaded segments",
             note="greet.so cut inside .symtab: every loaded segment whole", host="host-1.27.3"),
     # -ldflags=-w (no DWARF; .symtab kept) only to keep the corpus under its size budget.
@@ -299,6 +303,21 @@ def build_one(spec, built: dict) -> dict:
             run(["strip", "--strip-all", "-o", str(out), str(src)], OUT, dict(os.environ))
         elif post == "cp":
             shutil.copyfile(src, out)
+        elif post == "hard link":
+            os.link(src, out)
+        elif post == "set DF_1_NOOPEN":
+            # OR 0x40 into DT_FLAGS_1 of the dynamic table: glibc refuses to dlopen such an object.
+            data = bytearray(src.read_bytes())
+            phoff, = struct.unpack_from("<Q", data, 0x20)
+            phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+            for k in range(phnum):
+                p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + k * phentsize)
+                if p_type == 2:  # PT_DYNAMIC
+                    for e in range(p_offset, p_offset + p_filesz, 16):
+                        tag, val = struct.unpack_from("<qQ", data, e)
+                        if tag == 0x6FFFFFFB:  # DT_FLAGS_1
+                            struct.pack_into("<qQ", data, e, tag, val | 0x40)
+            out.write_bytes(bytes(data))
         elif post == "truncate to half":
             data = src.read_bytes()
             cut = len(data) // 2
@@ -352,8 +371,10 @@ def build_one(spec, built: dict) -> dict:
     }
     if spec["type"] == "derived":
         parent = built[spec["from"]]
-        if spec["post"] == "cp":  # same bytes: point at the parent's stored file
+        if spec["post"] in ("cp", "hard link"):  # same bytes: point at the parent's stored file
             entry["stored"], entry["compressed"] = parent["stored"], parent["compressed"]
+        if spec["post"] == "hard link":  # laid out as a second name of the same inode
+            entry["hardlink_of"] = spec["from"]
         entry["exports"] = parent["exports"]
         entry["matching_host"] = (parent["matching_host"] if spec["matching_host"] == "same"
                                   else spec["matching_host"])

@@ -129,20 +129,26 @@ def host_model(hf: FileFacts) -> HostModel:
             hf.path,
             False,
             target,
-            ("error", "the host is not a Go program: it cannot call plugin.Open"),
+            ("error", None, "the host is not a Go program: it cannot call plugin.Open"),
             facts=hf,
         )
     links_plugin = "plugin" in go.pkghash_bytes or (
         hf.elf is not None and hf.elf.find_symbol("plugin.Open", "symtab") is not None
     )
     if bi.setting("CGO_ENABLED") == "0":
-        return HostModel(hf.path, False, target, ("error", NOT_IMPLEMENTED), facts=hf)
+        return HostModel(
+            hf.path,
+            False,
+            target,
+            ("error", NOT_IMPLEMENTED, "built with CGO_ENABLED=0: the stub plugin package"),
+            facts=hf,
+        )
     if not links_plugin:
         return HostModel(
             hf.path,
             False,
             target,
-            ("error", "the host does not link package plugin: it never calls plugin.Open"),
+            ("error", None, "the host does not link package plugin: it never calls plugin.Open"),
             facts=hf,
         )
     # The host provides a package's runtime hash only if it exports go:link.pkghash.<pkg> dynamically.
@@ -222,7 +228,7 @@ def _apply_policy(v: Verdict, checks: list[Check], policy: Policy) -> Verdict:
 def host_checks(f: FileFacts, host: HostModel, v: Verdict) -> list[Check]:
     out = []
     if host.refusal is not None:
-        out.append(Check("host.plugin_support", "fail", host.refusal[1], {}))
+        out.append(Check("host.plugin_support", "fail", host.refusal[2], {"go_says": host.refusal[1]}))
         return out
     out.append(Check("host.plugin_support", "pass", "the host links package plugin with cgo", {}))
     go = f.go
@@ -321,7 +327,7 @@ def _host_json(h: HostModel) -> dict[str, Any]:
         "path": h.name,
         "go_version": f.go_version if f else None,
         "can_load_plugins": h.refusal is None,
-        "refusal": h.refusal[1] if h.refusal else None,
+        "refusal": h.refusal[2] if h.refusal else None,
         "platform": h.target.name if h.target else None,
         "next_offset": h.next_offset,
         "pkghash_count": len(h.pkghashes),

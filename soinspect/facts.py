@@ -7,6 +7,7 @@ raise :class:`~soinspect.errors.FileAccessError` when the file could not be read
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from functools import cached_property
 
 from . import _elf
 from ._elf import (
+    DF_1_NOOPEN,
     DF_1_PIE,
     DT_FLAGS_1,
     DT_NEEDED,
@@ -42,6 +44,7 @@ class DynamicFacts:
     rpath: tuple[str, ...]
     runpath: tuple[str, ...]
     pie: bool  # DF_1_PIE in DT_FLAGS_1
+    noopen: bool = False  # DF_1_NOOPEN in DT_FLAGS_1: "shared object cannot be dlopen()ed"
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class FileFacts:
     kind: str = "unknown"
     kind_reason: str = ""
     elf: ElfFile | None = field(default=None, compare=False, repr=False)
+    #: (st_dev, st_ino): glibc's dlopen recognises an already loaded object by it, whatever its path
+    file_id: tuple[int, int] | None = None
 
     @cached_property
     def sha256(self) -> str:
@@ -87,7 +92,12 @@ class FileFacts:
 
 
 def read_facts(path: str, *, max_size: int = _elf.DEFAULT_MAX_SIZE) -> FileFacts:
-    return facts_from_bytes(path, _elf.read_file(path, max_size), os.path.realpath(path))
+    facts = facts_from_bytes(path, _elf.read_file(path, max_size), os.path.realpath(path))
+    try:
+        st = os.stat(path)
+    except OSError:
+        return facts  # gone since it was read: its identity is unknown, its bytes were read
+    return dataclasses.replace(facts, file_id=(st.st_dev, st.st_ino))
 
 
 def facts_from_bytes(path: str, data: bytes, realpath: str) -> FileFacts:
@@ -138,6 +148,7 @@ def facts_from_elf(elf: ElfFile, realpath: str) -> FileFacts:
         rpath=tuple(p for v in elf.dyn_strings(DT_RPATH) for p in v.split(":") if p),
         runpath=tuple(p for v in elf.dyn_strings(DT_RUNPATH) for p in v.split(":") if p),
         pie=bool((elf.dyn(DT_FLAGS_1) or 0) & DF_1_PIE),
+        noopen=bool((elf.dyn(DT_FLAGS_1) or 0) & DF_1_NOOPEN),
     )
     bi = read_buildinfo(elf)
     go = (

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._elf import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC
+from ._elf import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC, PT_LOAD
 from .facts import FileFacts
 from .report import Mismatch, Outcome, Verdict
 from .targets import LINUX_OSABIS, Target
@@ -52,7 +52,8 @@ class HostModel:
     implicit: bool  # True: "a host built by the same toolchain with the same flags as the plugin"
     target: Target | None
     #: None when the host can call plugin.Open; else what happens for every file (outcome, message)
-    refusal: tuple[Outcome, str] | None = None
+    #: (outcome, the message Go prints or None if Go never gets to say anything, why)
+    refusal: tuple[Outcome, str | None, str] | None = None
     next_offset: int | None = None
     #: the host runtime's whole moduledata layout ((field, offset), ...) and size, when known
     layout: tuple[int, tuple[tuple[str, int], ...]] | None = None
@@ -98,8 +99,8 @@ class Process:
         if self.dead_by is not None:
             return Verdict(False, "not_reached", None, f"the host process already died loading {self.dead_by}")
         if self.host.refusal is not None:
-            outcome, msg = self.host.refusal
-            return Verdict(False, outcome, msg, f"host {self.host.name}: {msg}")
+            outcome, msg, why = self.host.refusal
+            return Verdict(False, outcome, msg, f"host {self.host.name}: {why}")
         cached = self.cache.get(f.realpath)
         if cached is not None:
             if cached.ok:
@@ -110,6 +111,11 @@ class Process:
                 f'plugin.Open("{name}"): {cached.errstr} (previous failure)',
                 "the same file failed before; Go returns the cached error",
             )
+        short = name[:-3] if len(name) > 3 and name.endswith(".so") else name
+        if f.file_id is not None and any(lib.file_id == f.file_id for lib in self.scope):
+            # Another name (a hard link) of a file already mapped: glibc's dlopen returns that object,
+            # runs no init and registers nothing, so lastmoduleinit sees the module chain as it was.
+            return self._lastmoduleinit(f, short, ["the file is already mapped under another name"])
         dl = dlopen_failure(f, self.host.target)
         if dl is not None:
             outcome, text, why = dl
@@ -126,7 +132,6 @@ class Process:
         unknown = self._register(f, notes)
         if unknown is not None:
             return Verdict(False, "unknown", None, unknown)
-        short = name[:-3] if len(name) > 3 and name.endswith(".so") else name
         return self._lastmoduleinit(f, short, notes)
 
     # -- step 2: module data registration ---------------------------------------------------------------
@@ -269,7 +274,8 @@ def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, s
         return "error", "invalid ELF header", f"dlopen: {what}"
     want_class = target.elf_class if target is not None else head[4]
     if head[4] != want_class:
-        name = {1: "ELFCLASS32", 2: "ELFCLASS64"}.get(head[4], f"ELFCLASS{head[4]}")
+        # glibc names the class the process does not have, whatever the byte says (0, 3, ...).
+        name = "ELFCLASS32" if want_class == ELFCLASS64 else "ELFCLASS64"
         # glibc skips a file of the other class; for an explicit path it reports the class it found.
         return "error", f"wrong ELF class: {name}", f"dlopen: a {name} file in a {64 if is64 else 32}-bit process"
     want_data = target.data_encoding if target is not None else head[5]
@@ -316,6 +322,10 @@ def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, s
                 "the process dies with SIGBUS when the loader touches the missing pages"
             ),
         )
+    if f.header is not None and not any(seg.type == PT_LOAD for seg in (f.elf.segments if f.elf else ())):
+        return "error", "object file has no loadable segments", "dlopen: no PT_LOAD (source)"
+    if f.dynamic is not None and f.dynamic.noopen and not f.dynamic.pie:
+        return "error", "shared object cannot be dlopen()ed", "dlopen: DF_1_NOOPEN is set"
     if f.dynamic is not None and f.dynamic.pie:
         return (
             "error",
