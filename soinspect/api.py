@@ -15,7 +15,7 @@ from . import _elf
 from . import sysroot as _sysroot
 from .causes import diagnose
 from .checks import Policy, file_checks
-from .errors import HostError, InvalidFileError
+from .errors import FileAccessError, HostError, InvalidFileError
 from .facts import FileFacts, invalid_facts, read_facts
 from .gomodule import PKGHASH_PREFIXES
 from .loader import NOT_IMPLEMENTED, HostModel, Process, implicit_host
@@ -72,8 +72,13 @@ def check_host(
     max_size: int = _elf.DEFAULT_MAX_SIZE,
     sysroot: str | None = None,
     digest: bool = True,
+    unreadable: list[FileAccessError] | None = None,
 ) -> list[Report]:
     """Predict what *host*'s ``plugin.Open`` does with *plugins*, loaded in this order in one process.
+
+    A file that cannot be read raises :class:`~soinspect.errors.FileAccessError`, unless *unreadable* is a
+    list: then its error is appended there and the set goes on without it, as a real host's
+    ``plugin.Open`` fails on it (``realpath failed``) before touching the process.
 
     With ``each=True`` every file is judged alone, in a fresh process. Raises
     :class:`~soinspect.errors.FileAccessError` if a file cannot be read and
@@ -83,7 +88,14 @@ def check_host(
     hf = host if isinstance(host, FileFacts) else read_facts(host, max_size=max_size)
     model = host_model(hf)
     policy = Policy(target=model.target or DEFAULT_TARGET, strict=strict, ignore=frozenset(ignore))
-    facts = [read_facts(p, max_size=max_size) for p in plugins]
+    facts = []
+    for p in plugins:
+        try:
+            facts.append(read_facts(p, max_size=max_size))
+        except FileAccessError as exc:
+            if unreadable is None:
+                raise
+            unreadable.append(exc)
     dyns = {id(f): _sysroot.resolve_facts(f, sysroot) for f in facts}
 
     def dependencies(f: FileFacts) -> str | None:

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__, config, plugin, scan, sysroot
-from .errors import ParserCrashError, SoinspectError
+from .checks import CHECK_IDS
+from .errors import FileAccessError, ParserCrashError, SoinspectError
 from .render import Format, render
 from .report import Report
 from .targets import TARGETS, parse_target
@@ -150,6 +151,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """Option combinations that would silently do something else than asked (exit 2, one line)."""
+    if args.host is not None and not args.host.strip():
+        return "--host: empty path (an unset variable?): name the host executable"
+    if args.each and not args.host:
+        return "--each judges each file alone against --host; give --host too"
+    unknown = [i for i in args.ignore if i not in CHECK_IDS]
+    if unknown:
+        return f"--ignore: unknown check id {unknown[0]!r} (see docs/checks.md)"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from . import api
 
@@ -159,6 +172,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"soinspect: error: --target: {exc}", file=sys.stderr)
         return EXIT_ERROR
     fmt = Format(args.format)
+    usage = _usage_problem(args)
+    if usage is not None:
+        print(f"soinspect: error: {usage}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         expectations = [plugin.parse_expectation(e) for e in args.expect]
     except ValueError as exc:
@@ -183,11 +200,15 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.host and not args.each:
         # One process loads the files in order: each load depends on the ones before it (sequential).
+        unreadable: list[FileAccessError] = []
         try:
-            reports = api.check_host(args.host, list(found.files), **options)
+            reports = api.check_host(args.host, list(found.files), unreadable=unreadable, **options)
         except SoinspectError as exc:
             print(f"soinspect: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
+        for problem in unreadable:  # each one a plugin.Open that fails without touching the process
+            print(f"soinspect: error: {problem}", file=sys.stderr)
+        access_errors += len(unreadable)
     else:
         func: Callable[..., Report]
         if args.host:

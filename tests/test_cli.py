@@ -102,13 +102,15 @@ def test_several_files_one_document(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_host_set_in_order(capsys: pytest.CaptureFixture[str]) -> None:
-    code, doc = run_json(capsys, "--host", corpus.path("host-1.27.3"), corpus.path("pluginA-1.so"),
-                         corpus.path("pluginA-2.so"))
+    code, doc = run_json(
+        capsys, "--host", corpus.path("host-1.27.3"), corpus.path("pluginA-1.so"), corpus.path("pluginA-2.so")
+    )
     assert code == 1
     assert [r["outcome"] for r in doc["results"]] == ["ok", "error"]
     assert doc["results"][1]["open_error"].endswith("plugin already loaded")
-    code, doc = run_json(capsys, "--host", corpus.path("host-1.27.3"), "--each", corpus.path("pluginA-1.so"),
-                         corpus.path("pluginA-2.so"))
+    code, doc = run_json(
+        capsys, "--host", corpus.path("host-1.27.3"), "--each", corpus.path("pluginA-1.so"), corpus.path("pluginA-2.so")
+    )
     assert code == 0
 
 
@@ -130,11 +132,13 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_python_dash_m_and_help() -> None:
-    proc = subprocess.run([sys.executable, "-m", "soinspect", corpus.path("greet.so")], capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "soinspect", corpus.path("greet.so")], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
-    helptext = subprocess.run([sys.executable, "-m", "soinspect", "--help"], capture_output=True, text=True,
-                              check=True).stdout
+    helptext = subprocess.run(
+        [sys.executable, "-m", "soinspect", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     assert "exit codes" in helptext and "0  every file is a loadable plugin" in helptext
 
 
@@ -153,3 +157,37 @@ def test_cli_worker_killed_by_sigsegv_rejects_that_file_only(
     assert [r["loadable"] for r in results] == [True, False, True]
     assert results[1]["kind"] == "parser-crash" and results[1]["outcome"] == "unknown"
     assert "SIGSEGV" in results[1]["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--host", ""], "--host: empty path"),
+        (["--each"], "--each judges each file alone against --host"),
+        (["--ignore", "no.such_check"], "unknown check id"),
+    ],
+)
+def test_options_that_would_silently_do_something_else_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], says: str
+) -> None:
+    code, out, err = run(capsys, *args, corpus.path("greet.so"))
+    assert code == 2 and says in err and not out
+
+
+def test_host_set_goes_on_past_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A real host's plugin.Open fails on a missing file before touching the process: the rest stand."""
+    missing = str(tmp_path / "missing.so")
+    code, out, err = run(
+        capsys,
+        "--format",
+        "json",
+        "--host",
+        corpus.path("host-1.27.3"),
+        corpus.path("greet.so"),
+        missing,
+        corpus.path("pluginA-1.so"),
+    )
+    assert code == 2 and missing in err
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA)
+    assert [r["outcome"] for r in doc["results"]] == ["ok", "ok"]
