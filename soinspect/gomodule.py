@@ -175,6 +175,10 @@ def _layout_without_descriptor(elf: ElfFile, go_version: str | None) -> ModuleDa
         return None  # the table contradicts the code: unknown, not a guess
     if code_next is None:
         return None
+    if minor is not None:
+        # A known release with no table (go1.18, go1.20): the next offset only, never another
+        # release's layout that happens to agree on it.
+        return ModuleDataLayout(0, (("next", code_next),), "the code of runtime.addmoduledata (no type descriptor)")
     matches = {
         entry for (ver, ptr), entry in LAYOUTS.items() if ptr == elf.ptrsize and dict(entry[1]).get("next") == code_next
     }
