@@ -457,11 +457,7 @@ class ElfFile:
 
     def _build_name_column(self, table: str) -> list[int]:
         raw, _ = self._table(table)
-        ent = 24 if self.is64 else 16
-        raw = raw[: len(raw) // ent * ent]
-        if (sys.byteorder == "little") == self.little:
-            return memoryview(raw).cast("I")[:: ent // 4].tolist()
-        return [t[0] for t in struct.iter_unpack(self.endian + "I" + "x" * (ent - 4), raw)]
+        return self._column(raw, 24 if self.is64 else 16, 0, "I")  # st_name: a u32 at byte 0
 
     def _name_index(self, table: str, *, defined: bool = True) -> dict[int, int]:
         """st_name offset -> index of the first symbol with that name offset in *table*: the first
@@ -487,12 +483,8 @@ class ElfFile:
 
     def _shndx_column(self, table: str) -> list[int]:
         raw, _ = self._table(table)
-        ent = 24 if self.is64 else 16
-        at = 6 if self.is64 else 14  # st_shndx: a u16 at byte 6 (ELF64) or 14 (ELF32) of each entry
-        raw = raw[: len(raw) // ent * ent]
-        if (sys.byteorder == "little") == self.little:
-            return memoryview(raw).cast("H")[at // 2 :: ent // 2].tolist()
-        return [t[0] for t in struct.iter_unpack(self.endian + "x" * at + "H" + "x" * (ent - at - 2), raw)]
+        # st_shndx: a u16 at byte 6 of an ELF64 entry, byte 14 of an ELF32 one
+        return self._column(raw, 24 if self.is64 else 16, 6 if self.is64 else 14, "H")
 
     def _symbol(self, table: str, i: int) -> Symbol | None:
         raw, strtab = self._table(table)
@@ -593,15 +585,16 @@ class ElfFile:
             out.append((raw[: len(raw) // ent * ent], ent, rela))
         return out
 
-    def _column(self, raw: bytes, ent: int, field: int) -> list[int]:
-        """Field number *field* (in words of the ELF class) of every fixed-size entry of *raw*, in bulk."""
-        width = 8 if self.is64 else 4
-        native = (sys.byteorder == "little") == self.little
-        if native and len(raw) % ent == 0 and ent % width == 0:
-            words = memoryview(raw).cast("Q" if width == 8 else "I")
-            return words[field :: ent // width].tolist()
-        fmt = self.endian + ("Q" if width == 8 else "I") * (ent // width)
-        return [t[field] for t in struct.iter_unpack(fmt, raw)]
+    def _column(self, raw: bytes, ent: int, at: int, code: str) -> list[int]:
+        """The field at byte *at* (struct code *code*: ``H``, ``I``, ``Q``, ``q``) of every *ent*-byte entry
+        of *raw*, in bulk: a strided memoryview when the byte order is native, else one unpack."""
+        width = struct.calcsize(code)
+        raw = raw[: len(raw) // ent * ent]
+        if (sys.byteorder == "little") == self.little and ent % width == 0 and at % width == 0:
+            words: list[int] = memoryview(raw).cast(code)[at // width :: ent // width].tolist()  # type: ignore[call-overload]
+            return words
+        fmt = f"{self.endian}{at}x{code}{ent - at - width}x"
+        return [t[0] for t in struct.iter_unpack(fmt, raw)]
 
     @cached_property
     def _reloc_index(self) -> dict[int, int]:
@@ -609,7 +602,8 @@ class ElfFile:
         index: dict[int, int] = {}
         for t, (raw, ent, _rela) in enumerate(self._reloc_tables):
             n = len(raw) // ent
-            index.update(zip(self._column(raw, ent, 0), range(t << 32, (t << 32) + n), strict=True))
+            offsets = self._column(raw, ent, 0, "Q" if self.is64 else "I")
+            index.update(zip(offsets, range(t << 32, (t << 32) + n), strict=True))
         return index
 
     def relocation_at(self, va: int) -> Relocation | None:
@@ -633,10 +627,12 @@ class ElfFile:
         for raw, ent, rela in self._reloc_tables:
             if not rela:
                 continue
-            addends = self._column(raw, ent, 2)
+            word = "q" if self.is64 else "i"
+            addends = self._column(raw, ent, 2 * struct.calcsize(word), word)
+            offsets = self._column(raw, ent, 0, word.upper())
             for i, a in enumerate(addends):
                 if a == value:
-                    rel = self.relocation_at(self._column(raw[i * ent : (i + 1) * ent], ent, 0)[0])
+                    rel = self.relocation_at(offsets[i])
                     if rel is not None and rel.sym == 0:
                         out.append(rel.offset)
         return sorted(out)
