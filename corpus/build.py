@@ -277,6 +277,18 @@ def build_go(spec, out: Path) -> dict:
             "argv": argv, "post": None}
 
 
+def segments(data) -> list[tuple[int, int, int]]:
+    """(p_type, p_offset, p_filesz) of every program header of a little-endian ELF64 file."""
+    assert data[:6] == b"\x7fELF\x02\x01"
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    out = []
+    for k in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + k * phentsize)
+        out.append((p_type, p_offset, p_filesz))
+    return out
+
+
 def build_one(spec, built: dict) -> dict:
     name, out = spec["name"], OUT / spec["name"]
     out.unlink(missing_ok=True)
@@ -308,10 +320,7 @@ def build_one(spec, built: dict) -> dict:
         elif post == "set DF_1_NOOPEN":
             # OR 0x40 into DT_FLAGS_1 of the dynamic table: glibc refuses to dlopen such an object.
             data = bytearray(src.read_bytes())
-            phoff, = struct.unpack_from("<Q", data, 0x20)
-            phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-            for k in range(phnum):
-                p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + k * phentsize)
+            for p_type, p_offset, p_filesz in segments(data):
                 if p_type == 2:  # PT_DYNAMIC
                     for e in range(p_offset, p_offset + p_filesz, 16):
                         tag, val = struct.unpack_from("<qQ", data, e)
@@ -326,15 +335,7 @@ def build_one(spec, built: dict) -> dict:
         elif post == "truncate after the loaded segments":
             # Keep every PT_LOAD whole; cut 4 KiB into what follows (.symtab, DWARF): not loaded.
             data = src.read_bytes()
-            assert data[:5] == b"\x7fELF\x02"
-            phoff, = struct.unpack_from("<Q", data, 0x20)
-            phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-            ends = []
-            for k in range(phnum):
-                p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + k * phentsize)
-                if p_type == 1:
-                    ends.append(p_offset + p_filesz)
-            cut = max(ends) + 4096
+            cut = max(off + size for p_type, off, size in segments(data) if p_type == 1) + 4096
             out.write_bytes(data[:cut])
             post = f"truncate to {cut} bytes: every PT_LOAD kept, the non-loaded tail cut (head -c {cut})"
         elif post.startswith("poke "):
