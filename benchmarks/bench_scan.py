@@ -48,7 +48,7 @@ def main() -> None:
     ap.add_argument("dir", nargs="?")
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    from soinspect import scan
+    from soinspect.cli import scan
 
     with tempfile.TemporaryDirectory() as tmp:
         if args.dir:

@@ -31,7 +31,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 import corpus  # noqa: E402
-from soinspect import _lief, api, facts  # noqa: E402
+from soinspect.elf import _lief  # noqa: E402
+from soinspect.go import facts  # noqa: E402
+from soinspect.verdict import audit as api  # noqa: E402
 
 MIB = 1 << 20
 

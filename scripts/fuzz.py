@@ -64,13 +64,15 @@ _spec = importlib.util.spec_from_file_location("soinspect_tests_corpus", ROOT / 
 assert _spec is not None and _spec.loader is not None
 corpus = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(corpus)
-from soinspect import _elf, api, facts  # noqa: E402
-from soinspect.checks import Policy  # noqa: E402
+from soinspect.elf import file as _elf  # noqa: E402
+from soinspect.elf.targets import DEFAULT_TARGET  # noqa: E402
 from soinspect.errors import InvalidFileError, SoinspectError  # noqa: E402
-from soinspect.loader import Process, implicit_host  # noqa: E402
-from soinspect.plugin import read_symbols  # noqa: E402
-from soinspect.report import document  # noqa: E402
-from soinspect.targets import DEFAULT_TARGET  # noqa: E402
+from soinspect.go import facts  # noqa: E402
+from soinspect.go.facts import read_symbols  # noqa: E402
+from soinspect.loader.process import Process, implicit_host  # noqa: E402
+from soinspect.output.json import document  # noqa: E402
+from soinspect.verdict import audit as api  # noqa: E402
+from soinspect.verdict.checks import Policy  # noqa: E402
 
 #: Real corpus files mutated: plugins of several Go versions and shapes, plus a c-shared library.
 SEEDS = (

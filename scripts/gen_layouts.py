@@ -1,4 +1,4 @@
-"""Generate soinspect/_layouts.py: runtime.moduledata field offsets for Go releases whose binaries carry no
+"""Generate soinspect/go/layouts.py: runtime.moduledata field offsets for Go releases whose binaries carry no
 ``type:runtime.moduledata`` descriptor (before Go 1.23), computed from that release's own
 ``runtime/symtab.go``.
 
@@ -86,7 +86,7 @@ def main() -> None:
     for layout, users in layouts.items():
         out.extend(f"    ({v!r}, {p}): {names[layout]}," for v, p in users)
     out.append("}")
-    (Path(__file__).resolve().parent.parent / "soinspect" / "_layouts.py").write_text("\n".join(out) + "\n")
+    (Path(__file__).resolve().parent.parent / "soinspect" / "go" / "layouts.py").write_text("\n".join(out) + "\n")
 
 
 if __name__ == "__main__":

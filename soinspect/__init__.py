@@ -8,10 +8,9 @@ exits, and nothing from an inspected file is ever loaded or run.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .api import audit, check_host, host_model
-from .errors import (
+from soinspect._version import __version__
+from soinspect.elf.targets import DEFAULT_TARGET, TARGETS, Target, parse_target
+from soinspect.errors import (
     FileAccessError,
     FileTooLargeError,
     HostError,
@@ -23,9 +22,10 @@ from .errors import (
     SymbolNotFound,
     TruncatedError,
 )
-from .plugin import Plugin, Symbol, open
-from .report import Check, Mismatch, Report, Verdict
-from .targets import DEFAULT_TARGET, TARGETS, Target, parse_target
+from soinspect.loader.host import host_model
+from soinspect.verdict.audit import audit, check_host
+from soinspect.verdict.plugin import Plugin, Symbol, open
+from soinspect.verdict.report import Check, Mismatch, Report, Verdict
 
 __all__ = [
     "DEFAULT_TARGET",

@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from soinspect.cli.command import main
 
 sys.exit(main())

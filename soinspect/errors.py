@@ -27,7 +27,7 @@ class SoinspectError(Exception):
     def __reduce__(self) -> tuple[object, ...]:
         # Subclasses format their message in __init__, so rebuild from the finished state instead of
         # calling __init__ again: an error keeps its exact text when it crosses a process boundary
-        # (soinspect._isolate sends errors from worker processes to the parent).
+        # (soinspect.cli.pool sends errors from worker processes to the parent).
         return (_restore, (type(self), self.args, self.__dict__))
 
 

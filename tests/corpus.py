@@ -50,8 +50,12 @@ def path(name: str) -> str:
             if entry.get("hardlink_of"):
                 link, target = CACHE / other, CACHE / entry["hardlink_of"]
                 if not link.exists() or not os.path.samefile(link, target):
-                    link.unlink(missing_ok=True)
-                    os.link(target, link)
+                    # link under a private name, then rename over: two processes laying out the cache at
+                    # once (a test run and scripts/corpus_json.py) must not trip over each other
+                    tmp = link.with_name(f"{link.name}.{os.getpid()}.link")
+                    tmp.unlink(missing_ok=True)
+                    os.link(target, tmp)
+                    os.replace(tmp, link)
     return _materialise(name)
 
 

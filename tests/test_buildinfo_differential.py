@@ -16,8 +16,9 @@ import oracles
 import pytest
 
 import corpus
-from soinspect import buildinfo
-from soinspect.facts import read_facts
+from soinspect.go import buildinfo
+from soinspect.go.facts import read_facts
+from soinspect.output.json import buildinfo_json
 
 
 def _module(m: Any) -> dict[str, Any] | None:
@@ -56,7 +57,7 @@ def test_buildinfo_matches_go_version_m(name: str) -> None:
         assert ours is None, f"go version -m finds no build info in {name}, soinspect found {ours}"
         return
     assert ours is not None, f"go version -m reads build info from {name}; soinspect: {f.buildinfo}"
-    got = ours.to_json()
+    got = buildinfo_json(ours)
     for key in ("source", "format"):
         got.pop(key)
     assert got == _expected(go)

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 import corpus
-from soinspect import cli
+from soinspect.cli import command as cli
 
 SCHEMA = json.loads((resources.files("soinspect") / "schema" / "report.schema.json").read_text())
 
@@ -147,7 +147,7 @@ def test_cli_worker_killed_by_sigsegv_rejects_that_file_only(
 ) -> None:
     """A native crash while parsing one file (a real SIGSEGV in the worker) is that file's rejection
     (exit 1, one line on stderr); the other files' results stand."""
-    from soinspect import _isolate
+    from soinspect.cli import pool as _isolate
 
     paths = [corpus.path("greet.so"), corpus.path("libplain.so"), corpus.path("greet-sw.so")]
     monkeypatch.setenv(_isolate.FAULT_ENV, f"segv:{paths[1]}")

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 import corpus
-from soinspect import cli, config
+from soinspect.cli import command as cli
+from soinspect.cli import config
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:

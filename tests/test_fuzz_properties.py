@@ -16,9 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from soinspect import api, cli, facts
+from soinspect.cli import command as cli
 from soinspect.errors import SoinspectError
-from soinspect.report import Report
+from soinspect.go import facts
+from soinspect.verdict import audit as api
+from soinspect.verdict.report import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 TIME_BOUND = 5.0  # seconds for one file; a real plugin takes about 0.1 s

@@ -1,6 +1,6 @@
 """Each bad input a user meets: soinspect answers with a report or its own error, never hangs or crashes.
 
-Inputs that could block or hang (a FIFO, a device) are run through :func:`soinspect._isolate.run_many`
+Inputs that could block or hang (a FIFO, a device) are run through :func:`soinspect.cli.pool.run_many`
 with a short timeout, so a regression fails the test instead of hanging the suite.
 """
 
@@ -14,9 +14,13 @@ from pathlib import Path
 import pytest
 
 import corpus
-from soinspect import _elf, _isolate, api, cli
+from soinspect.cli import command as cli
+from soinspect.cli import pool as _isolate
+from soinspect.elf import file as _elf
+from soinspect.elf.structs import ELFCLASS32, ELFDATA2MSB
 from soinspect.errors import FileAccessError, FileTooLargeError, ParserCrashError, SoinspectError
-from soinspect.report import Report
+from soinspect.verdict import audit as api
+from soinspect.verdict.report import Report
 
 QUICK = _isolate.Limits(timeout=30, cpu_seconds=30)
 
@@ -117,12 +121,12 @@ def _with_header_byte(tmp_path: Path, name: str, offset: int, value: int) -> str
 
 def test_32bit_elf(tmp_path: Path) -> None:
     # gcc -m32 has no 32-bit libc here; flipping EI_CLASS makes a 32-bit ELF whose headers are garbage.
-    r = api.audit(_with_header_byte(tmp_path, "c32.so", 4, _elf.ELFCLASS32))
+    r = api.audit(_with_header_byte(tmp_path, "c32.so", 4, ELFCLASS32))
     assert not r.loadable
 
 
 def test_big_endian_elf(tmp_path: Path) -> None:
-    r = api.audit(_with_header_byte(tmp_path, "be.so", 5, _elf.ELFDATA2MSB))
+    r = api.audit(_with_header_byte(tmp_path, "be.so", 5, ELFDATA2MSB))
     assert not r.loadable
 
 

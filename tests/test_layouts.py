@@ -1,4 +1,4 @@
-"""The moduledata layout table (soinspect/_layouts.py) for Go releases that carry no type descriptor.
+"""The moduledata layout table (soinspect/go/layouts.py) for Go releases that carry no type descriptor.
 
 1. The generator (scripts/gen_layouts.py) reproduces, from a release's runtime/symtab.go, exactly the layout
    that release's binaries describe in `type:runtime.moduledata` (checked for go1.27.3, whose sources the
@@ -16,7 +16,9 @@ import oracles
 import pytest
 
 import corpus
-from soinspect import _layouts, facts, gomodule
+from soinspect.go import facts
+from soinspect.go import layouts as _layouts
+from soinspect.go import module as gomodule
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import gen_layouts

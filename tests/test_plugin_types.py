@@ -12,9 +12,10 @@ import pytest
 
 import corpus
 import soinspect
-from soinspect import _gotypes
-from soinspect.facts import read_facts
-from soinspect.plugin import apply_expectations, parse_expectation
+from soinspect.go import gotypes as _gotypes
+from soinspect.go.facts import read_facts
+from soinspect.output.json import report_json
+from soinspect.verdict.plugin import apply_expectations, parse_expectation
 
 
 def _observed_ok() -> dict[str, dict[str, Any]]:
@@ -132,6 +133,6 @@ def test_expectations() -> None:
 
 
 def test_report_json_has_symbol_types() -> None:
-    doc = soinspect.audit(corpus.path("types-stripped.so")).to_json()
+    doc = report_json(soinspect.audit(corpus.path("types-stripped.so")))
     syms = {s["name"]: s for s in doc["plugin"]["symbols"]}
     assert syms["VSendChan"] == {"name": "VSendChan", "kind": "var", "type": "*chan<- int", "reason": None}

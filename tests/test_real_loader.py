@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 import corpus
-from soinspect import api
-from soinspect.report import Report
+from soinspect.verdict import audit as api
+from soinspect.verdict.report import Report
 
 RUNS = corpus.observed()
 

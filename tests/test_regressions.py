@@ -18,9 +18,11 @@ import fuzzscript
 import pytest
 
 import corpus
-from soinspect import _elf, api, facts
+from soinspect.elf import file as _elf
 from soinspect.errors import SoinspectError
-from soinspect.report import Report
+from soinspect.go import facts
+from soinspect.verdict import audit as api
+from soinspect.verdict.report import Report
 
 SEED_DIR = Path(__file__).resolve().parent / "regressions"
 

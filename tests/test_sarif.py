@@ -21,8 +21,8 @@ import pytest
 import sarif_pydantic
 
 import corpus
-from soinspect import cli
-from soinspect.checks import CHECK_IDS
+from soinspect.cli import command as cli
+from soinspect.verdict.checks import CHECK_IDS
 
 SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
 SCHEMA_SHA256 = "d9ae9a4394e29ad68cea57a3f7ec4ec0f283887edba0c8f8f2999c8903407636"

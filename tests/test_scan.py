@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 
 import corpus
-from soinspect import api, cli, scan
-from soinspect.report import Report
+from soinspect.cli import command as cli
+from soinspect.cli import scan
+from soinspect.output.json import report_json
+from soinspect.verdict import audit as api
+from soinspect.verdict.report import Report
 
 # a small tree: plugins that load, files that do not, and things a scan must step around
 PLUGINS = ("greet.so", "greet-sw.so", "types.so")
@@ -108,8 +111,8 @@ def test_judge_all_same_results_on_one_and_two_workers(tree: Path) -> None:
     inline = scan.judge_all(files, api.audit, kwargs, workers=0)
     pooled = scan.judge_all(files, api.audit, kwargs, workers=2)
     assert [r.path for r in pooled if isinstance(r, Report)] == list(files)
-    assert [r.to_json() for r in inline if isinstance(r, Report)] == [
-        r.to_json() for r in pooled if isinstance(r, Report)
+    assert [report_json(r) for r in inline if isinstance(r, Report)] == [
+        report_json(r) for r in pooled if isinstance(r, Report)
     ]
 
 

@@ -1,4 +1,4 @@
-"""The dynamic-loader half of plugin.Open (soinspect.sysroot) on real libraries built here with gcc.
+"""The dynamic-loader half of plugin.Open (soinspect.loader.dynamic) on real libraries built here with gcc.
 
 Messages are checked against the real glibc loader: a tiny C program written by this test dlopens the
 test's own C libraries (never a corpus plugin) and prints ``dlerror()``.
@@ -15,7 +15,8 @@ import pytest
 
 import corpus
 import soinspect
-from soinspect import _elf, sysroot
+from soinspect.elf import file as _elf
+from soinspect.loader import dynamic as sysroot
 
 GCC = shutil.which("gcc")
 pytestmark = pytest.mark.skipif(GCC is None, reason="gcc is needed to build the test libraries")

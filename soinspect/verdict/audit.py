@@ -1,4 +1,4 @@
-"""The library's entry points: facts -> checks -> verdict -> :class:`~soinspect.report.Report`.
+"""The library's entry points: facts -> checks -> verdict -> :class:`~soinspect.verdict.report.Report`.
 
 ``audit(path)`` judges one file against a host built by the same toolchain with the same flags;
 ``check_host(host, plugins)`` judges a set of files that one real host loads in order.
@@ -9,19 +9,30 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
 
-from . import _elf
-from . import sysroot as _sysroot
-from .causes import diagnose
-from .checks import Policy, file_checks
-from .errors import FileAccessError, HostError, InvalidFileError
-from .facts import FileFacts, invalid_facts, read_facts
-from .gomodule import PKGHASH_PREFIXES
-from .loader import NOT_IMPLEMENTED, HostModel, Process, implicit_host
-from .plugin import symbols_json
-from .report import Check, Mismatch, Report, Verdict
-from .targets import DEFAULT_TARGET, Target, target_for
+from soinspect.elf.file import DEFAULT_MAX_SIZE
+from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB
+from soinspect.elf.targets import DEFAULT_TARGET, Target, target_for
+from soinspect.errors import FileAccessError, InvalidFileError
+from soinspect.go.facts import FileFacts, invalid_facts, read_facts, read_symbols
+from soinspect.loader import dynamic as _sysroot
+from soinspect.loader.causes import diagnose
+from soinspect.loader.host import host_model
+from soinspect.loader.process import HostModel, Process, implicit_host
+from soinspect.verdict.checks import Policy, file_checks, resolution_check
+from soinspect.verdict.report import (
+    Check,
+    ElfInfo,
+    FileError,
+    HostInfo,
+    Mismatch,
+    ModuleDataInfo,
+    PackageHash,
+    PluginInfo,
+    Report,
+    Verdict,
+    mismatch_fields,
+)
 
 
 def audit(
@@ -30,7 +41,7 @@ def audit(
     target: Target = DEFAULT_TARGET,
     strict: bool = False,
     ignore: Sequence[str] = (),
-    max_size: int = _elf.DEFAULT_MAX_SIZE,
+    max_size: int = DEFAULT_MAX_SIZE,
     sysroot: str | None = None,
     digest: bool = True,
 ) -> Report:
@@ -39,7 +50,7 @@ def audit(
     ``digest=False`` leaves ``elf.sha256`` out (None): hashing the whole file is the largest single cost of
     an audit, and only the JSON and SARIF reports carry it.
 
-    Its libraries are resolved in *sysroot* as glibc's loader would (see :mod:`soinspect.sysroot`).
+    Its libraries are resolved in *sysroot* as glibc's loader would (see :mod:`soinspect.loader.dynamic`).
     Raises :class:`~soinspect.errors.FileAccessError` if the file or the sysroot cannot be read; every
     other problem (not ELF, truncated, not a plugin, wrong platform) is a rejected report.
     """
@@ -69,7 +80,7 @@ def check_host(
     each: bool = False,
     strict: bool = False,
     ignore: Sequence[str] = (),
-    max_size: int = _elf.DEFAULT_MAX_SIZE,
+    max_size: int = DEFAULT_MAX_SIZE,
     sysroot: str | None = None,
     digest: bool = True,
     unreadable: list[FileAccessError] | None = None,
@@ -127,62 +138,6 @@ def _with_cause(m: Mismatch, f: FileFacts, host: FileFacts, others: list[FileFac
     return Mismatch(m.package, m.plugin_hash, m.process_hash, m.provider, cause, m.first)
 
 
-def host_model(hf: FileFacts) -> HostModel:
-    """Read what a host executable brings to plugin.Open."""
-    if hf.invalid is not None:
-        raise HostError(hf.path, f"not a usable host: {hf.invalid.problem}")
-    h = hf.header
-    assert h is not None
-    target = target_for(h.elf_class, h.data_encoding, h.machine)
-    go = hf.go
-    bi = hf.buildinfo.info if hf.buildinfo else None
-    if bi is None or go is None:
-        return HostModel(
-            hf.path,
-            False,
-            target,
-            ("error", None, "the host is not a Go program: it cannot call plugin.Open"),
-            facts=hf,
-        )
-    links_plugin = "plugin" in go.pkghash_bytes or (
-        hf.elf is not None and hf.elf.find_symbol("plugin.Open", "symtab") is not None
-    )
-    if bi.setting("CGO_ENABLED") == "0":
-        return HostModel(
-            hf.path,
-            False,
-            target,
-            ("error", NOT_IMPLEMENTED, "built with CGO_ENABLED=0: the stub plugin package"),
-            facts=hf,
-        )
-    if not links_plugin:
-        return HostModel(
-            hf.path,
-            False,
-            target,
-            ("error", None, "the host does not link package plugin: it never calls plugin.Open"),
-            facts=hf,
-        )
-    # The host provides a package's runtime hash only if it exports go:link.pkghash.<pkg> dynamically.
-    exported = {
-        sym.name.split(".pkghash.", 1)[1]
-        for prefix in PKGHASH_PREFIXES
-        for sym in (hf.elf.symbols_with_prefix(prefix) if hf.elf else [])
-    }
-    pkghashes = {pkg: hx for pkg, hx in go.pkghash_bytes.items() if pkg in exported}
-    return HostModel(
-        name=hf.path,
-        implicit=False,
-        target=target,
-        refusal=None,
-        next_offset=go.next_offset,
-        layout=(go.layout.size, go.layout.offsets) if go.layout is not None and go.layout.size else None,
-        exports_lastmoduledatap=hf.elf is not None and hf.elf.find_symbol("runtime.lastmoduledatap") is not None,
-        pkghashes=pkghashes,
-        facts=hf,
-    )
-
-
 def build_report(
     f: FileFacts,
     policy: Policy,
@@ -194,7 +149,7 @@ def build_report(
 ) -> Report:
     checks = file_checks(f, policy)
     if dyn is not None:
-        checks.append(_sysroot.resolution_check(dyn))
+        checks.append(resolution_check(dyn))
     if host is not None and not host.implicit:
         checks.extend(host_checks(f, host, verdict))
     verdict = _apply_policy(verdict, checks, policy)
@@ -213,11 +168,11 @@ def build_report(
         verdict=verdict,
         checks=tuple(c for c in checks if c.id not in policy.ignore),
         kind=f.kind,
-        elf=_elf_json(f, digest),
-        buildinfo=f.buildinfo.info.to_json() if f.buildinfo and f.buildinfo.info else None,
-        plugin=_plugin_json(f),
-        host=_host_json(host) if host is not None and not host.implicit else None,
-        error={"kind": f.invalid.kind, "message": str(f.invalid), "offset": f.invalid.offset} if f.invalid else None,
+        elf=_elf_info(f, digest),
+        buildinfo=f.buildinfo.info if f.buildinfo and f.buildinfo.info else None,
+        plugin=_plugin_info(f),
+        host=_host_info(host) if host is not None and not host.implicit else None,
+        error=FileError(f.invalid.kind, str(f.invalid), f.invalid.offset) if f.invalid else None,
     )
 
 
@@ -273,7 +228,7 @@ def host_checks(f: FileFacts, host: HostModel, v: Verdict) -> list[Check]:
                 "host.pkghash",
                 "fail",
                 f"{len(v.mismatches)} package(s) differ: {names}",
-                {"mismatches": [m.to_json() for m in v.mismatches]},
+                {"mismatches": [mismatch_fields(m) for m in v.mismatches]},
             )
         )
     elif v.outcome == "ok":
@@ -281,66 +236,70 @@ def host_checks(f: FileFacts, host: HostModel, v: Verdict) -> list[Check]:
     return out
 
 
-def _elf_json(f: FileFacts, digest: bool = True) -> dict[str, Any] | None:
+def _elf_info(f: FileFacts, digest: bool = True) -> ElfInfo | None:
     if f.header is None:
         return None
     h, d = f.header, f.dynamic
     assert d is not None
     t = target_for(h.elf_class, h.data_encoding, h.machine)
-    return {
-        "class": 64 if h.elf_class == _elf.ELFCLASS64 else 32,
-        "byteorder": "little" if h.data_encoding == _elf.ELFDATA2LSB else "big",
-        "os_abi": h.os_abi,
-        "type": h.file_type,
-        "machine": h.machine,
-        "platform": t.name if t else None,
-        "size": f.size,
-        "sha256": f.sha256 if digest else None,
-        "interp": d.interp,
-        "pie": d.pie,
-        "needed": list(d.needed),
-        "soname": d.soname,
-        "rpath": list(d.rpath),
-        "runpath": list(d.runpath),
-        "dynsym_count": f.dynsym_count,
-        "stripped": not f.symtab_present,
-    }
+    return ElfInfo(
+        elf_class=64 if h.elf_class == ELFCLASS64 else 32,
+        byteorder="little" if h.data_encoding == ELFDATA2LSB else "big",
+        os_abi=h.os_abi,
+        type=h.file_type,
+        machine=h.machine,
+        platform=t.name if t else None,
+        size=f.size,
+        sha256=f.sha256 if digest else None,
+        interp=d.interp,
+        pie=d.pie,
+        needed=d.needed,
+        soname=d.soname,
+        rpath=d.rpath,
+        runpath=d.runpath,
+        dynsym_count=f.dynsym_count,
+        stripped=not f.symtab_present,
+    )
 
 
-def _plugin_json(f: FileFacts) -> dict[str, Any] | None:
+def _plugin_info(f: FileFacts) -> PluginInfo | None:
     if f.header is None:
         return None
     go = f.go
     md = go.moduledata if go else None
-    return {
-        "is_plugin": f.kind == "go-plugin",
-        "pluginpath": f.pluginpath,
-        "pluginpath_source": f.pluginpath_source if f.pluginpath else None,
-        "exports": list(f.exports),
-        "symbols": symbols_json(f),
-        "moduledata": None
+    pkghashes: tuple[PackageHash, ...] | None = None
+    if go is not None:
+        table = md.pkghashes if md and md.pkghashes else ()
+        pkghashes = tuple(PackageHash(p.package, p.linktime_hash) for p in table) or tuple(
+            PackageHash(k, v) for k, v in sorted(go.pkghash_bytes.items())
+        )
+    return PluginInfo(
+        is_plugin=f.kind == "go-plugin",
+        pluginpath=f.pluginpath,
+        pluginpath_source=f.pluginpath_source if f.pluginpath else None,
+        exports=f.exports,
+        symbols=read_symbols(f),
+        moduledata=None
         if md is None
-        else {
-            "addr": md.addr,
-            "source": md.source,
-            "next_offset": go.next_offset if go else None,
-            "layout_source": go.layout.source if go and go.layout else None,
-        },
-        "pkghashes": None
-        if go is None
-        else [{"package": p.package, "hash": p.linktime_hash} for p in (md.pkghashes if md and md.pkghashes else ())]
-        or [{"package": k, "hash": v} for k, v in sorted(go.pkghash_bytes.items())],
-    }
+        else ModuleDataInfo(
+            addr=md.addr,
+            source=md.source,
+            next_offset=go.next_offset if go else None,
+            layout_source=go.layout.source if go and go.layout else None,
+        ),
+        pkghashes=pkghashes,
+    )
 
 
-def _host_json(h: HostModel) -> dict[str, Any]:
+def _host_info(h: HostModel) -> HostInfo:
     f = h.facts
-    return {
-        "path": h.name,
-        "go_version": f.go_version if f else None,
-        "can_load_plugins": h.refusal is None,
-        "refusal": h.refusal[2] if h.refusal else None,
-        "platform": h.target.name if h.target else None,
-        "next_offset": h.next_offset,
-        "pkghash_count": len(h.pkghashes),
-    }
+    return HostInfo(
+        path=h.name,
+        go_version=f.go_version if f else None,
+        can_load_plugins=h.refusal is None,
+        refusal=h.refusal[2] if h.refusal else None,
+        platform=h.target.name if h.target else None,
+        next_offset=h.next_offset,
+        pkghash_count=len(h.pkghashes),
+    )
+

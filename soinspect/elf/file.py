@@ -18,34 +18,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .errors import FileAccessError, FileTooLargeError, MalformedError, NotELFError, TruncatedError
-
-# ELF constants (from the System V gABI; names as in <elf.h>).
-ELFCLASS32, ELFCLASS64 = 1, 2
-ELFDATA2LSB, ELFDATA2MSB = 1, 2
-ET_NONE, ET_REL, ET_EXEC, ET_DYN, ET_CORE = 0, 1, 2, 3, 4
-PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE, PT_TLS = 1, 2, 3, 4, 7
-PF_X, PF_W, PF_R = 1, 2, 4
-SHT_NOBITS = 8
-SHF_COMPRESSED = 0x800
-DT_NULL, DT_NEEDED, DT_PLTRELSZ, DT_HASH, DT_STRTAB, DT_SYMTAB = 0, 1, 2, 4, 5, 6
-DT_RELA, DT_RELASZ, DT_RELAENT, DT_STRSZ, DT_SYMENT = 7, 8, 9, 10, 11
-DT_SONAME, DT_RPATH, DT_REL, DT_RELSZ, DT_RELENT, DT_JMPREL = 14, 15, 17, 18, 19, 23
-DT_INIT_ARRAY, DT_INIT_ARRAYSZ, DT_RUNPATH, DT_FLAGS, DT_PLTREL = 25, 27, 29, 30, 20
-DT_GNU_HASH, DT_VERSYM, DT_VERNEED, DT_VERNEEDNUM, DT_VERDEF, DT_VERDEFNUM, DT_FLAGS_1 = (
-    0x6FFFFEF5,
-    0x6FFFFFF0,
-    0x6FFFFFFE,
-    0x6FFFFFFF,
-    0x6FFFFFFC,
-    0x6FFFFFFD,
-    0x6FFFFFFB,
+from soinspect.elf.structs import (
+    DT_GNU_HASH,
+    DT_HASH,
+    DT_JMPREL,
+    DT_PLTREL,
+    DT_PLTRELSZ,
+    DT_REL,
+    DT_RELA,
+    DT_RELASZ,
+    DT_RELSZ,
+    DT_STRSZ,
+    DT_STRTAB,
+    DT_SYMTAB,
+    ELFCLASS32,
+    ELFCLASS64,
+    ELFDATA2LSB,
+    ELFDATA2MSB,
+    PT_LOAD,
+    SHN_UNDEF,
+    SHT_NOBITS,
+    ElfLayout,
+    Section,
+    Segment,
 )
-DF_1_PIE = 0x08000000
-DF_1_NOOPEN = 0x40
-SHN_UNDEF = 0
-STB_LOCAL, STB_GLOBAL, STB_WEAK = 0, 1, 2
-STT_NOTYPE, STT_OBJECT, STT_FUNC = 0, 1, 2
+from soinspect.errors import FileAccessError, FileTooLargeError, MalformedError, NotELFError, TruncatedError
 
 #: Default cap on the size of a file soinspect reads into memory. The largest Go plugins seen are tens of
 #: MiB; a file above this is refused with :class:`FileTooLargeError` rather than read.
@@ -54,58 +51,6 @@ DEFAULT_MAX_SIZE = 1 << 30
 #: The most entries soinspect reads from any one table (symbols, relocations, dynamic entries). A table
 #: claiming more is clamped to what the file can hold, and the file can hold at most size/entsize.
 _ELF_MAGIC = b"\x7fELF"
-
-
-@dataclass(frozen=True)
-class ElfHeader:
-    elf_class: int  # ELFCLASS32 or ELFCLASS64
-    data_encoding: int  # ELFDATA2LSB or ELFDATA2MSB
-    os_abi: int
-    file_type: int
-    machine: int
-    entry: int
-    phoff: int
-    phnum: int
-    shoff: int
-    shnum: int
-    flags: int
-
-
-@dataclass(frozen=True)
-class Section:
-    name: str
-    type: int
-    flags: int
-    addr: int
-    offset: int
-    size: int
-    entsize: int
-
-
-@dataclass(frozen=True)
-class Segment:
-    type: int
-    flags: int
-    offset: int
-    vaddr: int
-    filesz: int
-    memsz: int
-
-
-@dataclass(frozen=True)
-class DynEntry:
-    tag: int
-    value: int
-
-
-@dataclass(frozen=True)
-class ElfLayout:
-    """What the LIEF door hands over: headers and the dynamic table, no big tables."""
-
-    header: ElfHeader
-    sections: tuple[Section, ...]
-    segments: tuple[Segment, ...]
-    dynamic: tuple[DynEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -280,11 +225,9 @@ class ElfFile:
             raise MalformedError(path, f"bad ELF data encoding byte {ei_data:#x} (want 1 or 2)", offset=5)
         ehsize = 64 if ei_class == ELFCLASS64 else 52
         if len(data) < ehsize:
-            raise TruncatedError(
-                path, f"file is {len(data)} bytes, shorter than the {ehsize}-byte ELF header"
-            )
+            raise TruncatedError(path, f"file is {len(data)} bytes, shorter than the {ehsize}-byte ELF header")
         _check_header_tables(path, data, ei_class == ELFCLASS64, "<" if ei_data == ELFDATA2LSB else ">")
-        from ._lief import parse_layout  # the one door to LIEF
+        from soinspect.elf._lief import parse_layout  # the one door to LIEF
 
         return cls(path, data, parse_layout(path, data))
 

@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checks import CHECK_IDS
-from .errors import SoinspectError
-from .render import Format
-from .targets import parse_target
+from soinspect.elf.targets import parse_target
+from soinspect.errors import SoinspectError
+from soinspect.output.interface import Format
+from soinspect.verdict.checks import CHECK_IDS
 
 PYPROJECT = "pyproject.toml"
 

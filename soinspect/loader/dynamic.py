@@ -34,8 +34,9 @@ import os
 import struct
 from dataclasses import dataclass
 
-from . import _elf
-from ._elf import (
+from soinspect.elf import file as _elf
+from soinspect.elf.file import ElfFile
+from soinspect.elf.structs import (
     DT_NEEDED,
     DT_RPATH,
     DT_RUNPATH,
@@ -44,11 +45,9 @@ from ._elf import (
     DT_VERDEFNUM,
     DT_VERNEED,
     DT_VERNEEDNUM,
-    ElfFile,
 )
-from .errors import FileAccessError, SoinspectError
-from .facts import FileFacts
-from .report import Check
+from soinspect.errors import FileAccessError, SoinspectError
+from soinspect.go.facts import FileFacts
 
 CANNOT_OPEN = "cannot open shared object file: No such file or directory"
 VER_FLG_BASE, VER_FLG_WEAK = 1, 2
@@ -442,18 +441,3 @@ def check_sysroot(sysroot: str | None) -> None:
     """Raise :class:`~soinspect.errors.FileAccessError` unless *sysroot* is None or a directory."""
     if sysroot is not None and not os.path.isdir(sysroot):
         raise FileAccessError(sysroot, "the sysroot is not a directory")
-
-
-def resolution_check(d: DynamicResolution) -> Check:
-    """``dyn.resolve``: every DT_NEEDED library found and every needed symbol version defined.
-
-    glibc's ``dlopen`` fails before any code of the plugin runs, and Go's ``plugin.Open`` returns its text:
-    ``plugin.Open("p"): libfoo.so: cannot open shared object file: No such file or directory``.
-    """
-    ev = d.to_json()
-    if d.error is not None:
-        return Check("dyn.resolve", "fail", f"dlopen fails: {d.error}", ev)
-    if d.unknown is not None:
-        return Check("dyn.resolve", "unknown", f"unknown: {d.unknown}", ev)
-    found = ", ".join(f"{lib.needed} -> {lib.path}" for lib in d.libraries) or "no libraries needed"
-    return Check("dyn.resolve", "pass", f"in {d.sysroot}: {found}; every needed version is defined", ev)

@@ -13,8 +13,9 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import _elf
-from ._elf import (
+from soinspect.elf import file as _elf
+from soinspect.elf.file import ElfFile, Truncation
+from soinspect.elf.structs import (
     DF_1_NOOPEN,
     DF_1_PIE,
     DT_FLAGS_1,
@@ -26,13 +27,12 @@ from ._elf import (
     ET_EXEC,
     PT_DYNAMIC,
     PT_INTERP,
-    ElfFile,
     ElfHeader,
-    Truncation,
 )
-from .buildinfo import BuildInfoResult, read_buildinfo
-from .errors import InvalidFileError, MalformedError
-from .gomodule import GoModuleFacts, exported_symbols, read_go_module
+from soinspect.errors import InvalidFileError, MalformedError
+from soinspect.go.buildinfo import BuildInfoResult, read_buildinfo
+from soinspect.go.gotypes import Symbol, TypeReadError, plugin_symbols
+from soinspect.go.module import GoModuleFacts, exported_symbols, read_go_module
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def facts_from_bytes(path: str, data: bytes, realpath: str) -> FileFacts:
     except InvalidFileError as exc:
         return invalid_facts(path, real, data, exc)
     except MemoryError:
-        raise  # not a property of the bytes: the caller's limits (soinspect._isolate) name it
+        raise  # not a property of the bytes: the caller's limits (soinspect.cli.pool) name it
     except Exception as exc:
         # The one choke point: the readers check every length and count they take from the file, so
         # this is a case they missed. It is still this file's problem, never a traceback.
@@ -236,3 +236,22 @@ def _classify(
         return "c-shared", "an ELF shared library with no Go build info"
     names = {1: "relocatable object (ET_REL)", 4: "core dump (ET_CORE)", 0: "ELF file of type ET_NONE"}
     return "elf-other", f"an {names.get(h.file_type, f'ELF file of type {h.file_type}')}"
+
+
+def read_symbols(f: FileFacts) -> tuple[Symbol, ...] | None:
+    """The symbols ``Lookup`` finds in *f*, with their Go types; None if *f* is not a Go plugin."""
+    if f.kind != "go-plugin" or f.elf is None or not f.pluginpath:
+        return None
+    go = f.go
+    md = go.moduledata if go is not None else None
+    if md is None or md.ptab is None:
+        why = go.moduledata_reason if go is not None and go.moduledata_reason else "no plugin module data"
+        return tuple(Symbol(name, None, None, f"exported symbol table unreadable: {why}") for name in f.exports)
+    if md.types is None:
+        # The ptab names are offsets from types too: only the .dynsym names are known.
+        why = "the module data's types base is unknown (its layout has no types field)"
+        return tuple(Symbol(name, None, None, why) for name in f.exports)
+    try:
+        return plugin_symbols(f.elf, md.ptab, md.types, f.go_version)
+    except TypeReadError as exc:
+        return tuple(Symbol(name, None, None, str(exc)) for name in f.exports)

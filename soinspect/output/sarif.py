@@ -1,6 +1,6 @@
 """Reports to SARIF 2.1.0, the format GitHub code scanning ingests.
 
-One rule per check id in :data:`soinspect.checks.CHECK_IDS` (the rule id *is* the check id, so it is
+One rule per check id in :data:`soinspect.verdict.checks.CHECK_IDS` (the rule id *is* the check id, so it is
 stable across runs and versions), one result per failed check, located at the file's path. GitHub needs
 ``region.startLine`` to show a result and fingerprints to match alerts across runs: a shared object has
 no lines, so every result sits on line 1 of its file, and the fingerprint is the check id and the path
@@ -16,9 +16,9 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from . import __version__
-from .checks import CHECK_IDS
-from .report import Report, Skipped
+from soinspect._version import __version__
+from soinspect.verdict.checks import CHECK_IDS
+from soinspect.verdict.report import Report, Skipped
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

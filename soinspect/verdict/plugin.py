@@ -18,39 +18,12 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._gotypes import Symbol, TypeReadError, plugin_symbols
-from .errors import PluginOpenError, SymbolNotFound
-from .facts import FileFacts
-from .report import Check, Report, Verdict
+from soinspect.errors import PluginOpenError, SymbolNotFound
+from soinspect.go.gotypes import Symbol
+from soinspect.verdict.audit import audit, check_host
+from soinspect.verdict.report import Check, Report, Verdict
 
-__all__ = ["Plugin", "Symbol", "apply_expectations", "open", "parse_expectation", "read_symbols"]
-
-
-def read_symbols(f: FileFacts) -> tuple[Symbol, ...] | None:
-    """The symbols ``Lookup`` finds in *f*, with their Go types; None if *f* is not a Go plugin."""
-    if f.kind != "go-plugin" or f.elf is None or not f.pluginpath:
-        return None
-    go = f.go
-    md = go.moduledata if go is not None else None
-    if md is None or md.ptab is None:
-        why = go.moduledata_reason if go is not None and go.moduledata_reason else "no plugin module data"
-        return tuple(Symbol(name, None, None, f"exported symbol table unreadable: {why}") for name in f.exports)
-    if md.types is None:
-        # The ptab names are offsets from types too: only the .dynsym names are known.
-        why = "the module data's types base is unknown (its layout has no types field)"
-        return tuple(Symbol(name, None, None, why) for name in f.exports)
-    try:
-        return plugin_symbols(f.elf, md.ptab, md.types, f.go_version)
-    except TypeReadError as exc:
-        return tuple(Symbol(name, None, None, str(exc)) for name in f.exports)
-
-
-def symbols_json(f: FileFacts) -> list[dict[str, Any]] | None:
-    """The ``plugin.symbols`` field of the JSON report."""
-    syms = read_symbols(f)
-    if syms is None:
-        return None
-    return [{"name": s.name, "kind": s.kind, "type": s.type, "reason": s.reason or None} for s in syms]
+__all__ = ["Plugin", "Symbol", "apply_expectations", "open", "parse_expectation"]
 
 
 class Plugin:
@@ -87,19 +60,16 @@ def open(path: str, host: str | None = None, *, sysroot: str | None = None) -> P
     cannot tell), :class:`~soinspect.errors.FileAccessError` for an unreadable file and
     :class:`~soinspect.errors.HostError` for a host that is not an ELF file.
     """
-    from . import api  # api imports this module for its report fields
-
-    report = api.audit(path, sysroot=sysroot) if host is None else api.check_host(host, [path], sysroot=sysroot)[0]
+    report = audit(path, sysroot=sysroot) if host is None else check_host(host, [path], sysroot=sysroot)[0]
     v = report.verdict
     if v.outcome != "ok":
         if v.outcome == "unknown":
             raise PluginOpenError(f"soinspect cannot predict plugin.Open: {v.reason}", outcome="unknown", path=path)
         raise PluginOpenError(v.open_error or v.reason, outcome=v.outcome, path=path)
-    plugin = report.plugin or {}
-    pluginpath = plugin.get("pluginpath")
-    assert isinstance(pluginpath, str), "a plugin that opens has a plugin path"
-    syms = [Symbol(s["name"], s["kind"], s["type"], s["reason"] or "") for s in (plugin.get("symbols") or [])]
-    return Plugin(pluginpath, report, syms)
+    plugin = report.plugin
+    pluginpath = plugin.pluginpath if plugin is not None else None
+    assert pluginpath is not None, "a plugin that opens has a plugin path"
+    return Plugin(pluginpath, report, (plugin.symbols if plugin is not None else None) or ())
 
 
 # -- --expect ------------------------------------------------------------------------------------------
@@ -122,19 +92,20 @@ def apply_expectations(report: Report, expectations: Sequence[tuple[str, str]]) 
     """
     if not expectations:
         return report
-    by_name = {s["name"]: s for s in ((report.plugin or {}).get("symbols") or [])}
-    pluginpath = (report.plugin or {}).get("pluginpath") or "?"
+    plugin = report.plugin
+    by_name = {s.name: s for s in ((plugin.symbols if plugin is not None else None) or ())}
+    pluginpath = (plugin.pluginpath if plugin is not None else None) or "?"
     problems: list[str] = []
     unknown: list[str] = []
     results = []
     for name, want in expectations:
         s = by_name.get(name)
-        got = s["type"] if s is not None else None
+        got = s.type if s is not None else None
         if s is None:
             problems.append(f"{name}: plugin: symbol {name} not found in plugin {pluginpath}")
             status = "missing"
         elif got is None:
-            unknown.append(f"{name}: type unknown ({s['reason']})")
+            unknown.append(f"{name}: type unknown ({s.reason})")
             status = "unknown"
         elif got != want:
             problems.append(f"{name}: interface conversion: plugin.Symbol is {got}, not {want}")

@@ -23,9 +23,9 @@ import struct
 from dataclasses import dataclass, field
 from typing import Literal
 
-from . import _gotypes
-from ._elf import ElfFile, Symbol
-from ._layouts import LAYOUTS
+from soinspect.elf.file import ElfFile, Symbol
+from soinspect.go import gotypes as _gotypes
+from soinspect.go.layouts import LAYOUTS
 
 PKGHASHBYTES_PREFIXES = ("go:link.pkghashbytes.", "go.link.pkghashbytes.")
 PKGHASH_PREFIXES = ("go:link.pkghash.", "go.link.pkghash.")

@@ -45,7 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ParserCrashError, SoinspectError
+from soinspect.errors import ParserCrashError, SoinspectError
 
 FAULT_ENV = "SOINSPECT_TEST_WORKER_FAULT"
 
@@ -290,7 +290,7 @@ class _Pool:
 
 def _warm_up() -> None:
     """Import LIEF before forking, so that workers share it instead of each importing it (0.2 s+)."""
-    from ._lief import _lief
+    from soinspect.elf._lief import _lief
 
     _lief()
 

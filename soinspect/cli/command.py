@@ -13,12 +13,15 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from . import __version__, config, plugin, scan, sysroot
-from .checks import CHECK_IDS
-from .errors import FileAccessError, ParserCrashError, SoinspectError
-from .render import Format, render
-from .report import Report
-from .targets import TARGETS, parse_target
+from soinspect._version import __version__
+from soinspect.cli import config, scan
+from soinspect.elf.targets import TARGETS, parse_target
+from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
+from soinspect.loader import dynamic as sysroot
+from soinspect.output.interface import Format, render
+from soinspect.verdict import plugin
+from soinspect.verdict.checks import CHECK_IDS
+from soinspect.verdict.report import Report
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
 
@@ -164,7 +167,7 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import api
+    from soinspect.verdict import audit as api
 
     try:
         target = parse_target(args.target)

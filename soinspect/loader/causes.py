@@ -9,8 +9,8 @@ differs, the cause is said to be unknown rather than guessed.
 
 from __future__ import annotations
 
-from .buildinfo import BuildInfo, Module
-from .facts import FileFacts
+from soinspect.go.buildinfo import BuildInfo, Module
+from soinspect.go.facts import FileFacts
 
 _FLAG_SETTINGS = (
     (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._elf import ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB
+from soinspect.elf.structs import ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB
 
 
 @dataclass(frozen=True)

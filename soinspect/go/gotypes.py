@@ -31,7 +31,7 @@ import struct
 from dataclasses import dataclass
 from typing import Literal
 
-from ._elf import ElfFile
+from soinspect.elf.file import ElfFile
 
 KIND_MASK = 0x1F
 KIND_NAMES = (

@@ -29,10 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._elf import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC, PT_LOAD
-from .facts import FileFacts
-from .report import Mismatch, Outcome, Verdict
-from .targets import LINUX_OSABIS, Target
+from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC, PT_LOAD
+from soinspect.elf.targets import LINUX_OSABIS, Target
+from soinspect.go.facts import FileFacts
+from soinspect.loader.prediction import Mismatch, Outcome, Verdict
 
 NO_MODULE_DATA = "fatal error: runtime: no plugin module data"
 EMPTY_PLUGINPATH = "fatal error: runtime: plugin has empty pluginpath"
@@ -85,7 +85,7 @@ class Process:
 
     def __init__(self, host: HostModel, dependencies: Callable[[FileFacts], str | None] | None = None) -> None:
         self.host = host
-        #: what dlopen says when mapping the file's DT_NEEDED libraries fails (see soinspect.sysroot)
+        #: what dlopen says when mapping the file's DT_NEEDED libraries fails (see soinspect.loader.dynamic)
         self.dependencies = dependencies
         self.dead_by: str | None = None
         self.cache: dict[str, _Cached] = {}

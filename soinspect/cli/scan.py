@@ -13,7 +13,7 @@
 * the files of one directory come out sorted by path, so output and ``--host`` load order are stable.
 
 ``judge_all(paths, func, kwargs, workers=N)`` runs ``func(path, **kwargs)`` for each path on ``N``
-crash-contained worker processes (:mod:`soinspect._isolate`) and returns the results in the input order.
+crash-contained worker processes (:mod:`soinspect.cli.pool`) and returns the results in the input order.
 The library never prints: a progress callback is called with ``(done, total)``; the CLI owns the bar.
 
 With ``--host``, a directory's sorted ELF files are the set the host loads, in that order, into one
@@ -31,11 +31,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from . import _isolate, api
-from ._isolate import Job, run_many
-from .errors import SoinspectError
-from .facts import FileFacts, read_facts
-from .report import Report, Skipped
+from soinspect.cli import pool as _isolate
+from soinspect.cli.pool import Job, run_many
+from soinspect.errors import SoinspectError
+from soinspect.go.facts import FileFacts, read_facts
+from soinspect.loader.host import host_model
+from soinspect.verdict import audit as api
+from soinspect.verdict.report import Report, Skipped
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -162,7 +164,7 @@ def judge_all(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Report | SoinspectError]:
     """``func(path, **kwargs)`` for every path, on *workers* isolated worker processes
-    (:func:`soinspect._isolate.run_many`; ``0``: in this process). Results in the order of *paths*: the
+    (:func:`soinspect.cli.pool.run_many`; ``0``: in this process). Results in the order of *paths*: the
     report, or the :class:`~soinspect.errors.SoinspectError` that says why the file could not be judged
     (unreadable, or the parser crashed on it).
 
@@ -190,7 +192,7 @@ def load_host(host: str, *, max_size: int) -> FileFacts:
     key = (host, max_size)
     if key not in _HOSTS:
         hf = read_facts(host, max_size=max_size)
-        api.host_model(hf)  # HostError now, in the parent, rather than once per file
+        host_model(hf)  # HostError now, in the parent, rather than once per file
         _HOSTS[key] = hf
     return _HOSTS[key]
 

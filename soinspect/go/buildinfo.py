@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._elf import PF_W, PT_LOAD, ElfFile
+from soinspect.elf.file import ElfFile
+from soinspect.elf.structs import PF_W, PT_LOAD
 
 BUILDINFO_MAGIC = b"\xff Go buildinf:"
 HEADER_SIZE = 32
@@ -42,13 +43,6 @@ class Module:
     sum: str = ""
     replace: Module | None = None
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "path": self.path,
-            "version": self.version,
-            "sum": self.sum,
-            "replace": self.replace.to_json() if self.replace else None,
-        }
 
 
 @dataclass(frozen=True)
@@ -83,16 +77,6 @@ class BuildInfo:
     def settings_dict(self) -> dict[str, str]:
         return {s.key: s.value for s in self.settings}
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "go_version": self.go_version,
-            "path": self.path,
-            "main": self.main.to_json() if self.main else None,
-            "deps": [d.to_json() for d in self.deps],
-            "settings": [{"key": s.key, "value": s.value} for s in self.settings],
-            "source": self.source,
-            "format": self.format,
-        }
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .report import Report, Skipped
+from soinspect.verdict.report import Report, Skipped
 
 #: a message longer than this is cut in the table (the JSON and SARIF outputs keep it whole)
 MAX_CELL = 200

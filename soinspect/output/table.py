@@ -1,47 +1,14 @@
-"""Reports to text. Renderers return strings; they never print, read files or exit."""
+"""Reports to the table a person reads: a verdict line per file, the checks, mismatches and exported symbols."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from enum import StrEnum
-from typing import Any, assert_never
 
 from tabulate import tabulate
 
-from .render_markdown import render_markdown
-from .render_sarif import render_sarif
-from .report import Report, Skipped, document
-
-
-class Format(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
-    MARKDOWN = "markdown"
-
+from soinspect.verdict.report import Report, Skipped
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown": "?"}
-
-
-def render(
-    reports: Sequence[Report],
-    fmt: Format,
-    *,
-    policy: dict[str, Any] | None = None,
-    verbose: bool = False,
-    skipped: Sequence[Skipped] = (),
-) -> str:
-    if fmt is Format.JSON:
-        doc = document(list(reports), policy=policy, skipped=tuple(skipped))
-        return json.dumps(doc, indent=2, sort_keys=False) + "\n"
-    if fmt is Format.TABLE:
-        return render_table(reports, verbose=verbose, skipped=skipped)
-    if fmt is Format.SARIF:
-        return render_sarif(reports, policy=policy, skipped=skipped)
-    if fmt is Format.MARKDOWN:
-        return render_markdown(reports, policy=policy, skipped=skipped)
-    assert_never(fmt)
 
 
 def verdict_line(r: Report) -> str:
@@ -105,11 +72,11 @@ def render_table(reports: Sequence[Report], *, verbose: bool = False, skipped: S
                     maxcolwidths=[None, None, None, None, 30, 60],
                 )
             )
-        exports = (r.plugin or {}).get("exports") or []
-        symbols = (r.plugin or {}).get("symbols")
+        exports = r.plugin.exports if r.plugin is not None else ()
+        symbols = r.plugin.symbols if r.plugin is not None else None
         if symbols:
             lines.append("")
-            rows = [(s["name"], s["kind"] or "?", s["type"] or f"unknown: {s['reason']}") for s in symbols]
+            rows = [(s.name, s.kind or "?", s.type or f"unknown: {s.reason}") for s in symbols]
             lines.append(
                 tabulate(
                     rows,

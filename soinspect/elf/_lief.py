@@ -2,12 +2,12 @@
 
 It configures LIEF once (lean :class:`lief.ELF.ParserConfig`, logging off), hands it bytes that were read
 once (so a file that changes while being read cannot give two different views), and turns what LIEF
-returns into the project's own frozen dataclasses (:class:`soinspect._elf.ElfHeader` and friends). A
+returns into the project's own frozen dataclasses (:class:`soinspect.elf.structs.ElfHeader` and friends). A
 ``None`` from LIEF, or any exception it raises, becomes :class:`~soinspect.errors.MalformedError` naming
 the file. No LIEF object leaves this module.
 
 Tables that are large (``.dynsym``, ``.dynstr``, relocations) are *not* taken from LIEF as one Python
-object per entry: :mod:`soinspect._elf` slices them out of the raw bytes in bulk, which is what keeps a
+object per entry: :mod:`soinspect.elf.file` slices them out of the raw bytes in bulk, which is what keeps a
 full audit within a small multiple of ``go version -m``.
 """
 
@@ -17,8 +17,8 @@ import functools
 import warnings
 from typing import Any
 
-from ._elf import DynEntry, ElfHeader, ElfLayout, Section, Segment
-from .errors import MalformedError
+from soinspect.elf.structs import DynEntry, ElfHeader, ElfLayout, Section, Segment
+from soinspect.errors import MalformedError
 
 
 @functools.cache

@@ -1,17 +1,18 @@
 """Facts to checks: pure functions, one stable dotted id each (see ``docs/checks.md``).
 
 Each check says why the loader cares and quotes what Go or glibc would say. A check never reads the file;
-it only looks at :class:`~soinspect.facts.FileFacts`.
+it only looks at :class:`~soinspect.go.facts.FileFacts`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._elf import ET_DYN, ET_EXEC
-from .facts import FileFacts
-from .report import Check, Status
-from .targets import LINUX_OSABIS, OSABI_NAMES, Target, class_name, data_name, machine_name
+from soinspect.elf.structs import ET_DYN, ET_EXEC
+from soinspect.elf.targets import LINUX_OSABIS, OSABI_NAMES, Target, class_name, data_name, machine_name
+from soinspect.go.facts import FileFacts
+from soinspect.loader.dynamic import DynamicResolution
+from soinspect.verdict.report import Check, Status
 
 #: Every check id soinspect can emit, with a one-line description (the SARIF rules and docs use these).
 CHECK_IDS: dict[str, str] = {
@@ -317,3 +318,18 @@ def _go_checks(f: FileFacts) -> list[Check]:
     elif f.kind == "go-plugin":
         out.append(Check("go.pkghashes", "warn", "no package fingerprints in .dynsym", {}))
     return out
+
+
+def resolution_check(d: DynamicResolution) -> Check:
+    """``dyn.resolve``: every DT_NEEDED library found and every needed symbol version defined.
+
+    glibc's ``dlopen`` fails before any code of the plugin runs, and Go's ``plugin.Open`` returns its text:
+    ``plugin.Open("p"): libfoo.so: cannot open shared object file: No such file or directory``.
+    """
+    ev = d.to_json()
+    if d.error is not None:
+        return Check("dyn.resolve", "fail", f"dlopen fails: {d.error}", ev)
+    if d.unknown is not None:
+        return Check("dyn.resolve", "unknown", f"unknown: {d.unknown}", ev)
+    found = ", ".join(f"{lib.needed} -> {lib.path}" for lib in d.libraries) or "no libraries needed"
+    return Check("dyn.resolve", "pass", f"in {d.sysroot}: {found}; every needed version is defined", ev)

@@ -1,0 +1,42 @@
+"""The output layer's contract: :class:`Format` names every output format, and :func:`render` turns reports
+into the text of one format. Renderers return strings; they never print, read files or exit. Adding a format
+is one module in this folder and one branch here (``assert_never`` keeps the dispatch exhaustive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any, assert_never
+
+from soinspect.output.json import render_json
+from soinspect.output.markdown import render_markdown
+from soinspect.output.sarif import render_sarif
+from soinspect.output.table import render_table
+from soinspect.verdict.report import Report, Skipped
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+
+
+def render(
+    reports: Sequence[Report],
+    fmt: Format,
+    *,
+    policy: dict[str, Any] | None = None,
+    verbose: bool = False,
+    skipped: Sequence[Skipped] = (),
+) -> str:
+    if fmt is Format.JSON:
+        return render_json(reports, policy=policy, skipped=skipped)
+    if fmt is Format.TABLE:
+        return render_table(reports, verbose=verbose, skipped=skipped)
+    if fmt is Format.SARIF:
+        return render_sarif(reports, policy=policy, skipped=skipped)
+    if fmt is Format.MARKDOWN:
+        return render_markdown(reports, policy=policy, skipped=skipped)
+    assert_never(fmt)

@@ -1,0 +1,160 @@
+"""Reports to the JSON document, the contract pinned by ``soinspect/schema/report.schema.json``.
+
+Every JSON field is built here from the typed :class:`~soinspect.verdict.report.Report`; nothing below the
+output layer knows the JSON shape (docs/json.md documents it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from soinspect._version import __version__
+from soinspect.go.buildinfo import BuildInfo, Module
+from soinspect.go.gotypes import Symbol
+from soinspect.verdict.report import (
+    Check,
+    ElfInfo,
+    FileError,
+    HostInfo,
+    PluginInfo,
+    Report,
+    Skipped,
+    mismatch_fields,
+)
+
+SCHEMA_VERSION = "1.0"
+
+
+def render_json(
+    reports: Sequence[Report], *, policy: dict[str, Any] | None = None, skipped: Sequence[Skipped] = ()
+) -> str:
+    return json.dumps(document(reports, policy=policy, skipped=skipped), indent=2, sort_keys=False) + "\n"
+
+
+def document(
+    reports: Sequence[Report], *, policy: dict[str, Any] | None = None, skipped: Sequence[Skipped] = ()
+) -> dict[str, Any]:
+    """The one JSON document for a run: schema version, tool version, policy and results."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "soinspect_version": __version__,
+        "policy": policy or {},
+        "summary": {
+            "files": len(reports),
+            "loadable": sum(1 for r in reports if r.loadable),
+            "rejected": sum(1 for r in reports if not r.loadable),
+            "skipped": len(skipped),
+        },
+        "results": [report_json(r) for r in reports],
+        "skipped": [skipped_json(s) for s in skipped],
+    }
+
+
+def report_json(r: Report) -> dict[str, Any]:
+    return {
+        "path": r.path,
+        "kind": r.kind,
+        "loadable": r.loadable,
+        "outcome": r.outcome,
+        "open_error": r.open_error,
+        "reason": r.reason,
+        "mismatches": [mismatch_fields(m) for m in r.mismatches],
+        "checks": [check_json(c) for c in r.checks],
+        "elf": elf_json(r.elf) if r.elf is not None else None,
+        "buildinfo": buildinfo_json(r.buildinfo) if r.buildinfo is not None else None,
+        "plugin": plugin_json(r.plugin) if r.plugin is not None else None,
+        "host": host_json(r.host) if r.host is not None else None,
+        "error": error_json(r.error) if r.error is not None else None,
+    }
+
+
+def check_json(c: Check) -> dict[str, Any]:
+    return {"id": c.id, "status": c.status, "message": c.message, "evidence": c.evidence}
+
+
+def elf_json(e: ElfInfo) -> dict[str, Any]:
+    return {
+        "class": e.elf_class,
+        "byteorder": e.byteorder,
+        "os_abi": e.os_abi,
+        "type": e.type,
+        "machine": e.machine,
+        "platform": e.platform,
+        "size": e.size,
+        "sha256": e.sha256,
+        "interp": e.interp,
+        "pie": e.pie,
+        "needed": list(e.needed),
+        "soname": e.soname,
+        "rpath": list(e.rpath),
+        "runpath": list(e.runpath),
+        "dynsym_count": e.dynsym_count,
+        "stripped": e.stripped,
+    }
+
+
+def module_json(m: Module) -> dict[str, Any]:
+    return {
+        "path": m.path,
+        "version": m.version,
+        "sum": m.sum,
+        "replace": module_json(m.replace) if m.replace else None,
+    }
+
+
+def buildinfo_json(b: BuildInfo) -> dict[str, Any]:
+    return {
+        "go_version": b.go_version,
+        "path": b.path,
+        "main": module_json(b.main) if b.main else None,
+        "deps": [module_json(d) for d in b.deps],
+        "settings": [{"key": s.key, "value": s.value} for s in b.settings],
+        "source": b.source,
+        "format": b.format,
+    }
+
+
+def symbol_json(s: Symbol) -> dict[str, Any]:
+    return {"name": s.name, "kind": s.kind, "type": s.type, "reason": s.reason or None}
+
+
+def plugin_json(p: PluginInfo) -> dict[str, Any]:
+    md = p.moduledata
+    return {
+        "is_plugin": p.is_plugin,
+        "pluginpath": p.pluginpath,
+        "pluginpath_source": p.pluginpath_source,
+        "exports": list(p.exports),
+        "symbols": None if p.symbols is None else [symbol_json(s) for s in p.symbols],
+        "moduledata": None
+        if md is None
+        else {
+            "addr": md.addr,
+            "source": md.source,
+            "next_offset": md.next_offset,
+            "layout_source": md.layout_source,
+        },
+        "pkghashes": None if p.pkghashes is None else [{"package": h.package, "hash": h.hash} for h in p.pkghashes],
+    }
+
+
+def host_json(h: HostInfo) -> dict[str, Any]:
+    return {
+        "path": h.path,
+        "go_version": h.go_version,
+        "can_load_plugins": h.can_load_plugins,
+        "refusal": h.refusal,
+        "platform": h.platform,
+        "next_offset": h.next_offset,
+        "pkghash_count": h.pkghash_count,
+    }
+
+
+def error_json(e: FileError) -> dict[str, Any]:
+    return {"kind": e.kind, "message": e.message, "offset": e.offset}
+
+
+def skipped_json(s: Skipped) -> dict[str, Any]:
+    return {"path": s.path, "reason": s.reason}

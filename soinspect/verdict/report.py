@@ -1,0 +1,190 @@
+"""The report data model: what soinspect says about one file, as typed frozen dataclasses.
+
+A :class:`Report` holds the verdict (``loadable``, ``outcome``, ``open_error``, ``reason``, ``mismatches``),
+the checks that were run, and the typed facts behind them (:class:`ElfInfo`, the Go
+:class:`~soinspect.go.buildinfo.BuildInfo`, :class:`PluginInfo`, :class:`HostInfo`, :class:`FileError`).
+Nothing here knows about JSON, tables or SARIF: the output layer renders these (``soinspect.output``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from soinspect.go.buildinfo import BuildInfo
+from soinspect.go.gotypes import Symbol
+from soinspect.loader.prediction import OUTCOMES, Mismatch, Outcome, Verdict
+
+__all__ = [
+    "OUTCOMES",
+    "STATUSES",
+    "Check",
+    "ElfInfo",
+    "FileError",
+    "HostInfo",
+    "Mismatch",
+    "ModuleDataInfo",
+    "Outcome",
+    "PackageHash",
+    "PluginInfo",
+    "Report",
+    "Skipped",
+    "Status",
+    "Verdict",
+    "mismatch_fields",
+]
+
+Status = Literal["pass", "fail", "warn", "info", "unknown"]
+STATUSES: tuple[Status, ...] = ("pass", "fail", "warn", "info", "unknown")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check: a stable dotted id, a status, one line of message, and evidence (JSON-ready values)."""
+
+    id: str
+    status: Status
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ElfInfo:
+    """The ELF identity and linkage of the file."""
+
+    elf_class: Literal[32, 64]
+    byteorder: Literal["little", "big"]
+    os_abi: int
+    type: int  # e_type: 3 is ET_DYN
+    machine: int  # e_machine
+    platform: str | None  # the Go GOOS/GOARCH these bytes are for, if any
+    size: int
+    sha256: str | None  # None where the output does not need it (``audit(digest=False)``)
+    interp: str | None
+    pie: bool
+    needed: tuple[str, ...]
+    soname: str | None
+    rpath: tuple[str, ...]
+    runpath: tuple[str, ...]
+    dynsym_count: int
+    stripped: bool  # no .symtab
+
+
+@dataclass(frozen=True)
+class ModuleDataInfo:
+    """Where the plugin's ``runtime.moduledata`` is, and how its layout was found."""
+
+    addr: int
+    source: str
+    next_offset: int | None
+    layout_source: str | None
+
+
+@dataclass(frozen=True)
+class PackageHash:
+    """One package fingerprint the plugin was linked against (hex)."""
+
+    package: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What Go's ``plugin`` package sees: the plugin path, the exported symbols and the fingerprints."""
+
+    is_plugin: bool
+    pluginpath: str | None
+    pluginpath_source: str | None
+    exports: tuple[str, ...]
+    #: the symbols ``Lookup`` finds, with their Go types; None if the file is not a Go plugin
+    symbols: tuple[Symbol, ...] | None
+    moduledata: ModuleDataInfo | None
+    #: in the plugin's table order; None if the file is not Go
+    pkghashes: tuple[PackageHash, ...] | None
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """The host a file was judged against (``check_host``)."""
+
+    path: str
+    go_version: str | None
+    can_load_plugins: bool
+    refusal: str | None
+    platform: str | None
+    next_offset: int | None
+    pkghash_count: int
+
+
+@dataclass(frozen=True)
+class FileError:
+    """Why a file that was read could not be analysed (not ELF, truncated, malformed, ...)."""
+
+    kind: str
+    message: str
+    offset: int | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything soinspect says about one file."""
+
+    path: str
+    verdict: Verdict
+    checks: tuple[Check, ...]
+    kind: str  # what the file is: go-plugin, go-exe, go-pie, go-c-shared, c-shared, not-elf, ...
+    elf: ElfInfo | None
+    buildinfo: BuildInfo | None
+    plugin: PluginInfo | None
+    host: HostInfo | None = None
+    error: FileError | None = None
+
+    @property
+    def loadable(self) -> bool:
+        return self.verdict.loadable
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.verdict.outcome
+
+    @property
+    def open_error(self) -> str | None:
+        return self.verdict.open_error
+
+    @property
+    def reason(self) -> str:
+        return self.verdict.reason
+
+    @property
+    def mismatches(self) -> tuple[Mismatch, ...]:
+        return self.verdict.mismatches
+
+    def check(self, check_id: str) -> Check | None:
+        for c in self.checks:
+            if c.id == check_id:
+                return c
+        return None
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.status == "fail"]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A path a directory scan did not judge, and why (not ELF, symlink loop, a FIFO, ...)."""
+
+    path: str
+    reason: str
+
+
+def mismatch_fields(m: Mismatch) -> dict[str, Any]:
+    """A mismatch as plain values: the report's ``mismatches`` entries and the ``host.pkghash`` evidence."""
+    return {
+        "package": m.package,
+        "plugin_hash": m.plugin_hash,
+        "process_hash": m.process_hash,
+        "provider": m.provider,
+        "cause": m.cause,
+        "go_names_it": m.first,
+    }
