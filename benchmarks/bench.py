@@ -3,7 +3,7 @@
 Measures, in one run:
 1. per-file time of a full soinspect audit inside one process, over a directory of plugins, against the
    per-file time of `go version -m` over the same files (one `go version -m DIR` process, as a user runs it);
-2. the cold CLI (`python -m soinspect FILE` in a fresh process, `import lief` included) on the largest plugin.
+2. the cold CLI (`python -P -m soinspect FILE` in a fresh process, `import lief` included) on the largest plugin.
 
 Usage: python benchmarks/bench.py [DIR]   (default: the corpus plugins, decompressed)
 The Go binary is $SOINSPECT_GO or /opt/sgo/1.27.3/bin/go (scripts/go-toolchain.sh 1.27.3 installs it).
@@ -62,7 +62,7 @@ def main() -> None:
     go_per_file = go_total / len(files)
     largest = max(files, key=os.path.getsize)
     cold = [
-        _best(lambda: subprocess.run([sys.executable, "-m", "soinspect", largest], capture_output=True,
+        _best(lambda: subprocess.run([sys.executable, "-P", "-m", "soinspect", largest], capture_output=True,
                                      check=False), 1)
         for _ in range(5)
     ]

@@ -2,7 +2,7 @@
 crash-contained pool, both cores), against ``go version -m DIR`` on the same directory, in one run.
 Printed as figures, never asserted by a test.
 
-Each figure is the best of ``--repeat`` runs of a fresh CLI process (``python -m soinspect --quiet
+Each figure is the best of ``--repeat`` runs of a fresh CLI process (``python -P -m soinspect --quiet
 --format json --workers N DIR``, start-up and ``import lief`` included, output discarded), as CI runs it.
 ``go version -m`` only reads build info, far less than soinspect judges; it is the floor, not a rival.
 
@@ -62,7 +62,7 @@ def main() -> None:
         found = scan.expand([directory])
         n = len(found.files)
         env = dict(os.environ, PYTHONPATH=str(ROOT), GOTOOLCHAIN="local", GOFLAGS="")
-        cli = [sys.executable, "-m", "soinspect", "--quiet", "--format", "json"]
+        cli = [sys.executable, "-P", "-m", "soinspect", "--quiet", "--format", "json"]
         one = _best([*cli, "--workers", "1", directory], args.repeat, env)
         two = _best([*cli, "--workers", "2", directory], args.repeat, env)
         inline = _best([*cli, "--workers", "0", directory], args.repeat, env)

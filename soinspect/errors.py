@@ -39,7 +39,15 @@ def _restore(cls: type[SoinspectError], args: tuple[object, ...], state: dict[st
 
 
 class FileAccessError(SoinspectError):
-    """The file could not be read: missing, a directory, unreadable, not a regular file."""
+    """The file could not be read: missing, a directory, unreadable, not a regular file.
+
+    ``kind`` is ``"missing"`` (no such file) or ``"unreadable"`` (everything else): the run-level error
+    kinds of the JSON ``errors`` list.
+    """
+
+    def __init__(self, path: str, problem: str, *, kind: str = "unreadable") -> None:
+        super().__init__(path, problem)
+        self.kind = kind
 
 
 class InvalidFileError(SoinspectError):

@@ -133,11 +133,11 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_python_dash_m_and_help() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "soinspect", corpus.path("greet.so")], capture_output=True, text=True, check=False
+        [sys.executable, "-P", "-m", "soinspect", corpus.path("greet.so")], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stderr
     helptext = subprocess.run(
-        [sys.executable, "-m", "soinspect", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-P", "-m", "soinspect", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "exit codes" in helptext and "0  every file is a loadable plugin" in helptext
 
@@ -165,13 +165,50 @@ def test_cli_worker_killed_by_sigsegv_rejects_that_file_only(
         (["--host", ""], "--host: empty path"),
         (["--each"], "--each judges each file alone against --host"),
         (["--ignore", "no.such_check"], "unknown check id"),
+        (["--ignore", "host.pkghash"], "host.pkghash decides or explains what plugin.Open does"),
+        (["--ignore", "elf.machine"], "only policy checks can"),
+        (["--workers", "-1"], "--workers: -1 is negative"),
+        (["--output", "sarif"], "expected FORMAT=PATH"),
+        (["--output", "yaml=x.yaml"], "unknown format 'yaml'"),
+        (["--output", "json=a.json", "--output", "sarif=./a.json"], "named twice"),
+        (["--host", "corpus:greet.so"], "it is a Go plugin (-buildmode=plugin), not a host program"),
+        (["--host", "corpus:cshared.so"], "it is a Go shared library (-buildmode=c-shared)"),
+        (["--host", "corpus:libplain.so"], "it is a C shared library"),
+        (["--host", "corpus:go-exe"], "it is a Go program that does not link package plugin"),
+        (["--host", "/bin/true"], "it is a program that is not written in Go"),
+        (["--host", "corpus:not-elf.txt"], "not a usable host: a text file"),
+        (["--host", "corpus:host-1.27.3", "--target", "linux/arm64"], "--target linux/arm64 disagrees with --host"),
     ],
 )
 def test_options_that_would_silently_do_something_else_exit_2(
     capsys: pytest.CaptureFixture[str], args: list[str], says: str
 ) -> None:
+    args = [corpus.path(a.removeprefix("corpus:")) if a.startswith("corpus:") else a for a in args]
     code, out, err = run(capsys, *args, corpus.path("greet.so"))
-    assert code == 2 and says in err and not out
+    assert code == 2 and says in err and not out, err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_target_that_agrees_with_the_host_is_fine(capsys: pytest.CaptureFixture[str]) -> None:
+    host = corpus.path("host-1.27.3")
+    code, doc = run_json(capsys, "--host", host, "--target", "linux/amd64", corpus.path("greet.so"))
+    assert code == 0 and doc["results"][0]["loadable"]
+
+
+def test_a_cgo_disabled_host_is_a_host_not_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """Its stub plugin.Open answers 'plugin: not implemented' for every file (corpus/observed.json)."""
+    seen = next(r for r in corpus.observed() if r["host"] == "host-1.27.3-nocgo" and r["plugins"] == ["greet.so"])
+    code, doc = run_json(capsys, "--host", corpus.path("host-1.27.3-nocgo"), corpus.path("greet.so"))
+    assert code == 1
+    assert doc["results"][0]["open_error"].endswith("plugin: not implemented")
+    assert seen["results"][0]["open_error"] == "plugin: not implemented"
+
+
+def test_policy_checks_can_be_ignored(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = run_json(capsys, "--strict", corpus.path("greet-sw.so"))
+    assert code == 1
+    code, doc = run_json(capsys, "--strict", "--ignore", "sym.symtab", corpus.path("greet-sw.so"))
+    assert code == 0 and "sym.symtab" not in [c["id"] for c in doc["results"][0]["checks"]]
 
 
 def test_host_set_goes_on_past_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -168,7 +168,7 @@ def test_cli_scan_of_a_tree(tree: Path, capsys: pytest.CaptureFixture[str]) -> N
         "greet-arm64.so": False,
         "greet.so": True,
     }
-    assert doc["summary"] == {"files": 6, "loadable": 3, "rejected": 3, "skipped": 8}
+    assert doc["summary"] == {"files": 6, "loadable": 3, "rejected": 3, "skipped": 8, "errors": 0}
     assert doc["policy"]["config"] is None
 
 

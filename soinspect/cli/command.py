@@ -4,26 +4,37 @@ Exit codes (an interface; also in ``--help`` and the README):
   0  every file is a loadable plugin for the target (and host, if given)
   1  at least one file was read and rejected (not ELF, malformed, truncated, not a plugin, wrong
      platform, incompatible with the host, policy)
-  2  soinspect could not do its job (usage error, missing or unreadable file, bad host)
+  2  soinspect could not do its job (usage error, missing or unreadable file, bad host, nothing to
+     judge without --allow-empty)
+  130, 143  interrupted by SIGINT or SIGTERM: no verdict, no summary, no document
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 
 from soinspect._version import __version__
 from soinspect.cli import config, scan
-from soinspect.elf.targets import TARGETS, parse_target
+from soinspect.cli.pool import Interrupted
+from soinspect.elf.targets import DEFAULT_TARGET, TARGETS, parse_target
 from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
 from soinspect.loader import dynamic as sysroot
+from soinspect.loader.host import host_model
 from soinspect.output.interface import Format, render
 from soinspect.verdict import plugin
-from soinspect.verdict.checks import CHECK_IDS
-from soinspect.verdict.report import Report
+from soinspect.verdict.checks import CHECK_IDS, POLICY_CHECKS
+from soinspect.verdict.report import Report, RunError
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+DEFAULT_TARGET_NAME = DEFAULT_TARGET.name
 
 EPILOG = f"""\
 examples:
@@ -32,20 +43,26 @@ examples:
   soinspect --host ./server a.so b.so        the host loads a.so then b.so in one process
   soinspect --host ./server --each *.so      judge each file alone against the host
   soinspect --target linux/arm64 plugin.so   judge for another platform
-  soinspect plugins/                         scan a tree: every ELF file found by its magic bytes
+  soinspect plugins/                         scan a tree: every ELF file and every *.so, *.so.*
   soinspect --host ./server --format sarif plugins/ > soinspect.sarif
   soinspect --format markdown plugins/ >> "$GITHUB_STEP_SUMMARY"
+  soinspect --output sarif=soinspect.sarif --output markdown=summary.md plugins/
+                                             one run, several formats (the table on stdout)
   soinspect --config soinspect.toml plugins/ policy from a file ([tool.soinspect] in
                                              pyproject.toml is found automatically)
 
-directories: walked recursively (symlinks followed, each directory once); ELF files are judged,
-other files skipped and counted. With --host the sorted files are the set the host loads in
-order into one process; add --each to judge each file alone (in parallel).
+directories: walked recursively (symlinks followed, each directory once); ELF files and files
+named *.so or *.so.* are judged (a Git LFS pointer, an empty file, a failed download or an
+archive named .so is a rejection that says what it is), other files skipped and counted. With
+--host the sorted files are the set the host loads in order into one process; add --each to
+judge each file alone (in parallel).
 
 exit codes:
   0  every file is a loadable plugin
   1  at least one file was read and rejected
-  2  soinspect could not do its job (usage error, missing or unreadable file)
+  2  soinspect could not do its job: usage error, missing or unreadable file, a --host that is
+     not a Go program calling plugin.Open, or nothing to judge (unless --allow-empty)
+  130, 143  interrupted (SIGINT, SIGTERM): no verdict and no summary is printed
 
 targets: {", ".join(sorted(TARGETS))}
 """
@@ -76,15 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--target",
-        default="linux/amd64",
+        default=None,
         metavar="GOOS/GOARCH",
-        help="platform the plugin must load on (default: linux/amd64; ignored with --host)",
+        help="platform the plugin must load on (default: linux/amd64; with --host the host's platform, "
+        "and a --target that disagrees with it is an error)",
     )
     p.add_argument(
         "--host",
         metavar="HOST",
-        help="a Go host executable: predict what its plugin.Open does "
-        "with the files, loaded in the order given into one process",
+        help="a Go executable that calls plugin.Open: predict what it does with the files, loaded in the "
+        "order given into one process (a plugin, a library or a non-Go program is an error)",
     )
     p.add_argument(
         "--each", action="store_true", help="with --host: judge each file alone, in a fresh process"
@@ -95,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="CHECK_ID",
-        help="ignore a policy check by id (repeatable)",
+        help="ignore a policy check by id (repeatable): " + ", ".join(sorted(POLICY_CHECKS)) + "; the checks "
+        "that decide what plugin.Open does cannot be ignored",
     )
     p.add_argument(
         "--max-size",
@@ -125,6 +144,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="policy file (TOML); default: [tool.soinspect] of the nearest pyproject.toml",
     )
+    p.add_argument(
+        "--output",
+        "-o",
+        action="append",
+        default=[],
+        metavar="FORMAT=PATH",
+        help="also write the report in FORMAT to PATH, from the same run (repeatable; e.g. "
+        "sarif=soinspect.sarif, markdown=summary.md); --format still goes to stdout",
+    )
+    p.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="a run that finds nothing to judge passes (default: exit 2, 'nothing to judge')",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar on stderr")
     p.add_argument(
         "--workers",
@@ -146,12 +179,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"soinspect: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
-        return run(args)
+        with _signals_interrupt():
+            return run(args)
+    except Interrupted as exc:
+        # No summary, no document: an interrupted run must never read as a pass (exit 128 + signal).
+        print(f"soinspect: interrupted by {signal.Signals(exc.signum).name}: no verdict", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
-        print("soinspect: interrupted", file=sys.stderr)
-        return EXIT_ERROR
+        print("soinspect: interrupted by SIGINT: no verdict", file=sys.stderr)
+        return 128 + signal.SIGINT
     except BrokenPipeError:
         return EXIT_ERROR
+
+
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` while the run lasts (the previous handlers come back
+    after it). Only the main thread can set handlers; elsewhere Python's defaults stay."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _raise_interrupted) for s in _INTERRUPTS}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while the outputs are written, so that a document is written whole or not
+    at all; a signal that came meanwhile is delivered when this ends (the run then exits 130 or 143)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
@@ -160,17 +234,80 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return "--host: empty path (an unset variable?): name the host executable"
     if args.each and not args.host:
         return "--each judges each file alone against --host; give --host too"
-    unknown = [i for i in args.ignore if i not in CHECK_IDS]
-    if unknown:
-        return f"--ignore: unknown check id {unknown[0]!r} (see docs/checks.md)"
+    for i in args.ignore:
+        if i not in CHECK_IDS:
+            return f"--ignore: unknown check id {i!r} (see docs/checks.md)"
+        if i not in POLICY_CHECKS:
+            return (
+                f"--ignore: {i} decides or explains what plugin.Open does and cannot be ignored; "
+                f"only policy checks can: {', '.join(sorted(POLICY_CHECKS))} (see docs/checks.md)"
+            )
+    if args.workers < 0:  # also reachable from a config file's value
+        return f"--workers: {args.workers} is negative: give 0 (in this process) or more"
     return None
+
+
+def _parse_outputs(specs: Sequence[str]) -> list[tuple[Format, str]]:
+    """``--output FORMAT=PATH`` values; ValueError with the option's problem."""
+    out: list[tuple[Format, str]] = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not path:
+            raise ValueError(f"{spec!r}: expected FORMAT=PATH, e.g. sarif=soinspect.sarif")
+        if name not in _FORMATS:
+            raise ValueError(f"{spec!r}: unknown format {name!r}; one of {', '.join(_FORMATS)}")
+        if any(os.path.abspath(path) == os.path.abspath(p) for _, p in out):
+            raise ValueError(f"{spec!r}: {path} is named twice")
+        out.append((Format(name), path))
+    return out
+
+
+_FORMATS = [f.value for f in Format]
+
+
+def _host_problem(args: argparse.Namespace, target_given: bool) -> str | None:
+    """Read ``--host`` once: a usage problem (not a Go program that calls plugin.Open, unreadable, or a
+    ``--target`` that disagrees with the host's platform), or None."""
+    try:
+        hf = scan.load_host(args.host, max_size=args.max_size)
+    except SoinspectError as exc:
+        return f"--host {exc}"
+    if target_given:
+        host_target = host_model(hf).target
+        want = parse_target(args.target)
+        if host_target != want:
+            return (
+                f"--target {want.name} disagrees with --host {args.host}, a program for "
+                f"{host_target.name if host_target else 'no Go plugin platform'}: the host decides the "
+                "platform; drop --target"
+            )
+    return None
+
+
+def _nothing_judged(args: argparse.Namespace, found: scan.Found) -> tuple[str, list[RunError]]:
+    """The one line and the run errors of a run that judged no file."""
+    reasons = Counter(s.reason for s in found.skipped)
+    why = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+    line = f"nothing to judge: {len(found.skipped)} skipped" + (f" ({why})" if why else "")
+    line += f" in {', '.join(args.paths)}; --allow-empty allows an empty run"
+    errors = [
+        RunError(p, "nothing-to-judge", f"no file to judge: {sum(1 for s in found.skipped if _under(s.path, p))} "
+                 "skipped under it")
+        for p in args.paths
+    ]
+    return line, errors
+
+
+def _under(path: str, root: str) -> bool:
+    return os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == os.path.abspath(root)
 
 
 def run(args: argparse.Namespace) -> int:
     from soinspect.verdict import audit as api
 
+    target_given = args.target is not None
     try:
-        target = parse_target(args.target)
+        target = parse_target(args.target or DEFAULT_TARGET_NAME)
     except ValueError as exc:
         print(f"soinspect: error: --target: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -185,21 +322,29 @@ def run(args: argparse.Namespace) -> int:
         print(f"soinspect: error: --expect: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
+        outputs = _parse_outputs(args.output)
+    except ValueError as exc:
+        print(f"soinspect: error: --output {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
         sysroot.check_sysroot(args.sysroot)
     except SoinspectError as exc:
         print(f"soinspect: error: --sysroot: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    if args.host:
+        problem = _host_problem(args, target_given)
+        if problem is not None:
+            print(f"soinspect: error: {problem}", file=sys.stderr)
+            return EXIT_ERROR
     found = scan.expand(args.paths)
-    for message in found.errors:
-        print(f"soinspect: error: {message}", file=sys.stderr)
-    access_errors = len(found.errors)
+    errors: list[RunError] = list(found.errors)
     reports: list[Report] = []
     options = {
         "strict": args.strict,
         "ignore": args.ignore,
         "max_size": args.max_size,
         "sysroot": args.sysroot,
-        "digest": fmt is not Format.TABLE,  # the table does not show the file's sha256
+        "digest": fmt is not Format.TABLE or any(f is not Format.TABLE for f, _ in outputs),
     }
     if args.host and not args.each:
         # One process loads the files in order: each load depends on the ones before it (sequential).
@@ -209,17 +354,11 @@ def run(args: argparse.Namespace) -> int:
         except SoinspectError as exc:
             print(f"soinspect: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
-        for problem in unreadable:  # each one a plugin.Open that fails without touching the process
-            print(f"soinspect: error: {problem}", file=sys.stderr)
-        access_errors += len(unreadable)
+        # each one a plugin.Open that fails without touching the process
+        errors += [_run_error(problem) for problem in unreadable]
     else:
         func: Callable[..., Report]
         if args.host:
-            try:
-                scan.load_host(args.host, max_size=args.max_size)  # a bad host is one error, up front
-            except SoinspectError as exc:
-                print(f"soinspect: error: {exc}", file=sys.stderr)
-                return EXIT_ERROR
             func, kwargs = scan.check_each, {**options, "host": args.host}
         else:
             func, kwargs = api.audit, {**options, "target": target}
@@ -234,9 +373,15 @@ def run(args: argparse.Namespace) -> int:
             elif isinstance(result, ParserCrashError):  # the parser died on it: a rejected file
                 print(f"soinspect: error: {result}", file=sys.stderr)
                 reports.append(api.crashed_report(path, result, target=target))
+            elif isinstance(result, FileAccessError):
+                errors.append(_run_error(result))
             else:
-                print(f"soinspect: error: {result}", file=sys.stderr)
-                access_errors += 1
+                errors.append(RunError(result.path, "unreadable", result.problem))
+    for e in errors:
+        print(f"soinspect: error: {e.path}: {e.message}", file=sys.stderr)
+    if not reports and not errors and not args.allow_empty:
+        line, errors = _nothing_judged(args, found)
+        print(f"soinspect: error: {line}", file=sys.stderr)
     reports = [plugin.apply_expectations(r, expectations) for r in reports]
     policy = {
         "target": target.name,
@@ -249,11 +394,44 @@ def run(args: argparse.Namespace) -> int:
         "sysroot": args.sysroot,
         "config": args.config_source,
     }
-    sys.stdout.write(render(reports, fmt, policy=policy, verbose=args.verbose, skipped=found.skipped))
-    sys.stdout.flush()
-    if access_errors:
+
+    def text(f: Format) -> str:
+        return render(reports, f, policy=policy, verbose=args.verbose, skipped=found.skipped, errors=errors)
+
+    documents = [(path, text(f)) for f, path in outputs]
+    stdout = text(fmt)
+    with _signals_held():
+        for path, doc in documents:
+            try:
+                _write_whole(path, doc)
+            except OSError as exc:
+                print(f"soinspect: error: --output {path}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+                return EXIT_ERROR
+        sys.stdout.write(stdout)
+        sys.stdout.flush()
+    if errors:
         return EXIT_ERROR
     return EXIT_OK if all(r.loadable for r in reports) else EXIT_REJECTED
+
+
+def _run_error(exc: FileAccessError) -> RunError:
+    return RunError(exc.path, exc.kind, exc.problem)
+
+
+def _write_whole(path: str, text: str) -> None:
+    """Write *text* to *path* through a temporary file beside it: the path holds the old file or the whole
+    new one, never a truncated document."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".soinspect-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 if __name__ == "__main__":

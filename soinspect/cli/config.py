@@ -41,7 +41,7 @@ from typing import Any
 from soinspect.elf.targets import parse_target
 from soinspect.errors import SoinspectError
 from soinspect.output.interface import Format
-from soinspect.verdict.checks import CHECK_IDS
+from soinspect.verdict.checks import POLICY_CHECKS
 
 PYPROJECT = "pyproject.toml"
 
@@ -91,7 +91,7 @@ def _target(v: Any) -> str | None:
 
 
 def _check_ids(v: Any) -> list[str] | None:
-    if not isinstance(v, list) or not all(isinstance(x, str) and x in CHECK_IDS for x in v):
+    if not isinstance(v, list) or not all(isinstance(x, str) and x in POLICY_CHECKS for x in v):
         return None
     return list(v)
 
@@ -116,7 +116,7 @@ SETTINGS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "host": (_str, "a path to a Go host executable"),
     "each": (_bool, "true or false"),
     "strict": (_bool, "true or false"),
-    "ignore": (_check_ids, "a list of check ids (see docs/checks.md)"),
+    "ignore": (_check_ids, f"a list of policy check ids: {', '.join(sorted(POLICY_CHECKS))} (docs/checks.md)"),
     "expect": (_expect, 'a table of exported names and Go types, such as {Greet = "func() string"}'),
     "sysroot": (_str, "a directory path"),
     "max_size": (_int(1), "a positive number of bytes"),

@@ -71,6 +71,19 @@ class Limits:
     memory: int | None = 4 << 30
 
 
+class Interrupted(BaseException):
+    """The run was interrupted by a signal (SIGINT, SIGTERM), in this process or in a worker: no file's
+    result may be trusted, and nothing may be printed as a verdict. ``signum`` is the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: a worker killed by one of these was stopped from outside, not by the file it was reading
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 class WorkerError(RuntimeError):
     """A job raised an exception that is not a :class:`SoinspectError`: a bug in soinspect."""
 
@@ -114,6 +127,7 @@ def _run_inline(job: Job) -> Any:
 
 def _worker_main(conn: multiprocessing.connection.Connection, limits: Limits) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and kills its workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: die, and the parent sees it
     faulthandler.disable()  # the parent names the signal; no Python stack dump on stderr
     if limits.memory is not None:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -214,6 +228,11 @@ class _Pool:
                         self._bury(w, timed_out=now >= w.deadline and w.process.is_alive())
                         workers[i] = self._start()
                         self._assign(workers[i])
+        except BaseException:
+            for w in workers:  # interrupted (or a bug): no worker goes on working for nobody
+                if w.process.is_alive():
+                    w.process.kill()
+            raise
         finally:
             for w in workers:
                 self._stop(w)
@@ -266,6 +285,8 @@ class _Pool:
             w.process.kill()
         w.process.join(5)
         code = w.process.exitcode
+        if not timed_out and code is not None and -code in _INTERRUPTS:
+            raise Interrupted(-code)  # stopped from outside: the run is interrupted, the file is not at fault
         if timed_out:
             err = ParserCrashError(path, f"analysis did not finish within {self.limits.timeout:g} s: worker killed")
         elif code is not None and code < 0:

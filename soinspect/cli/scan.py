@@ -6,10 +6,12 @@
   rejection, a missing one an access error), in the order given;
 * a directory is walked recursively; symlinks are followed, each directory is entered once (tracked by its
   ``(st_dev, st_ino)``), so a symlink loop ends the walk of that branch instead of recursing forever;
-* inside a directory only ELF files are judged, found by their 4-byte magic (``\\x7fELF``), whatever their
-  name: an executable or a C library where a plugin should be is a rejection. Other files are skipped and
-  counted, never failed; FIFOs, sockets and devices are never opened; the same file reached through two
-  names (``libx.so -> libx.so.1``) is judged once, under its real name (not a symlink's);
+* inside a directory ELF files are judged, found by their 4-byte magic (``\\x7fELF``), whatever their
+  name: an executable or a C library where a plugin should be is a rejection. So is every file whose name
+  says it is a shared object (``*.so``, ``*.so.*``), whatever its bytes: a Git LFS pointer, an empty file,
+  a failed download or an archive where a plugin should be is a rejection that says what it is. Other
+  files are skipped and counted, never failed; FIFOs, sockets and devices are never opened; the same
+  file reached through two names (``libx.so -> libx.so.1``) is judged once, under its real name (not a symlink's);
 * the files of one directory come out sorted by path, so output and ``--host`` load order are stable.
 
 ``judge_all(paths, func, kwargs, workers=N)`` runs ``func(path, **kwargs)`` for each path on ``N``
@@ -37,7 +39,7 @@ from soinspect.errors import SoinspectError
 from soinspect.go.facts import FileFacts, read_facts
 from soinspect.loader.host import host_model
 from soinspect.verdict import audit as api
-from soinspect.verdict.report import Report, Skipped
+from soinspect.verdict.report import Report, RunError, Skipped
 
 ELF_MAGIC = b"\x7fELF"
 
@@ -47,18 +49,24 @@ PROGRESS_MIN_FILES = 20
 
 @dataclass(frozen=True)
 class Found:
-    """What :func:`expand` found: files to judge (in judging order), skipped paths, unreadable directories."""
+    """What :func:`expand` found: files to judge (in judging order), skipped paths, paths that could not be
+    read (a directory that cannot be listed, an entry that cannot be stat'ed)."""
 
     files: tuple[str, ...]
     skipped: tuple[Skipped, ...]
-    errors: tuple[str, ...]
+    errors: tuple[RunError, ...]
+
+
+def is_shared_object_name(name: str) -> bool:
+    """``*.so`` or ``*.so.*``: a name that says the file is a shared object, so it is judged whatever it holds."""
+    return name.endswith(".so") or ".so." in name
 
 
 def expand(paths: Sequence[str]) -> Found:
-    """Explicit files as given; directories walked recursively to their ELF files, sorted by path."""
+    """Explicit files as given; directories walked recursively to their ELF and ``*.so`` files, sorted."""
     files: list[str] = []
     skipped: list[Skipped] = []
-    errors: list[str] = []
+    errors: list[RunError] = []
     for arg in paths:
         if os.path.isdir(arg):
             found, skip, errs = _scan_dir(arg)
@@ -70,10 +78,10 @@ def expand(paths: Sequence[str]) -> Found:
     return Found(tuple(files), tuple(skipped), tuple(errors))
 
 
-def _scan_dir(root: str) -> tuple[list[str], list[Skipped], list[str]]:
+def _scan_dir(root: str) -> tuple[list[str], list[Skipped], list[RunError]]:
     candidates: list[tuple[str, tuple[int, int], bool]] = []
     skipped: list[Skipped] = []
-    errors: list[str] = []
+    errors: list[RunError] = []
     st = os.stat(root)
     seen_dirs = {(st.st_dev, st.st_ino)}
     stack = [root]
@@ -84,7 +92,7 @@ def _scan_dir(root: str) -> tuple[list[str], list[Skipped], list[str]]:
             with os.scandir(directory) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            errors.append(f"{directory}: cannot list directory: {exc.strerror or exc}")
+            errors.append(RunError(directory, "unreadable", f"cannot list directory: {exc.strerror or exc}"))
             continue
         for entry in entries:
             path = entry.path
@@ -96,7 +104,7 @@ def _scan_dir(root: str) -> tuple[list[str], list[Skipped], list[str]]:
                 elif exc.errno == errno.ENOENT:
                     skipped.append(Skipped(path, "broken symlink"))
                 else:
-                    errors.append(f"{path}: cannot stat: {exc.strerror or exc}")
+                    errors.append(RunError(path, "unreadable", f"cannot stat: {exc.strerror or exc}"))
                 continue
             key = (est.st_dev, est.st_ino)
             if stat.S_ISDIR(est.st_mode):
@@ -109,8 +117,9 @@ def _scan_dir(root: str) -> tuple[list[str], list[Skipped], list[str]]:
                 skipped.append(Skipped(path, f"not a regular file ({_file_type(est.st_mode)})"))
             else:
                 magic = read_magic(path)
-                if magic is None or magic == ELF_MAGIC:
+                if magic is None or magic == ELF_MAGIC or is_shared_object_name(entry.name):
                     # None: unreadable; judging it reports the access error with its reason (exit 2).
+                    # A *.so that is not ELF: judging it names what it is (an LFS pointer, ...).
                     candidates.append((path, key, entry.is_symlink()))
                 else:
                     skipped.append(Skipped(path, "not ELF"))

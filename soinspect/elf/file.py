@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import shlex
 import stat
 import struct
 import sys
@@ -93,7 +94,7 @@ def read_file(path: str, max_size: int = DEFAULT_MAX_SIZE) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise FileAccessError(path, "no such file") from None
+        raise FileAccessError(path, "no such file", kind="missing") from None
     except IsADirectoryError:
         raise FileAccessError(path, "is a directory, not a file") from None
     except PermissionError:
@@ -151,12 +152,22 @@ def read_file(path: str, max_size: int = DEFAULT_MAX_SIZE) -> bytes:
         os.close(fd)
 
 
-def sniff_format(data: bytes) -> str | None:
-    """Name the format of a non-ELF file from its magic bytes, or None if it is ELF."""
+#: the first line of a Git LFS pointer file (git-lfs/docs/spec.md); "hawser" is its pre-1.0 name
+_LFS_VERSIONS = (b"version https://git-lfs.github.com/spec/v1\n", b"version https://hawser.github.com/spec/v1\n")
+_LFS_MAX = 1024  # the spec caps a pointer file at 1024 bytes
+
+
+def sniff_format(data: bytes, path: str = "FILE") -> str | None:
+    """Name the format of a non-ELF file from its magic bytes, or None if it is ELF.
+
+    The files a CI gate meets instead of a plugin get a name and, where there is one, the fix: a Git LFS
+    pointer (the repository was checked out without LFS), an HTML page or other text (a failed
+    download), an archive (the plugin was never unpacked). *path* goes into the suggested command.
+    """
     if data[:4] == _ELF_MAGIC:
         return None
     if not data:
-        return "an empty file"
+        return "an empty file (0 bytes), not ELF"
     head4 = data[:4]
     if head4 in (b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe"):
         return "a 32-bit Mach-O file (macOS), not ELF"
@@ -173,17 +184,43 @@ def sniff_format(data: bytes) -> str | None:
     if data[:4] == b"\x00asm":
         return "a WebAssembly module, not ELF"
     if data[:4] == b"PK\x03\x04":
-        return "a zip archive, not ELF"
+        return "a zip archive, not ELF: unpack the plugin from it"
     if data[:3] == b"\x1f\x8b\x08":
-        return "a gzip file, not ELF"
+        return "a gzip file, not ELF: unpack the plugin from it"
     if data[:6] == b"\xfd7zXZ\x00":
-        return "an xz file, not ELF"
+        return "an xz file, not ELF: unpack the plugin from it"
+    if data[:3] == b"BZh":
+        return "a bzip2 file, not ELF: unpack the plugin from it"
+    if data[:4] == b"\x28\xb5\x2f\xfd":
+        return "a zstd file, not ELF: unpack the plugin from it"
+    if data[257:262] == b"ustar":
+        return "a tar archive, not ELF: unpack the plugin from it"
     if len(data) < 4 and _ELF_MAGIC.startswith(data):
         return f"a {len(data)}-byte file, too short for an ELF header"
+    if len(data) <= _LFS_MAX and data.startswith(_LFS_VERSIONS):
+        return (
+            "a Git LFS pointer, not the file itself (the repository was checked out without Git LFS): "
+            f"fetch it with git lfs pull --include={_quote_arg(path)}"
+        )
     sample = data[:512]
     if all(32 <= b < 127 or b in (9, 10, 13) for b in sample):
-        return "a text file, not ELF"
+        start = sample.lstrip().lower()
+        if start.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+            return f"an HTML page, not ELF (a failed download?): it starts {_first_line(data)}"
+        return f"a text file, not ELF (a failed download or an error message?): it starts {_first_line(data)}"
     return "not an ELF file (no \\x7fELF magic)"
+
+
+def _first_line(data: bytes) -> str:
+    """The first non-blank line of a text file, quoted and cut to 60 characters."""
+    line = next((ln.strip() for ln in data[:512].splitlines() if ln.strip()), b"")
+    text = line.decode("ascii", "replace")
+    return repr(text[:60] + ("..." if len(text) > 60 else ""))
+
+
+def _quote_arg(path: str) -> str:
+    """*path* as one shell word (quoted only when it needs it)."""
+    return shlex.quote(path)
 
 
 class ElfFile:
@@ -213,7 +250,7 @@ class ElfFile:
     # -- construction -------------------------------------------------------------------------------
     @classmethod
     def from_bytes(cls, path: str, data: bytes) -> ElfFile:
-        what = sniff_format(data)
+        what = sniff_format(data, path)
         if what is not None:
             raise NotELFError(path, what)
         if len(data) < 16:

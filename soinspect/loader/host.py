@@ -12,41 +12,82 @@ from soinspect.go.facts import FileFacts
 from soinspect.go.module import PKGHASH_PREFIXES
 from soinspect.loader.process import NOT_IMPLEMENTED, HostModel
 
+#: what a file that cannot be a host is, by :attr:`FileFacts.kind`
+_NOT_A_HOST = {
+    "go-plugin": "a Go plugin (-buildmode=plugin), not a host program",
+    "go-c-shared": "a Go shared library (-buildmode=c-shared), not a host program",
+    "go-shared": "a Go shared library (-buildmode=shared), not a host program",
+    "c-shared": "a C shared library, not a Go host program",
+    "executable": "a program that is not written in Go (no Go build info): it cannot call plugin.Open",
+    "pie-executable": "a program that is not written in Go (no Go build info): it cannot call plugin.Open",
+}
+
+
+def _links_plugin(hf: FileFacts) -> bool | None:
+    """Does the program link package plugin? None when it cannot be told.
+
+    Evidence, strongest first: the linker exports fingerprints (``go:link.pkghash.plugin``) when the
+    program links cgo's plugin package; ``plugin.Open`` in ``.symtab``; ``plugin.Open`` in the function
+    name table of ``.gopclntab``, which names inlined functions too (a ``CGO_ENABLED=0`` host's stub
+    ``plugin.Open`` is inlined into its caller and has no symbol of its own: seen in
+    ``host-1.27.3-nocgo``). Without a ``.gopclntab`` section header it cannot be told.
+    """
+    go = hf.go
+    if go is not None and "plugin" in go.pkghash_bytes:
+        return True
+    elf = hf.elf
+    if elf is None:
+        return None
+    if elf.find_symbol("plugin.Open", "symtab") is not None:
+        return True
+    pclntab = elf.section(".gopclntab")
+    if pclntab is None:
+        return None
+    return b"\x00plugin.Open\x00" in elf.section_bytes(pclntab)
+
+
+def host_problem(hf: FileFacts) -> str | None:
+    """Why *hf* cannot be the program that calls ``plugin.Open`` (a usage error), or None if it can.
+
+    Only a Go executable that links package ``plugin`` calls ``plugin.Open``; a plugin, a shared library,
+    a program not written in Go, or a Go program that never imports ``plugin`` named as the host is a
+    mistake in the command, not a property of the files judged. A Go host built with ``CGO_ENABLED=0``
+    *is* a host: its stub ``plugin.Open`` answers ``plugin: not implemented`` for every file (recorded in
+    the corpus), a result for each file.
+    """
+    if hf.invalid is not None:
+        return f"not a usable host: {hf.invalid.problem}"
+    known = _NOT_A_HOST.get(hf.kind)
+    if known is not None:
+        return f"it is {known}; give the Go program that calls plugin.Open"
+    if hf.kind not in ("go-exe", "go-pie") or hf.buildinfo is None or hf.buildinfo.info is None or hf.go is None:
+        return f"it is {hf.kind_reason or hf.kind}, not a Go program that calls plugin.Open"
+    if _links_plugin(hf) is False:
+        return (
+            "it is a Go program that does not link package plugin: it never calls plugin.Open "
+            "(the host imports \"plugin\")"
+        )
+    return None
+
 
 def host_model(hf: FileFacts) -> HostModel:
-    """Read what a host executable brings to plugin.Open."""
-    if hf.invalid is not None:
-        raise HostError(hf.path, f"not a usable host: {hf.invalid.problem}")
+    """Read what a host executable brings to plugin.Open; :class:`HostError` if it cannot be a host
+    (:func:`host_problem`)."""
+    problem = host_problem(hf)
+    if problem is not None:
+        raise HostError(hf.path, problem)
     h = hf.header
     assert h is not None
     target = target_for(h.elf_class, h.data_encoding, h.machine)
     go = hf.go
     bi = hf.buildinfo.info if hf.buildinfo else None
-    if bi is None or go is None:
-        return HostModel(
-            hf.path,
-            False,
-            target,
-            ("error", None, "the host is not a Go program: it cannot call plugin.Open"),
-            facts=hf,
-        )
-    links_plugin = "plugin" in go.pkghash_bytes or (
-        hf.elf is not None and hf.elf.find_symbol("plugin.Open", "symtab") is not None
-    )
+    assert bi is not None and go is not None  # host_problem refuses anything else
     if bi.setting("CGO_ENABLED") == "0":
         return HostModel(
             hf.path,
             False,
             target,
             ("error", NOT_IMPLEMENTED, "built with CGO_ENABLED=0: the stub plugin package"),
-            facts=hf,
-        )
-    if not links_plugin:
-        return HostModel(
-            hf.path,
-            False,
-            target,
-            ("error", None, "the host does not link package plugin: it never calls plugin.Open"),
             facts=hf,
         )
     # The host provides a package's runtime hash only if it exports go:link.pkghash.<pkg> dynamically.

@@ -13,7 +13,7 @@ from soinspect.output.json import render_json
 from soinspect.output.markdown import render_markdown
 from soinspect.output.sarif import render_sarif
 from soinspect.output.table import render_table
-from soinspect.verdict.report import Report, Skipped
+from soinspect.verdict.report import Report, RunError, Skipped
 
 
 class Format(StrEnum):
@@ -30,13 +30,17 @@ def render(
     policy: dict[str, Any] | None = None,
     verbose: bool = False,
     skipped: Sequence[Skipped] = (),
+    errors: Sequence[RunError] = (),
 ) -> str:
+    """The text of *fmt* for one run: its *reports*, the paths it *skipped* and the paths it could not
+    judge (*errors*). Every format shows all three, so a report never looks like a pass when the run was
+    not one."""
     if fmt is Format.JSON:
-        return render_json(reports, policy=policy, skipped=skipped)
+        return render_json(reports, policy=policy, skipped=skipped, errors=errors)
     if fmt is Format.TABLE:
-        return render_table(reports, verbose=verbose, skipped=skipped)
+        return render_table(reports, verbose=verbose, skipped=skipped, errors=errors)
     if fmt is Format.SARIF:
-        return render_sarif(reports, policy=policy, skipped=skipped)
+        return render_sarif(reports, policy=policy, skipped=skipped, errors=errors)
     if fmt is Format.MARKDOWN:
-        return render_markdown(reports, policy=policy, skipped=skipped)
+        return render_markdown(reports, policy=policy, skipped=skipped, errors=errors)
     assert_never(fmt)

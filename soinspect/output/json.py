@@ -20,21 +20,31 @@ from soinspect.verdict.report import (
     HostInfo,
     PluginInfo,
     Report,
+    RunError,
     Skipped,
     mismatch_fields,
 )
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def render_json(
-    reports: Sequence[Report], *, policy: dict[str, Any] | None = None, skipped: Sequence[Skipped] = ()
+    reports: Sequence[Report],
+    *,
+    policy: dict[str, Any] | None = None,
+    skipped: Sequence[Skipped] = (),
+    errors: Sequence[RunError] = (),
 ) -> str:
-    return json.dumps(document(reports, policy=policy, skipped=skipped), indent=2, sort_keys=False) + "\n"
+    doc = document(reports, policy=policy, skipped=skipped, errors=errors)
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
 def document(
-    reports: Sequence[Report], *, policy: dict[str, Any] | None = None, skipped: Sequence[Skipped] = ()
+    reports: Sequence[Report],
+    *,
+    policy: dict[str, Any] | None = None,
+    skipped: Sequence[Skipped] = (),
+    errors: Sequence[RunError] = (),
 ) -> dict[str, Any]:
     """The one JSON document for a run: schema version, tool version, policy and results."""
     return {
@@ -46,9 +56,11 @@ def document(
             "loadable": sum(1 for r in reports if r.loadable),
             "rejected": sum(1 for r in reports if not r.loadable),
             "skipped": len(skipped),
+            "errors": len(errors),
         },
         "results": [report_json(r) for r in reports],
         "skipped": [skipped_json(s) for s in skipped],
+        "errors": [run_error_json(e) for e in errors],
     }
 
 
@@ -158,3 +170,7 @@ def error_json(e: FileError) -> dict[str, Any]:
 
 def skipped_json(s: Skipped) -> dict[str, Any]:
     return {"path": s.path, "reason": s.reason}
+
+
+def run_error_json(e: RunError) -> dict[str, Any]:
+    return {"path": e.path, "kind": e.kind, "message": e.message}

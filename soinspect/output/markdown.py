@@ -6,25 +6,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from soinspect.verdict.report import Report, Skipped
+from soinspect.verdict.report import Report, RunError, Skipped
 
 #: a message longer than this is cut in the table (the JSON and SARIF outputs keep it whole)
 MAX_CELL = 200
 
 
 def render_markdown(
-    reports: Sequence[Report], *, policy: dict[str, Any] | None = None, skipped: Sequence[Skipped] = ()
+    reports: Sequence[Report],
+    *,
+    policy: dict[str, Any] | None = None,
+    skipped: Sequence[Skipped] = (),
+    errors: Sequence[RunError] = (),
 ) -> str:
     ok = sum(1 for r in reports if r.loadable)
     rejected = len(reports) - ok
-    mark = "✅" if rejected == 0 else "❌"
+    mark = "✅" if rejected == 0 and not errors else "❌"
     lines = [
         "## soinspect: Go plugin check",
         "",
         f"{mark} **{ok} of {len(reports)} file(s) loadable**, {rejected} rejected"
+        + (f", **{len(errors)} path(s) could not be judged**" if errors else "")
         + (f", {len(skipped)} path(s) skipped" if skipped else ""),
         "",
     ]
+    if errors:
+        lines += ["| could not judge | kind | why |", "|---|---|---|"]
+        lines += [f"| `{_cell(e.path)}` | {e.kind} | {_cell(e.message)} |" for e in errors]
+        lines.append("")
     host = (policy or {}).get("host")
     target = (policy or {}).get("target")
     if host:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from soinspect._version import __version__
 from soinspect.verdict.checks import CHECK_IDS
-from soinspect.verdict.report import Report, Skipped
+from soinspect.verdict.report import Report, RunError, Skipped
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -36,15 +36,27 @@ _FAMILY = {
 
 
 def render_sarif(
-    reports: Sequence[Report], *, policy: dict[str, Any] | None = None, skipped: Sequence[Skipped] = ()
+    reports: Sequence[Report],
+    *,
+    policy: dict[str, Any] | None = None,
+    skipped: Sequence[Skipped] = (),
+    errors: Sequence[RunError] = (),
 ) -> str:
-    return json.dumps(sarif_document(reports, policy=policy, skipped=skipped), indent=2) + "\n"
+    return json.dumps(sarif_document(reports, policy=policy, skipped=skipped, errors=errors), indent=2) + "\n"
 
 
 def sarif_document(
-    reports: Sequence[Report], *, policy: dict[str, Any] | None = None, skipped: Sequence[Skipped] = ()
+    reports: Sequence[Report],
+    *,
+    policy: dict[str, Any] | None = None,
+    skipped: Sequence[Skipped] = (),
+    errors: Sequence[RunError] = (),
 ) -> dict[str, Any]:
-    """The SARIF log as a dict (what :func:`render_sarif` serialises)."""
+    """The SARIF log as a dict (what :func:`render_sarif` serialises).
+
+    A path the run could not judge (*errors*) is an ``error``-level tool execution notification located
+    at the path, and makes ``executionSuccessful`` false: a viewer that reads the log, not the exit code,
+    does not show such a run as clean."""
     ids = list(CHECK_IDS)
     # A check id not (yet) in the registry still gets a rule, after the registered ones, so that every
     # result's ruleIndex is valid; the registry is the place to describe it.
@@ -52,13 +64,23 @@ def sarif_document(
     ids.extend(extra)
     index = {cid: i for i, cid in enumerate(ids)}
     results = [_result(r, c.id, c.message, index[c.id]) for r in reports for c in r.checks if c.status == "fail"]
-    notifications = [
+    notifications: list[dict[str, Any]] = [
         {
             "level": "note",
             "message": {"text": f"{s.path}: skipped: {s.reason}"},
             "descriptor": {"id": "scan.skipped"},
         }
         for s in skipped
+    ]
+    notifications += [
+        {
+            "level": "error",
+            "message": {"text": f"{e.path}: {e.message}"},
+            "descriptor": {"id": f"run.{e.kind}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(e.path)}}}],
+            "properties": {"kind": e.kind},
+        }
+        for e in errors
     ]
     run: dict[str, Any] = {
         "tool": {
@@ -72,7 +94,7 @@ def sarif_document(
         },
         "invocations": [
             {
-                "executionSuccessful": True,
+                "executionSuccessful": not errors,
                 "toolExecutionNotifications": notifications,
             }
         ],

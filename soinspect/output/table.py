@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from soinspect.verdict.report import Report, Skipped
+from soinspect.verdict.report import Report, RunError, Skipped
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown": "?"}
 
@@ -25,7 +25,13 @@ def verdict_line(r: Report) -> str:
     return f"{r.path}: {head} ({r.kind}) - {detail}"
 
 
-def render_table(reports: Sequence[Report], *, verbose: bool = False, skipped: Sequence[Skipped] = ()) -> str:
+def render_table(
+    reports: Sequence[Report],
+    *,
+    verbose: bool = False,
+    skipped: Sequence[Skipped] = (),
+    errors: Sequence[RunError] = (),
+) -> str:
     parts: list[str] = []
     for r in reports:
         lines = [verdict_line(r)]
@@ -93,5 +99,11 @@ def render_table(reports: Sequence[Report], *, verbose: bool = False, skipped: S
     ok = sum(1 for r in reports if r.loadable)
     if verbose and skipped:
         parts.append("\n".join(f"{s.path}: skipped: {s.reason}" for s in skipped))
-    parts.append(f"{ok} of {total} file(s) loadable" + (f", {len(skipped)} path(s) skipped" if skipped else ""))
+    if errors:
+        parts.append("\n".join(f"{e.path}: NOT JUDGED ({e.kind}) - {e.message}" for e in errors))
+    parts.append(
+        f"{ok} of {total} file(s) loadable"
+        + (f", {len(errors)} path(s) could not be judged" if errors else "")
+        + (f", {len(skipped)} path(s) skipped" if skipped else "")
+    )
     return "\n\n".join(parts) + "\n"

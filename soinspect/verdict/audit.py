@@ -2,13 +2,16 @@
 
 ``audit(path)`` judges one file against a host built by the same toolchain with the same flags;
 ``check_host(host, plugins)`` judges a set of files that one real host loads in order.
-The library never prints and never exits.
+The library never prints and never exits. Every path may be a ``str`` or an ``os.PathLike`` (a
+``pathlib.Path``); where a sequence is expected, a bare ``str`` or path is a :class:`TypeError` naming the
+argument (iterating it would judge one character at a time).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TypeAlias
 
 from soinspect.elf.file import DEFAULT_MAX_SIZE
 from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB
@@ -34,15 +37,30 @@ from soinspect.verdict.report import (
     mismatch_fields,
 )
 
+#: a path as the library takes it
+StrPath: TypeAlias = "str | os.PathLike[str]"
+
+
+def sequence_of(name: str, values: Iterable[StrPath]) -> list[str]:
+    """*values* as a list of ``str``; TypeError naming *name* if it is one string or one path."""
+    if isinstance(values, str | bytes | os.PathLike):
+        raise TypeError(f"{name}: expected a sequence, got the single {type(values).__name__} {values!r}; "
+                        f"pass [{values!r}]")
+    return [os.fspath(v) for v in values]
+
+
+def _optional_path(p: StrPath | None) -> str | None:
+    return None if p is None else os.fspath(p)
+
 
 def audit(
-    path: str,
+    path: StrPath,
     *,
     target: Target = DEFAULT_TARGET,
     strict: bool = False,
     ignore: Sequence[str] = (),
     max_size: int = DEFAULT_MAX_SIZE,
-    sysroot: str | None = None,
+    sysroot: StrPath | None = None,
     digest: bool = True,
 ) -> Report:
     """Audit one file as a plugin for a host built by the same Go toolchain with the same flags.
@@ -54,8 +72,9 @@ def audit(
     Raises :class:`~soinspect.errors.FileAccessError` if the file or the sysroot cannot be read; every
     other problem (not ELF, truncated, not a plugin, wrong platform) is a rejected report.
     """
+    path, sysroot = os.fspath(path), _optional_path(sysroot)
     _sysroot.check_sysroot(sysroot)
-    policy = Policy(target=target, strict=strict, ignore=frozenset(ignore))
+    policy = Policy(target=target, strict=strict, ignore=frozenset(sequence_of("ignore", ignore)))
     f = read_facts(path, max_size=max_size)
     dyn = _sysroot.resolve_facts(f, sysroot)
     verdict = Process(implicit_host(f, target), lambda _: dyn.error if dyn else None).open(f)
@@ -74,14 +93,14 @@ def crashed_report(path: str, error: InvalidFileError, *, target: Target = DEFAU
 
 
 def check_host(
-    host: str | FileFacts,
-    plugins: Sequence[str],
+    host: StrPath | FileFacts,
+    plugins: Sequence[StrPath],
     *,
     each: bool = False,
     strict: bool = False,
     ignore: Sequence[str] = (),
     max_size: int = DEFAULT_MAX_SIZE,
-    sysroot: str | None = None,
+    sysroot: StrPath | None = None,
     digest: bool = True,
     unreadable: list[FileAccessError] | None = None,
 ) -> list[Report]:
@@ -95,12 +114,15 @@ def check_host(
     :class:`~soinspect.errors.FileAccessError` if a file cannot be read and
     :class:`~soinspect.errors.HostError` if the host is not an ELF file.
     """
+    paths = sequence_of("plugins", plugins)
+    ignored = frozenset(sequence_of("ignore", ignore))
+    sysroot = _optional_path(sysroot)
     _sysroot.check_sysroot(sysroot)
-    hf = host if isinstance(host, FileFacts) else read_facts(host, max_size=max_size)
+    hf = host if isinstance(host, FileFacts) else read_facts(os.fspath(host), max_size=max_size)
     model = host_model(hf)
-    policy = Policy(target=model.target or DEFAULT_TARGET, strict=strict, ignore=frozenset(ignore))
+    policy = Policy(target=model.target or DEFAULT_TARGET, strict=strict, ignore=ignored)
     facts = []
-    for p in plugins:
+    for p in paths:
         try:
             facts.append(read_facts(p, max_size=max_size))
         except FileAccessError as exc:

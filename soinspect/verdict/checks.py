@@ -42,6 +42,12 @@ CHECK_IDS: dict[str, str] = {
     "plugin.expect": "Exported symbols named with --expect exist with exactly the expected Go types",
 }
 
+#: The checks ``--ignore`` accepts: those whose failure is soinspect's policy, not something ``plugin.Open``
+#: does (``sym.symtab`` fails only under ``--strict``), and those that only inform (``dyn.needed`` is
+#: ``info``, ``go.exports`` at worst ``warn``). Every other check decides or explains what ``plugin.Open``
+#: does; hiding it would hide the reason a file fails. docs/checks.md lists these.
+POLICY_CHECKS: frozenset[str] = frozenset({"sym.symtab", "dyn.needed", "go.exports"})
+
 
 @dataclass(frozen=True)
 class Policy:

@@ -15,12 +15,13 @@ function's entry has a func type; a variable's has the pointer type the compiler
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from soinspect.errors import PluginOpenError, SymbolNotFound
 from soinspect.go.gotypes import Symbol
-from soinspect.verdict.audit import audit, check_host
+from soinspect.verdict.audit import StrPath, audit, check_host
 from soinspect.verdict.report import Check, Report, Verdict
 
 __all__ = ["Plugin", "Symbol", "apply_expectations", "open", "parse_expectation"]
@@ -51,7 +52,7 @@ class Plugin:
         return [self._symbols[n] for n in sorted(self._symbols)]
 
 
-def open(path: str, host: str | None = None, *, sysroot: str | None = None) -> Plugin:
+def open(path: StrPath, host: StrPath | None = None, *, sysroot: StrPath | None = None) -> Plugin:
     """``plugin.Open(path)``, predicted statically.
 
     Without *host*, the host is one built by the same toolchain with the same flags as the plugin; with
@@ -60,6 +61,7 @@ def open(path: str, host: str | None = None, *, sysroot: str | None = None) -> P
     cannot tell), :class:`~soinspect.errors.FileAccessError` for an unreadable file and
     :class:`~soinspect.errors.HostError` for a host that is not an ELF file.
     """
+    path = os.fspath(path)
     report = audit(path, sysroot=sysroot) if host is None else check_host(host, [path], sysroot=sysroot)[0]
     v = report.verdict
     if v.outcome != "ok":

@@ -28,6 +28,7 @@ __all__ = [
     "PackageHash",
     "PluginInfo",
     "Report",
+    "RunError",
     "Skipped",
     "Status",
     "Verdict",
@@ -176,6 +177,20 @@ class Skipped:
 
     path: str
     reason: str
+
+
+@dataclass(frozen=True)
+class RunError:
+    """A path the run could not judge, and why: it is in no result and in no skip.
+
+    ``kind`` is ``missing`` (no such file), ``unreadable`` (a file or directory that cannot be read: no
+    permission, a FIFO, a device) or ``nothing-to-judge`` (a path that gave no file to judge, in a run that
+    judged none). ``message`` is the problem, without the path. Any run error makes the run exit 2.
+    """
+
+    path: str
+    kind: str
+    message: str
 
 
 def mismatch_fields(m: Mismatch) -> dict[str, Any]:
