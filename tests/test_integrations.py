@@ -4,9 +4,14 @@
   files staged. pre-commit builds its own virtualenv and pip-installs soinspect from the repository (from
   the package index pip is configured with), then runs the hook on the staged ``.so`` files.
 * ``action.yml``: its ``run:`` steps, with their ``${{ ... }}`` expressions evaluated as GitHub would for the
-  inputs given, executed by bash (``--noprofile --norc -eo pipefail``, GitHub's ``bash`` shell) in a fresh
-  virtualenv, with ``GITHUB_OUTPUT`` and ``GITHUB_STEP_SUMMARY`` set. The ``uses:`` step (codeql-action's
-  upload-sarif) cannot run outside GitHub: the test checks it is wired to the SARIF file and runs when asked.
+  inputs given, executed by bash (``--noprofile --norc -eo pipefail``, GitHub's ``bash`` shell) with
+  ``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY`` and ``runner.temp`` set. The ``uses:`` steps cannot run outside
+  GitHub: setup-python's output is modelled (a plain interpreter; the action makes its own virtualenv
+  from it and pip-installs soinspect there), and codeql-action's upload-sarif is checked to be wired to the
+  SARIF file and to run when asked.
+
+Both run with hostile extension modules in their working directory (``tests/hostile.py``), which must
+never be imported.
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ import re
 import shutil
 import subprocess
 import sys
-import venv
 from pathlib import Path
 from typing import Any
 
+import hostile
 import pytest
 import yaml
 
@@ -46,9 +51,10 @@ def _try_repo(tmp_path: Path, home: Path, files: dict[str, str]) -> subprocess.C
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source, repo / name)
     _git(repo, "add", ".")
-    env = dict(os.environ, PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
+    hostile.build(repo)  # unstaged, in the hook's working directory: never imported (tests/hostile.py)
+    env = dict(hostile.env(tmp_path / "hostile-ran"), PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "soinspect", "--verbose"],
+        [sys.executable, "-P", "-m", "pre_commit", "try-repo", str(ROOT), "soinspect", "--verbose"],
         cwd=repo,
         env=env,
         capture_output=True,
@@ -66,6 +72,7 @@ def test_pre_commit_hook_passes_a_plugin(tmp_path: Path, precommit_home: Path) -
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"soinspect .*Passed", proc.stdout)
     assert "plugins/greet.so: LOADABLE" in proc.stdout  # --verbose shows the hook's output
+    assert not (tmp_path / "hostile-ran").exists()
 
 
 @pytest.mark.slow
@@ -75,6 +82,7 @@ def test_pre_commit_hook_rejects_an_executable_named_so(tmp_path: Path, precommi
     assert re.search(r"soinspect .*Failed", proc.stdout)
     assert "bad.so: REJECTED (go-exe)" in proc.stdout
     assert "- exit code: 1" in proc.stdout
+    assert not (tmp_path / "hostile-ran").exists()
 
 
 # -- action.yml ---------------------------------------------------------------------------------------
@@ -98,32 +106,41 @@ def _action() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def action_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv (seeing the test environment's packages, so no download is needed for lief)."""
-    env_dir = tmp_path_factory.mktemp("action") / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
-    return env_dir
+def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``runner.temp`` of one job: the action installs soinspect into a virtualenv there, once per job."""
+    return tmp_path_factory.mktemp("runner-temp")
 
 
-def _run_action(tmp_path: Path, env_dir: Path, inputs: dict[str, str]) -> tuple[int, dict[str, str], str]:
+#: what the ``uses:`` steps give, as GitHub would: setup-python's ``python-path`` is a plain interpreter
+#: (the one this test environment was made from), not the job's Python with its packages
+USES_OUTPUTS = {"actions/setup-python": {"python-path": getattr(sys, "_base_executable", sys.executable)}}
+
+
+def _run_action(tmp_path: Path, runner_temp: Path, inputs: dict[str, str]) -> tuple[int, dict[str, str], str, str]:
+    """Run the action's steps in *tmp_path* (the workspace); the exit code, the soinspect step's outputs,
+    the step summary and the log."""
     action = _action()
     values = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
     values.update(inputs)
     outputs_file = tmp_path / "github_output"
     summary = tmp_path / "step_summary"
-    outputs_file.write_text("")
     summary.write_text("")
-    step_outputs: dict[str, str] = {}
-    code = 0
+    outputs: dict[str, dict[str, str]] = {}
+    code, log = 0, ""
     for step in action["runs"]["steps"]:
         context = {f"inputs.{k}": v for k, v in values.items()}
         context["github.action_path"] = str(ROOT)
-        context.update({f"steps.soinspect.outputs.{k}": v for k, v in step_outputs.items()})
+        context["runner.temp"] = str(runner_temp)
+        for sid, outs in outputs.items():
+            context.update({f"steps.{sid}.outputs.{k}": v for k, v in outs.items()})
         if "uses" in step:
+            name = str(step["uses"]).split("@", 1)[0]
+            if "id" in step:
+                outputs[step["id"]] = USES_OUTPUTS[name]
             continue
-        env = dict(os.environ)
-        env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
-        env.update(GITHUB_OUTPUT=str(outputs_file), GITHUB_STEP_SUMMARY=str(summary), VIRTUAL_ENV=str(env_dir))
+        outputs_file.write_text("")
+        env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+        env.update(GITHUB_OUTPUT=str(outputs_file), GITHUB_STEP_SUMMARY=str(summary))
         env.update({k: _evaluate(str(v), context) for k, v in step.get("env", {}).items()})
         script = tmp_path / "step.sh"
         script.write_text(_evaluate(step["run"], context))
@@ -137,42 +154,80 @@ def _run_action(tmp_path: Path, env_dir: Path, inputs: dict[str, str]) -> tuple[
             check=False,
         )
         code = proc.returncode
-        if step.get("id") == "soinspect":
-            step_outputs = dict(line.split("=", 1) for line in outputs_file.read_text().splitlines() if "=" in line)
+        log += proc.stdout + proc.stderr
+        if "id" in step:
+            lines = outputs_file.read_text().splitlines()
+            outputs[step["id"]] = dict(line.split("=", 1) for line in lines if "=" in line)
         if code != 0:
             break
-    return code, step_outputs, summary.read_text()
+    return code, outputs.get("soinspect", {}), summary.read_text(), log
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A checkout with plugins, and hostile extension modules at its root, the action's working directory
+    (tests/hostile.py): the action must never import them."""
     (tmp_path / "plugins").mkdir()
     for name in ("greet.so", "types.so", "not-elf.txt"):
         shutil.copy(corpus.path(name), tmp_path / "plugins" / name)
+    hostile.build(tmp_path)
+    monkeypatch.setenv("SOINSPECT_HOSTILE_MARKER", str(tmp_path / "hostile-ran"))
+    monkeypatch.delenv("PYTHONSAFEPATH", raising=False)
     return tmp_path
 
 
 @pytest.mark.slow
-def test_action_passes_with_sarif_and_summary(workspace: Path, action_env: Path) -> None:
-    code, outputs, summary = _run_action(workspace, action_env, {"paths": "plugins", "sarif-file": "soinspect.sarif"})
-    assert code == 0
+def test_action_passes_with_sarif_and_summary(workspace: Path, runner_temp: Path) -> None:
+    code, outputs, summary, log = _run_action(
+        workspace, runner_temp, {"paths": "plugins", "sarif-file": "soinspect.sarif"}
+    )
+    assert code == 0, log
     assert outputs == {"exit-code": "0"}
     assert "**2 of 2 file(s) loadable**" in summary
     sarif = json.loads((workspace / "soinspect.sarif").read_text())
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"] == []
-    assert (action_env / "bin" / "soinspect").exists()  # the install step installed it into the venv
+    assert (runner_temp / "soinspect-venv" / "bin" / "soinspect").exists()  # its own virtualenv
+    assert not (workspace / "hostile-ran").exists()
 
 
 @pytest.mark.slow
-def test_action_fails_the_job_on_a_rejection(workspace: Path, action_env: Path) -> None:
+def test_action_expands_globs_and_fails_the_job_on_a_rejection(workspace: Path, runner_temp: Path) -> None:
     shutil.copy(corpus.path("greet-trimpath.so"), workspace / "plugins" / "greet-trimpath.so")
     host = corpus.path("host-1.27.3")
-    code, outputs, summary = _run_action(
-        workspace, action_env, {"paths": "plugins", "host": host, "summary": "true", "args": "--each"}
+    code, outputs, summary, log = _run_action(
+        workspace,
+        runner_temp,
+        {"paths": "plugins/*.so", "host": host, "summary": "true", "args": "--each", "sarif-file": "out.sarif"},
     )
-    assert code == 1 and outputs == {"exit-code": "1"}
+    assert code == 1 and outputs == {"exit-code": "1"}, log
     assert "Package fingerprint mismatches" in summary
-    assert not (workspace / "soinspect.sarif").exists()
+    assert "**2 of 3 file(s) loadable**" in summary  # the glob gave the three *.so files, not not-elf.txt
+    results = json.loads((workspace / "out.sarif").read_text())["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} >= {"host.pkghash"}
+    assert not (workspace / "hostile-ran").exists()
+
+
+@pytest.mark.slow
+def test_action_glob_that_matches_nothing_fails(workspace: Path, runner_temp: Path) -> None:
+    code, outputs, summary, log = _run_action(workspace, runner_temp, {"paths": "build/*.so"})
+    assert code == 2 and outputs == {"exit-code": "2"}
+    assert "build/*.so: no such file" in log
+    assert "**1 path(s) could not be judged**" in summary
+
+
+def test_action_runs_soinspect_once() -> None:
+    """The log, the SARIF file and the step summary come from one run (--output), not three."""
+    (step,) = [s for s in _action()["runs"]["steps"] if s.get("id") == "soinspect"]
+    calls = [line for line in step["run"].splitlines() if line.strip().startswith('"$SOINSPECT"')]
+    assert len(calls) == 1 and '"${outs[@]}"' in calls[0]
+
+
+def test_action_sets_up_its_own_python() -> None:
+    steps = _action()["runs"]["steps"]
+    setup = [s for s in steps if str(s.get("uses", "")).startswith("actions/setup-python@")]
+    assert len(setup) == 1 and setup[0]["with"]["update-environment"] is False
+    install = next(s for s in steps if s.get("id") == "install")
+    assert '"$PYTHON" -P -m venv "$VENV"' in install["run"]
 
 
 def test_action_uploads_sarif_only_when_asked() -> None:
@@ -192,3 +247,24 @@ def test_pre_commit_manifest_is_valid() -> None:
     (hook,) = hooks
     assert hook["id"] == "soinspect"
     assert hook["types"] == ["file"] and hook["files"] == r"\.so$"
+
+
+def test_pre_commit_docs_pair_host_with_each() -> None:
+    """Staged files are not a set one host loads together: every documented hook use with --host has --each."""
+    docs = (ROOT / "docs" / "ci.md").read_text() + (ROOT / ".pre-commit-hooks.yaml").read_text()
+    arg_lists = re.findall(r"args: (\[.*?\])", docs)
+    with_host = [a for a in arg_lists if "--host" in a]
+    assert with_host and all("--each" in a for a in with_host), with_host
+
+
+def test_two_builds_of_one_plugin_staged_together() -> None:
+    """Why: as one set, the second build of a plugin path gets 'plugin already loaded' (seen in
+    corpus/observed.json); the hook's --each judges each alone, and both load (also seen)."""
+    from soinspect.cli import command as cli
+
+    seen = next(r for r in corpus.observed() if r["plugins"] == ["pluginA-1.so", "pluginA-2.so"])
+    assert seen["results"][1]["open_error"].endswith("plugin already loaded")
+    host = corpus.path("host-1.27.3")
+    staged = [corpus.path("pluginA-1.so"), corpus.path("pluginA-2.so")]
+    assert cli.main(["--quiet", "--host", host, *staged]) == cli.EXIT_REJECTED
+    assert cli.main(["--quiet", "--host", host, "--each", *staged]) == cli.EXIT_OK

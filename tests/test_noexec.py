@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import hostile
 import pytest
 
 import corpus
@@ -78,46 +78,9 @@ def test_no_execution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 # -- no documented invocation imports code from the working directory ----------------------------------
 
-#: a shared object whose constructor runs the moment anything dlopens it: it appends to the file named by
-#: SOINSPECT_HOSTILE_MARKER. Python's import of an extension module is a dlopen.
-HOSTILE_C = r"""
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-__attribute__((constructor)) static void hostile(void) {
-    const char *marker = getenv("SOINSPECT_HOSTILE_MARKER");
-    if (marker != NULL) {
-        int fd = open(marker, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) { (void)write(fd, "ran\n", 4); close(fd); }
-    }
-}
-"""
-
-#: stdlib modules a soinspect start-up imports after ``python -m`` has put the working directory first on
-#: sys.path (seen with CPython 3.11: ``dataclasses``; ``types`` where site has not imported it already).
-#: A file named after each lies in the working directory as ``<name>.so``, a name Python imports.
-HOSTILE_NAMES = ("types", "dataclasses", "argparse", "struct", "json", "tempfile")
-
-
 @pytest.fixture(scope="module")
 def hostile_cwd(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    gcc = shutil.which("gcc")
-    assert gcc is not None, "gcc is needed to build the hostile extension module (apt-get install gcc)"
-    d = tmp_path_factory.mktemp("hostile-cwd")
-    src = d / "hostile.c"
-    src.write_text(HOSTILE_C)
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", str(d / "hostile.bin"), str(src)], check=True)
-    src.unlink()
-    for name in HOSTILE_NAMES:
-        shutil.copy(d / "hostile.bin", d / f"{name}.so")
-    (d / "hostile.bin").unlink()
-    return d
-
-
-def hostile_env(marker: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSAFEPATH", "PYTHONPATH")}
-    env["SOINSPECT_HOSTILE_MARKER"] = str(marker)
-    return env
+    return hostile.build(tmp_path_factory.mktemp("hostile-cwd"))
 
 
 def test_python_dash_m_without_dash_p_runs_code_from_the_working_directory(hostile_cwd: Path, tmp_path: Path) -> None:
@@ -127,12 +90,12 @@ def test_python_dash_m_without_dash_p_runs_code_from_the_working_directory(hosti
     proc = subprocess.run(
         [sys.executable, "-m", "soinspect", "."],
         cwd=hostile_cwd,
-        env=hostile_env(marker),
+        env=hostile.env(marker),
         capture_output=True,
         text=True,
         check=False,
     )
-    assert marker.exists(), "no hostile module was imported: update HOSTILE_NAMES for this Python"
+    assert marker.exists(), "no hostile module was imported: update hostile.NAMES for this Python"
     assert proc.returncode != 0
 
 
@@ -147,13 +110,13 @@ def test_documented_invocations_never_import_from_the_working_directory(hostile_
         proc = subprocess.run(
             [*cmd, "--format", "json"],
             cwd=hostile_cwd,
-            env=hostile_env(marker),
+            env=hostile.env(marker),
             capture_output=True,
             text=True,
             check=False,
         )
         assert proc.returncode == 1, proc.stderr  # each is judged: a C library, not a plugin
         doc = json.loads(proc.stdout)
-        assert sorted(os.path.basename(r["path"]) for r in doc["results"]) == sorted(f"{n}.so" for n in HOSTILE_NAMES)
+        assert sorted(os.path.basename(r["path"]) for r in doc["results"]) == sorted(f"{n}.so" for n in hostile.NAMES)
         assert {r["kind"] for r in doc["results"]} == {"c-shared"}
         assert not marker.exists(), f"{cmd}: a hostile module in the working directory ran"
