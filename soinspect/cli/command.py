@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -178,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SoinspectError as exc:
         print(f"soinspect: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    from_file = cfg is not None and "host" in cfg.settings and "host" not in config.explicit_dests(parser, argv)
+    args.host_origin = (cfg.source if from_file and cfg is not None else "--host") if args.host else None
     try:
         with _signals_interrupt():
             return run(args)
@@ -302,6 +305,13 @@ def _under(path: str, root: str) -> bool:
     return os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == os.path.abspath(root)
 
 
+def _with_origin(r: Report, origin: str | None) -> Report:
+    """The report with its host's origin: the flag, or the config file that named the host."""
+    if r.host is None or origin is None:
+        return r
+    return dataclasses.replace(r, host=dataclasses.replace(r.host, origin=origin))
+
+
 def run(args: argparse.Namespace) -> int:
     from soinspect.verdict import audit as api
 
@@ -382,7 +392,7 @@ def run(args: argparse.Namespace) -> int:
     if not reports and not errors and not args.allow_empty:
         line, errors = _nothing_judged(args, found)
         print(f"soinspect: error: {line}", file=sys.stderr)
-    reports = [plugin.apply_expectations(r, expectations) for r in reports]
+    reports = [_with_origin(plugin.apply_expectations(r, expectations), args.host_origin) for r in reports]
     policy = {
         "target": target.name,
         "host": args.host,

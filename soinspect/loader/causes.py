@@ -11,32 +11,22 @@ from __future__ import annotations
 
 from soinspect.go.buildinfo import BuildInfo, Module
 from soinspect.go.facts import FileFacts
+from soinspect.loader.differences import describe_module as _describe
+from soinspect.loader.differences import split_go_version as _split_version
 
+#: (setting, why it changes fingerprints, what to do); the first that differs is the likely cause
 _FLAG_SETTINGS = (
-    (
-        "-race",
-        "-race on one side only (plugin: {p}, other: {h}): the race runtime changes every instrumented "
-        "package; build both with the same -race setting",
-    ),
-    (
-        "-trimpath",
-        "-trimpath on one side only (plugin: {p}, other: {h}): file paths are part of the "
-        "fingerprint; build both with or both without -trimpath",
-    ),
-    (
-        "-gcflags",
-        "different -gcflags (plugin: {p}, other: {h}): compiler flags change export data; use the "
-        "same -gcflags on both sides",
-    ),
-    (
-        "GOEXPERIMENT",
-        "different GOEXPERIMENT (plugin: {p}, other: {h}): build both with the same experiments",
-    ),
-    ("-tags", "different build tags (plugin: {p}, other: {h}): build both with the same -tags"),
-    ("-asan", "-asan on one side only (plugin: {p}, other: {h})"),
-    ("-msan", "-msan on one side only (plugin: {p}, other: {h})"),
-    ("CGO_ENABLED", "different CGO_ENABLED (plugin: {p}, other: {h})"),
+    ("-race", "the race runtime changes every instrumented package", "build both with the same -race setting"),
+    ("-trimpath", "file paths are part of the fingerprint", "build both with or both without -trimpath"),
+    ("-gcflags", "compiler flags change export data", "use the same -gcflags on both sides"),
+    ("GOEXPERIMENT", "experiments change the runtime and export data", "build both with the same experiments"),
+    ("-tags", "build tags select other source files", "build both with the same -tags"),
+    ("-asan", "the address sanitizer changes every instrumented package", "build both with the same -asan"),
+    ("-msan", "the memory sanitizer changes every instrumented package", "build both with the same -msan"),
+    ("CGO_ENABLED", "cgo selects other source files", "build both with the same CGO_ENABLED"),
 )
+#: settings that are on or off: said as "set on one side and not on the other"
+_BOOL_FLAGS = ("-race", "-trimpath", "-asan", "-msan")
 
 
 def diagnose(package: str, plugin: FileFacts, other: FileFacts | None, label: str = "host") -> str:
@@ -61,10 +51,13 @@ def diagnose(package: str, plugin: FileFacts, other: FileFacts | None, label: st
         module_cause = _module_cause(package, pm, om)
         if not module_cause.startswith("same:"):
             return module_cause.replace("other ", f"{label} ").replace("other side", label)
-    for key, text in _FLAG_SETTINGS:
+    for key, why, todo in _FLAG_SETTINGS:
         p, h = pb.setting(key), ob.setting(key)
-        if (p or "") != (h or "") and not (key in ("-race", "-trimpath") and {p, h} <= {None, "false"}):
-            return text.format(p=p or "unset", h=h or "unset").replace("other:", f"{label}:")
+        if (p or "") != (h or "") and not (key in _BOOL_FLAGS and {p, h} <= {None, "false"}):
+            if key in _BOOL_FLAGS:
+                on, off = ("plugin", label) if p == "true" else (label, "plugin")
+                return f"{key} is set on the {on} and not on the {off}: {why}; {todo}"
+            return f"different {key} (plugin: {p or 'unset'}, {label}: {h or 'unset'}): {why}; {todo}"
     if pm is not None:
         return module_cause[len("same: ") :]
     if "." not in package.split("/", 1)[0]:
@@ -75,26 +68,12 @@ def diagnose(package: str, plugin: FileFacts, other: FileFacts | None, label: st
     return "cause unknown: the build info of both sides agrees for this package"
 
 
-def _split_version(v: str) -> tuple[str, str]:
-    """``go1.27.3-X:arenas`` -> (``go1.27.3``, ``arenas``): experiments show in the version string."""
-    base, _, exp = v.partition(" ")[0].partition("-X:")
-    return base, exp
-
-
 def _module_of(package: str, bi: BuildInfo) -> Module | None:
     best: Module | None = None
     for m in ((bi.main,) if bi.main else ()) + bi.deps:
         if (package == m.path or package.startswith(m.path + "/")) and (best is None or len(m.path) > len(best.path)):
             best = m
     return best
-
-
-def _describe(m: Module) -> str:
-    base = f"{m.version}" + (f" ({m.sum})" if m.sum else "")
-    if m.replace is not None:
-        r = m.replace
-        return base + f" => {r.path}" + (f" {r.version}" if r.version else "")
-    return base
 
 
 def _module_cause(package: str, pm: Module | None, om: Module | None) -> str:

@@ -42,6 +42,13 @@ NOT_IMPLEMENTED = "plugin: not implemented"
 #: a crash on memory read through the wrong layout; the exact first line depends on the garbage read
 MISREAD = "[signal SIGSEGV: segmentation violation] (the host reads the plugin's module data with another layout)"
 SIGBUS = "SIGBUS: bus error"  # the first line a Go host prints for a SIGBUS inside dlopen
+_DUPLICATE = "is already loaded in this process"
+
+
+def duplicate_pluginpath(v: Verdict) -> bool:
+    """The verdict is Go's ``plugin already loaded`` for a second plugin with a loaded plugin path (and not
+    for a library whose module data the host cannot see, which Go answers with the same words)."""
+    return v.open_error is not None and v.open_error.endswith(ALREADY_LOADED) and _DUPLICATE in v.reason
 
 
 @dataclass(frozen=True)
@@ -203,7 +210,7 @@ class Process:
                 f,
                 short,
                 ALREADY_LOADED,
-                f"a plugin with plugin path {md.pluginpath} is already loaded in this process",
+                f"a plugin with plugin path {md.pluginpath} {_DUPLICATE}",
             )
         mismatches, order_known = self._compare_hashes(f)
         if mismatches:

@@ -13,8 +13,11 @@ from typing import Any
 from soinspect._version import __version__
 from soinspect.go.buildinfo import BuildInfo, Module
 from soinspect.go.gotypes import Symbol
+from soinspect.verdict.explain import cause_line
 from soinspect.verdict.report import (
+    CauseGroup,
     Check,
+    Difference,
     ElfInfo,
     FileError,
     HostInfo,
@@ -72,7 +75,10 @@ def report_json(r: Report) -> dict[str, Any]:
         "outcome": r.outcome,
         "open_error": r.open_error,
         "reason": r.reason,
+        "why": cause_line(r),
         "mismatches": [mismatch_fields(m) for m in r.mismatches],
+        "causes": [cause_json(g) for g in r.causes],
+        "differences": [difference_json(d) for d in r.differences],
         "checks": [check_json(c) for c in r.checks],
         "elf": elf_json(r.elf) if r.elf is not None else None,
         "buildinfo": buildinfo_json(r.buildinfo) if r.buildinfo is not None else None,
@@ -80,6 +86,14 @@ def report_json(r: Report) -> dict[str, Any]:
         "host": host_json(r.host) if r.host is not None else None,
         "error": error_json(r.error) if r.error is not None else None,
     }
+
+
+def cause_json(g: CauseGroup) -> dict[str, Any]:
+    return {"cause": g.cause, "packages": list(g.packages), "go_names": g.go_names}
+
+
+def difference_json(d: Difference) -> dict[str, Any]:
+    return {"field": d.field, "plugin": d.plugin, "host": d.host}
 
 
 def check_json(c: Check) -> dict[str, Any]:
@@ -161,6 +175,8 @@ def host_json(h: HostInfo) -> dict[str, Any]:
         "platform": h.platform,
         "next_offset": h.next_offset,
         "pkghash_count": h.pkghash_count,
+        "settings": dict(h.settings),
+        "origin": h.origin,
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from soinspect.verdict.explain import cause_line, collapsed_packages, host_line
 from soinspect.verdict.report import Report, RunError, Skipped
 
 #: a message longer than this is cut in the table (the JSON and SARIF outputs keep it whole)
@@ -36,7 +37,10 @@ def render_markdown(
         lines.append("")
     host = (policy or {}).get("host")
     target = (policy or {}).get("target")
-    if host:
+    hosts = list(dict.fromkeys(host_line(r.host) for r in reports if r.host is not None))
+    if hosts:
+        lines += [f"Host: `{_cell(h)}`" for h in hosts] + [""]
+    elif host:
         lines += [f"Host: `{_cell(str(host))}`", ""]
     elif target:
         lines += [f"Target: `{_cell(str(target))}` (a host built like each plugin)", ""]
@@ -44,21 +48,21 @@ def render_markdown(
         lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
         for r in reports:
             verdict = "✅ loadable" if r.loadable else f"❌ {_OUTCOME.get(r.outcome, r.outcome)}"
-            why = "" if r.loadable else (r.open_error or r.verdict.reason)
+            why = "" if r.loadable else cause_line(r)
             failed = ", ".join(f"`{c.id}`" for c in r.failed)
             lines.append(f"| `{_cell(r.path)}` | {r.kind} | {verdict} | {_cell(why)} | {failed} |")
         lines.append("")
-    mismatched = [(r, m) for r in reports for m in r.verdict.mismatches]
-    if mismatched:
+    grouped = [(r, g) for r in reports for g in r.causes]
+    if grouped:
         lines += [
-            "<details><summary>Package fingerprint mismatches</summary>",
+            "<details><summary>Package fingerprint mismatches, by cause</summary>",
             "",
-            "| file | package | Go names it | likely cause |",
-            "|---|---|---|---|",
+            "| file | packages | likely cause |",
+            "|---|---|---|",
         ]
-        for r, m in mismatched:
+        for r, g in grouped:
             lines.append(
-                f"| `{_cell(r.path)}` | `{_cell(m.package)}` | {'yes' if m.first else ''} | {_cell(m.cause)} |"
+                f"| `{_cell(r.path)}` | {len(g.packages)}: {_cell(collapsed_packages(g))} | {_cell(g.cause)} |"
             )
         lines += ["", "</details>", ""]
     if skipped:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from soinspect._version import __version__
 from soinspect.verdict.checks import CHECK_IDS
+from soinspect.verdict.explain import cause_line
 from soinspect.verdict.report import Report, RunError, Skipped
 
 SARIF_VERSION = "2.1.0"
@@ -131,7 +132,7 @@ def _result(r: Report, check_id: str, message: str, rule_index: int) -> dict[str
         "ruleId": check_id,
         "ruleIndex": rule_index,
         "level": "error",
-        "message": {"text": f"{r.path}: {message}"},
+        "message": {"text": result_message(r, message)},
         "locations": [
             {
                 "physicalLocation": {
@@ -143,6 +144,13 @@ def _result(r: Report, check_id: str, message: str, rule_index: int) -> dict[str
         "partialFingerprints": {"primaryLocationLineHash": f"{fingerprint}:1"},
         "properties": {"kind": r.kind, "outcome": r.outcome},
     }
+
+
+def result_message(r: Report, message: str) -> str:
+    """The check's own message, then the file's cause in the user's terms (once, if it says more)."""
+    why = cause_line(r)
+    text = f"{r.path}: {message}"
+    return text if why in message or r.loadable else f"{text}. Cause: {why}"
 
 
 def artifact_uri(path: str) -> str:

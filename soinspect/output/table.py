@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from soinspect.verdict.report import Report, RunError, Skipped
+from soinspect.verdict.explain import SHOWN_PACKAGES, cause_line, collapsed_packages, host_line
+from soinspect.verdict.report import CauseGroup, HostInfo, Report, RunError, Skipped
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown": "?"}
 
@@ -25,6 +26,27 @@ def verdict_line(r: Report) -> str:
     return f"{r.path}: {head} ({r.kind}) - {detail}"
 
 
+def _groups(groups: Sequence[CauseGroup], verbose: bool, *, with_cause: bool) -> list[str]:
+    """Each cause once, with its packages: the one Go names and a few others, or (``-v``) every one."""
+    out = []
+    for g in groups:
+        n = len(g.packages)
+        names = ", ".join(g.packages) if verbose else _collapsed(g)
+        head = f"    {n} package{'s' if n != 1 else ''}"
+        out.append(f"{head}: {g.cause}" if with_cause else f"{head}:")
+        out.append(f"      {names}")
+    return out
+
+
+def _collapsed(g: CauseGroup) -> str:
+    text = collapsed_packages(g)
+    return text + " (-v lists all)" if len(g.packages) > SHOWN_PACKAGES + 1 else text
+
+
+def _new_host(h: HostInfo, shown: HostInfo | None) -> bool:
+    return shown is None or (h.path, h.origin) != (shown.path, shown.origin)
+
+
 def render_table(
     reports: Sequence[Report],
     *,
@@ -33,10 +55,24 @@ def render_table(
     errors: Sequence[RunError] = (),
 ) -> str:
     parts: list[str] = []
+    shown_host: HostInfo | None = None
     for r in reports:
-        lines = [verdict_line(r)]
-        if r.verdict.reason and r.open_error:
-            lines.append(f"  why: {r.verdict.reason}")
+        lines = []
+        if r.host is not None and _new_host(r.host, shown_host):
+            shown_host = r.host
+            parts.append(f"host: {host_line(r.host)}")
+        lines.append(verdict_line(r))
+        if not r.loadable:
+            groups = r.causes
+            n = len(r.mismatches)
+            why = cause_line(r) if len(groups) < 2 else f"{n} packages differ, for {len(groups)} causes:"
+            lines.append(f"  why: {why}")
+            if verbose and r.verdict.reason not in why:
+                lines.append(f"  detail: {r.verdict.reason}")
+            if len(groups) > 1 or (verbose and groups):
+                lines.extend(_groups(groups, verbose, with_cause=len(groups) > 1))
+            elif groups and len(groups[0].packages) > 1:
+                lines.append(f"    {_collapsed(groups[0])}")
         rows = [
             (c.id, _MARK[c.status], c.message)
             for c in r.checks
@@ -51,31 +87,28 @@ def render_table(
                     maxcolwidths=[None, None, 90],
                 )
             )
-        if r.verdict.mismatches:
+        diffs = r.differences if not r.loadable or verbose else ()
+        if diffs:
+            lines.append("")
+            lines.append(
+                tabulate(
+                    [(d.field, d.plugin, d.host) for d in diffs],
+                    headers=("differs", "plugin", "host"),
+                    tablefmt="simple",
+                    maxcolwidths=[40, 50, 50],
+                )
+            )
+        if verbose and r.verdict.mismatches:
             lines.append("")
             lines.append(
                 tabulate(
                     [
-                        (
-                            m.package,
-                            "yes" if m.first else "",
-                            m.plugin_hash,
-                            m.process_hash,
-                            m.provider,
-                            m.cause,
-                        )
+                        (m.package, "yes" if m.first else "", m.plugin_hash, m.process_hash, m.provider)
                         for m in r.verdict.mismatches
                     ],
-                    headers=(
-                        "mismatching package",
-                        "Go names it",
-                        "plugin",
-                        "process",
-                        "from",
-                        "likely cause",
-                    ),
+                    headers=("mismatching package", "Go names it", "plugin", "process", "from"),
                     tablefmt="simple",
-                    maxcolwidths=[None, None, None, None, 30, 60],
+                    maxcolwidths=[None, None, None, None, 40],
                 )
             )
         exports = r.plugin.exports if r.plugin is not None else ()

@@ -21,7 +21,7 @@ from soinspect.go.facts import FileFacts, invalid_facts, read_facts, read_symbol
 from soinspect.loader import dynamic as _sysroot
 from soinspect.loader.causes import diagnose
 from soinspect.loader.host import host_model
-from soinspect.loader.process import HostModel, Process, implicit_host
+from soinspect.loader.process import ALREADY_LOADED, MISREAD, HostModel, Process, duplicate_pluginpath, implicit_host
 from soinspect.verdict.checks import Policy, file_checks, resolution_check
 from soinspect.verdict.report import (
     Check,
@@ -169,22 +169,13 @@ def build_report(
     dyn: _sysroot.DynamicResolution | None = None,
     digest: bool = True,
 ) -> Report:
-    checks = file_checks(f, policy)
+    checks = file_checks(f, policy, verdict)
     if dyn is not None:
         checks.append(resolution_check(dyn))
     if host is not None and not host.implicit:
         checks.extend(host_checks(f, host, verdict))
     verdict = _apply_policy(verdict, checks, policy)
-    checks.append(
-        Check(
-            "loader.verdict",
-            "pass" if verdict.loadable else "fail",
-            verdict.open_error or "plugin.Open succeeds"
-            if verdict.outcome != "unknown"
-            else f"unknown: {verdict.reason}",
-            {"outcome": verdict.outcome, "reason": verdict.reason},
-        )
-    )
+    checks.append(verdict_check(verdict))
     return Report(
         path=f.path,
         verdict=verdict,
@@ -195,6 +186,22 @@ def build_report(
         plugin=_plugin_info(f),
         host=_host_info(host) if host is not None and not host.implicit else None,
         error=FileError(f.invalid.kind, str(f.invalid), f.invalid.offset) if f.invalid else None,
+    )
+
+
+def verdict_check(v: Verdict) -> Check:
+    """``loader.verdict``: what plugin.Open does, said so that it never contradicts the verdict."""
+    if v.outcome == "ok":
+        policy = v.reason.split(", but ", 1)[-1]
+        message = "plugin.Open succeeds" if v.loadable else f"plugin.Open succeeds, but {policy}"
+    elif v.outcome == "not_reached":
+        message = f"not reached: {v.reason}"
+    elif v.outcome == "unknown":
+        message = f"unknown: {v.reason}"
+    else:
+        message = v.open_error or v.reason
+    return Check(
+        "loader.verdict", "pass" if v.loadable else "fail", message, {"outcome": v.outcome, "reason": v.reason}
     )
 
 
@@ -222,40 +229,54 @@ def host_checks(f: FileFacts, host: HostModel, v: Verdict) -> list[Check]:
     out.append(Check("host.plugin_support", "pass", "the host links package plugin with cgo", {}))
     go = f.go
     if go is not None and go.next_offset is not None and host.next_offset is not None:
-        same = go.next_offset == host.next_offset
-        out.append(
-            Check(
-                "host.runtime",
-                "pass" if same else "fail",
-                "same runtime.moduledata layout"
-                if same
-                else f"runtime.moduledata layouts differ (next at +{go.next_offset:#x} in the plugin, "
-                f"+{host.next_offset:#x} in the host): the host dies with 'fatal error: runtime: no "
-                "plugin module data'",
-                {
-                    "plugin_next": go.next_offset,
-                    "host_next": host.next_offset,
-                    "plugin_size": go.layout.size if go.layout else None,
-                    "host_go": host.facts.go_version if host.facts else None,
-                    "plugin_go": f.go_version,
-                },
-            )
-        )
-    if v.open_error and v.open_error.endswith("plugin already loaded"):
+        out.append(_runtime_check(f, host, v))
+    if duplicate_pluginpath(v):
         out.append(Check("host.pluginpath", "fail", v.reason, {"pluginpath": f.pluginpath}))
     if v.mismatches:
-        names = ", ".join(m.package for m in v.mismatches)
+        first = next((m.package for m in v.mismatches if m.first), v.mismatches[0].package)
+        n = len(v.mismatches)
         out.append(
             Check(
                 "host.pkghash",
                 "fail",
-                f"{len(v.mismatches)} package(s) differ: {names}",
+                f"package {first} differs" if n == 1 else f"{n} packages differ; Go names {first}",
                 {"mismatches": [mismatch_fields(m) for m in v.mismatches]},
             )
         )
     elif v.outcome == "ok":
         out.append(Check("host.pkghash", "pass", "every shared package has the same fingerprint", {}))
     return out
+
+
+def _runtime_check(f: FileFacts, host: HostModel, v: Verdict) -> Check:
+    """``host.runtime``: whether the host's runtime sees the plugin's module data where the plugin puts it.
+
+    What follows from a difference depends on the process: with nothing loaded before, the host dies
+    (``no plugin module data``); after a good plugin, Go finds that one again (``plugin already loaded``).
+    The message says what happens here, from the verdict, never a consequence the verdict contradicts.
+    """
+    go = f.go
+    assert go is not None and go.next_offset is not None and host.next_offset is not None
+    host_go = host.facts.go_version if host.facts else None
+    evidence = {
+        "plugin_next": go.next_offset,
+        "host_next": host.next_offset,
+        "plugin_size": go.layout.size if go.layout else None,
+        "host_go": host_go,
+        "plugin_go": f.go_version,
+    }
+    misread = v.open_error == MISREAD
+    if go.next_offset == host.next_offset and not misread:
+        return Check("host.runtime", "pass", "same runtime.moduledata layout", evidence)
+    releases = f"plugin {f.go_version or 'unknown release'}, host {host_go or 'unknown release'}"
+    what = f"the runtimes lay out module data differently ({releases}): " + (
+        "the host reads the plugin's at its own offsets" if misread else "the host does not see the plugin's"
+    )
+    if v.outcome == "crash":
+        what += f", and the host dies with '{v.open_error}'"
+    elif v.open_error is not None and v.open_error.endswith(ALREADY_LOADED):
+        what += ", so Go finds the plugin loaded before it and says 'plugin already loaded'"
+    return Check("host.runtime", "fail", what, evidence)
 
 
 def _elf_info(f: FileFacts, digest: bool = True) -> ElfInfo | None:
@@ -323,5 +344,6 @@ def _host_info(h: HostModel) -> HostInfo:
         platform=h.target.name if h.target else None,
         next_offset=h.next_offset,
         pkghash_count=len(h.pkghashes),
+        buildinfo=f.buildinfo.info if f is not None and f.buildinfo is not None else None,
     )
 

@@ -12,6 +12,8 @@ from soinspect.elf.structs import ET_DYN, ET_EXEC
 from soinspect.elf.targets import LINUX_OSABIS, OSABI_NAMES, Target, class_name, data_name, machine_name
 from soinspect.go.facts import FileFacts
 from soinspect.loader.dynamic import DynamicResolution
+from soinspect.loader.prediction import Verdict
+from soinspect.loader.process import EMPTY_PLUGINPATH, NO_MODULE_DATA
 from soinspect.verdict.report import Check, Status
 
 #: Every check id soinspect can emit, with a one-line description (the SARIF rules and docs use these).
@@ -56,8 +58,11 @@ class Policy:
     ignore: frozenset[str] = frozenset()
 
 
-def file_checks(f: FileFacts, policy: Policy) -> list[Check]:
-    """The per-file checks (ELF identity, linkage, symbols, Go build info, plugin identity)."""
+def file_checks(f: FileFacts, policy: Policy, verdict: Verdict | None = None) -> list[Check]:
+    """The per-file checks (ELF identity, linkage, symbols, Go build info, plugin identity).
+
+    With the *verdict*, a check states a consequence (the host dies with ...) only when it is what
+    happens: a file that dlopen rejects first, or that is never reached, does not get that far."""
     out: list[Check] = []
     t = policy.target
     if f.invalid is not None:
@@ -98,16 +103,26 @@ def file_checks(f: FileFacts, policy: Policy) -> list[Check]:
             "elf.osabi",
             "pass" if h.os_abi in LINUX_OSABIS else "fail",
             f"OS/ABI {osabi}"
-            + ("" if h.os_abi in LINUX_OSABIS else ": glibc says 'ELF file OS ABI invalid'"),
+            + ("" if h.os_abi in LINUX_OSABIS else _says(verdict, "glibc says", "ELF file OS ABI invalid")),
             {"os_abi": h.os_abi},
         )
     )
-    out.append(_type_check(f))
+    out.append(_type_check(f, verdict))
     out.append(_eq("elf.machine", machine_name(h.machine), machine_name(t.machine), t))
     out.extend(_dynamic_checks(f))
     out.extend(_symbol_checks(f, policy))
-    out.extend(_go_checks(f))
+    out.extend(_go_checks(f, verdict))
     return [c for c in out if c.id not in policy.ignore]
+
+
+def _says(v: Verdict | None, who: str, text: str) -> str:
+    """``: glibc says 'TEXT'`` when that is what plugin.Open says here (or no verdict is known yet).
+
+    Otherwise another outcome comes first (a host that cannot load plugins, a file the host never
+    reaches, an earlier check of dlopen): the check then names no text that is not said here."""
+    if v is None or (v.open_error is not None and text in v.open_error):
+        return f": {who} '{text}'"
+    return f" ({who.split()[0]} would refuse it, but here plugin.Open ends otherwise: see loader.verdict)"
 
 
 def _eq(check_id: str, got: str, want: str, t: Target) -> Check:
@@ -116,7 +131,7 @@ def _eq(check_id: str, got: str, want: str, t: Target) -> Check:
     return Check(check_id, "fail", f"{got}, but {t.name} needs {want}", {"value": got, "expected": want})
 
 
-def _type_check(f: FileFacts) -> Check:
+def _type_check(f: FileFacts, v: Verdict | None) -> Check:
     h, d = f.header, f.dynamic
     assert h is not None and d is not None
     if h.file_type == ET_DYN and not d.pie and not d.interp:
@@ -125,21 +140,21 @@ def _type_check(f: FileFacts) -> Check:
         return Check(
             "elf.type",
             "fail",
-            "a position-independent executable: glibc says 'cannot dynamically load "
-            "position-independent executable'",
+            "a position-independent executable"
+            + _says(v, "glibc says", "cannot dynamically load position-independent executable"),
             {"e_type": h.file_type, "pie": d.pie},
         )
     if h.file_type == ET_EXEC:
         return Check(
             "elf.type",
             "fail",
-            "an executable (ET_EXEC): glibc says 'cannot dynamically load executable'",
+            "an executable (ET_EXEC)" + _says(v, "glibc says", "cannot dynamically load executable"),
             {"e_type": h.file_type},
         )
     return Check(
         "elf.type",
         "fail",
-        f"e_type {h.file_type}: glibc says 'only ET_DYN and ET_EXEC can be loaded'",
+        f"e_type {h.file_type}" + _says(v, "glibc says", "only ET_DYN and ET_EXEC can be loaded"),
         {"e_type": h.file_type},
     )
 
@@ -209,8 +224,9 @@ def go_registers(f: FileFacts) -> bool:
     return f.go is not None and f.go.moduledata is not None and f.go.has_addmoduledata_init
 
 
-def _go_checks(f: FileFacts) -> list[Check]:
+def _go_checks(f: FileFacts, verdict: Verdict | None) -> list[Check]:
     out: list[Check] = []
+    dies = _says(verdict, "the host dies with", NO_MODULE_DATA)
     bi = f.buildinfo
     if bi is None or bi.info is None:
         reason = bi.reason if bi is not None else "not read"
@@ -258,7 +274,7 @@ def _go_checks(f: FileFacts) -> list[Check]:
             Check(
                 "go.pluginpath",
                 "fail",
-                "empty plugin path: the runtime aborts with 'plugin has empty pluginpath'",
+                "empty plugin path" + _says(verdict, "the host dies with", EMPTY_PLUGINPATH),
                 {"source": f.pluginpath_source},
             )
         )
@@ -270,7 +286,7 @@ def _go_checks(f: FileFacts) -> list[Check]:
             Check(
                 "go.moduledata",
                 "fail",
-                "no Go runtime module data: the host dies with 'fatal error: runtime: no plugin module data'",
+                f"no Go runtime module data{dies}",
                 {},
             )
         )
@@ -280,7 +296,7 @@ def _go_checks(f: FileFacts) -> list[Check]:
             Check(
                 "go.moduledata",
                 "fail",
-                f"{why}: the host dies with 'fatal error: runtime: no plugin module data'",
+                f"{why}{dies}",
                 {"layout": go.layout.source if go.layout else None},
             )
         )

@@ -13,12 +13,15 @@ from typing import Any, Literal
 
 from soinspect.go.buildinfo import BuildInfo
 from soinspect.go.gotypes import Symbol
+from soinspect.loader.differences import Difference, differences, loading_settings
 from soinspect.loader.prediction import OUTCOMES, Mismatch, Outcome, Verdict
 
 __all__ = [
     "OUTCOMES",
     "STATUSES",
+    "CauseGroup",
     "Check",
+    "Difference",
     "ElfInfo",
     "FileError",
     "HostInfo",
@@ -32,6 +35,7 @@ __all__ = [
     "Skipped",
     "Status",
     "Verdict",
+    "cause_groups",
     "mismatch_fields",
 ]
 
@@ -115,6 +119,15 @@ class HostInfo:
     platform: str | None
     next_offset: int | None
     pkghash_count: int
+    #: the host's Go build info (None if it has none)
+    buildinfo: BuildInfo | None = None
+    #: where the host was named: ``--host``, or the config file it came from (set by the command line)
+    origin: str | None = None
+
+    @property
+    def settings(self) -> tuple[tuple[str, str], ...]:
+        """The host's build settings that matter for loading plugins (``-race``, ``-trimpath``, ...)."""
+        return loading_settings(self.buildinfo) if self.buildinfo is not None else ()
 
 
 @dataclass(frozen=True)
@@ -169,6 +182,40 @@ class Report:
     @property
     def failed(self) -> list[Check]:
         return [c for c in self.checks if c.status == "fail"]
+
+    @property
+    def causes(self) -> tuple[CauseGroup, ...]:
+        """The fingerprint mismatches grouped by their likely cause, each cause once."""
+        return cause_groups(self.verdict.mismatches)
+
+    @property
+    def differences(self) -> tuple[Difference, ...]:
+        """The build-info fields that differ between this file and the host (empty without a host)."""
+        hb = self.host.buildinfo if self.host is not None else None
+        if self.buildinfo is None or hb is None:
+            return ()
+        return differences(self.buildinfo, hb)
+
+
+@dataclass(frozen=True)
+class CauseGroup:
+    """Packages whose fingerprints differ for the same likely cause; ``go_names`` is the one of them that
+    Go's error names, if it is in this group."""
+
+    cause: str
+    packages: tuple[str, ...]
+    go_names: str | None
+
+
+def cause_groups(mismatches: tuple[Mismatch, ...]) -> tuple[CauseGroup, ...]:
+    """*mismatches* grouped by cause, in the order each cause first appears (the plugin's table order)."""
+    groups: dict[str, list[Mismatch]] = {}
+    for m in mismatches:
+        groups.setdefault(m.cause, []).append(m)
+    return tuple(
+        CauseGroup(cause, tuple(m.package for m in ms), next((m.package for m in ms if m.first), None))
+        for cause, ms in groups.items()
+    )
 
 
 @dataclass(frozen=True)

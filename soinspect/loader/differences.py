@@ -1,0 +1,85 @@
+"""What differs between a plugin's build info and a host's, for the settings that matter to loading.
+
+The package fingerprints decide whether ``plugin.Open`` accepts a plugin (see :mod:`soinspect.loader.causes`);
+the build info only explains them. This module lists, side by side, the build-info fields a user compares
+when a fingerprint differs: the Go release, the build settings that change a fingerprint or the runtime
+(``-race``, ``-trimpath``, ``CGO_ENABLED``, ``-tags``, ``-gcflags``, ``GOEXPERIMENT``, the ``GOAMD64``-style
+architecture level), and each dependency both sides link whose version, content or replacement differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from soinspect.go.buildinfo import BuildInfo, Module
+
+#: The build settings shown for a host and compared with a plugin's, in this order. ``-asan`` and ``-msan``
+#: change every instrumented package like ``-race``; the GOARCH level (``GOAMD64``, ``GOARM64``, ...) is
+#: shown but was seen not to break loading (``GOAMD64=v3``, docs/matrix.md).
+LOADING_SETTINGS = ("-race", "-asan", "-msan", "-trimpath", "CGO_ENABLED", "-tags", "-gcflags", "GOEXPERIMENT")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One build-info field whose value differs: what it is, the plugin's value and the host's."""
+
+    field: str  # "Go release", a setting key ("-trimpath"), or "module <path>"
+    plugin: str
+    host: str
+
+
+def split_go_version(v: str) -> tuple[str, str]:
+    """``go1.27.3-X:arenas`` -> (``go1.27.3``, ``arenas``): experiments show in the version string."""
+    base, _, exp = v.partition(" ")[0].partition("-X:")
+    return base, exp
+
+
+def _arch_level_key(bi: BuildInfo) -> str | None:
+    arch = bi.setting("GOARCH")
+    return f"GO{arch.upper()}" if arch else None
+
+
+def loading_settings(bi: BuildInfo) -> tuple[tuple[str, str], ...]:
+    """The settings of :data:`LOADING_SETTINGS` that *bi* sets (a flag that is off is left out), then the
+    architecture level (``GOAMD64=v1``). ``GOEXPERIMENT`` comes from the version string when the settings
+    do not carry it."""
+    out: list[tuple[str, str]] = []
+    for key in LOADING_SETTINGS:
+        value = bi.setting(key)
+        if key == "GOEXPERIMENT" and not value:
+            value = split_go_version(bi.go_version)[1] or None
+        if value is None or (key.startswith("-") and value == "false"):
+            continue
+        out.append((key, value))
+    level = _arch_level_key(bi)
+    if level is not None and bi.setting(level) is not None:
+        out.append((level, bi.setting(level) or ""))
+    return tuple(out)
+
+
+def differences(plugin: BuildInfo, host: BuildInfo) -> tuple[Difference, ...]:
+    """The build-info fields that differ between *plugin* and *host*: the Go release, the loading settings,
+    and every module both link whose version, sum or replacement differs (modules only one side links
+    cannot conflict; the main modules are different programs and are not compared)."""
+    out: list[Difference] = []
+    if plugin.go_version != host.go_version:
+        out.append(Difference("Go release", plugin.go_version, host.go_version))
+    p, h = dict(loading_settings(plugin)), dict(loading_settings(host))
+    for key in dict.fromkeys([*p, *h]):
+        if p.get(key) != h.get(key):
+            out.append(Difference(key, p.get(key, "unset"), h.get(key, "unset")))
+    host_deps = {m.path: m for m in host.deps}
+    for m in plugin.deps:
+        other = host_deps.get(m.path)
+        if other is not None and describe_module(m) != describe_module(other):
+            out.append(Difference(f"module {m.path}", describe_module(m), describe_module(other)))
+    return tuple(out)
+
+
+def describe_module(m: Module) -> str:
+    """``v1.0.0 (h1:...) => ../dep-v1 (devel)``: a module's version, sum and replacement, as one string."""
+    text = m.version + (f" ({m.sum})" if m.sum else "")
+    if m.replace is not None:
+        r = m.replace
+        text += f" => {r.path}" + (f" {r.version}" if r.version else "")
+    return text

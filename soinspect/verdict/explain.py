@@ -1,0 +1,110 @@
+"""A report's cause in one sentence a Go developer understands, for every renderer.
+
+The verdict's ``reason`` says what the loader model saw, sometimes in runtime internals (the offset of
+``moduledata.next``); :func:`cause_line` says it in the user's terms first: a release mismatch names both
+releases, a crash says that ``plugin.Open`` returns no error because the host dies, a duplicate plugin path
+says so, fingerprint mismatches are stated once per cause. The internals stay in ``reason`` (``-v``, JSON).
+"""
+
+from __future__ import annotations
+
+from soinspect.loader.differences import split_go_version
+from soinspect.loader.process import ALREADY_LOADED, duplicate_pluginpath
+from soinspect.verdict.report import CauseGroup, HostInfo, Report
+
+#: how many package names a collapsed group shows besides the one Go names
+SHOWN_PACKAGES = 3
+
+
+def cause_line(r: Report) -> str:
+    """One sentence: why *r* is rejected (or that it loads), in the user's terms."""
+    v = r.verdict
+    if r.loadable:
+        return "plugin.Open succeeds"
+    if v.outcome == "ok":
+        return v.reason  # "plugin.Open would succeed, but policy rejects it: ..."
+    if v.outcome == "not_reached":
+        return f"plugin.Open is never called: {v.reason}"
+    if v.outcome == "unknown":
+        return f"unknown: {v.reason}"
+    if r.host is not None and not r.host.can_load_plugins:
+        said = f"; every plugin.Open fails with '{v.open_error}'" if v.open_error else ""
+        return f"the host cannot load any plugin: {r.host.refusal}{said}"
+    if v.mismatches:
+        return mismatch_sentence(r.causes)
+    releases = _releases(r)
+    if v.open_error is not None and v.open_error.endswith(ALREADY_LOADED):
+        if duplicate_pluginpath(v):
+            path = r.plugin.pluginpath if r.plugin is not None else None
+            return (
+                f"duplicate plugin path: a plugin with plugin path {path} is already loaded, and Go loads one "
+                "plugin per path (rename its package, or build it with -ldflags=-pluginpath=...)"
+            )
+        if releases is not None:
+            return (
+                f"plugin built with {releases[0]}, host with {releases[1]}: the host's runtime cannot see a "
+                "plugin from another Go release, so Go finds the plugin loaded before it and says 'plugin "
+                "already loaded'"
+            )
+        return f"Go finds the plugin loaded before it again: {v.reason}"
+    if v.outcome == "crash":
+        dies = f"the host process dies ('{v.open_error}'): plugin.Open returns no error and recover cannot catch it"
+        if releases is not None:
+            return (
+                f"plugin built with {releases[0]}, host with {releases[1]}: a plugin from another Go release "
+                f"kills the host ('{v.open_error}'); plugin.Open returns no error and recover cannot catch it"
+            )
+        if r.kind != "go-plugin":
+            return f"not a Go plugin ({r.kind}): {dies}"
+        return f"{dies}: {v.reason}"
+    return v.reason
+
+
+def host_line(h: HostInfo) -> str:
+    """``./server (from --host): go1.27.3, -trimpath=true, CGO_ENABLED=1, GOAMD64=v1``."""
+    origin = f" (from {h.origin})" if h.origin else ""
+    facts = [h.go_version or "no Go build info", *(f"{k}={v}" for k, v in h.settings)]
+    if not h.can_load_plugins:
+        facts.append(f"cannot load plugins: {h.refusal}")
+    return f"{h.path}{origin}: {', '.join(facts)}"
+
+
+def mismatch_sentence(groups: tuple[CauseGroup, ...]) -> str:
+    """``34 packages differ, all because ...``; with several causes, each cause once with its count."""
+    total = sum(len(g.packages) for g in groups)
+    if total == 1:
+        return f"package {groups[0].packages[0]} differs because {groups[0].cause}"
+    if len(groups) == 1:
+        return f"{total} packages differ, all because {groups[0].cause}"
+    return f"{total} packages differ: " + "; ".join(
+        f"{_count(g)} because {g.cause}" for g in groups
+    )
+
+
+def collapsed_packages(g: CauseGroup, limit: int = SHOWN_PACKAGES) -> str:
+    """The package Go names first, then up to *limit* others, then how many more (``-v`` lists them)."""
+    others = [p for p in g.packages if p != g.go_names]
+    head = f"Go names {g.go_names}" if g.go_names else ""
+    shown = ", ".join(others[:limit])
+    rest = len(others) - limit
+    tail = f"{shown} and {rest} more" if rest > 0 else shown
+    if head and tail:
+        return f"{head}; also {tail}"
+    return head or tail
+
+
+def _count(g: CauseGroup) -> str:
+    return f"{g.packages[0]}" if len(g.packages) == 1 else f"{len(g.packages)} packages"
+
+
+def _releases(r: Report) -> tuple[str, str] | None:
+    """(plugin's Go release, host's) when they differ in the minor release; None otherwise."""
+    hb = r.host.buildinfo if r.host is not None else None
+    if r.buildinfo is None or hb is None:
+        return None
+    p, h = split_go_version(r.buildinfo.go_version)[0], split_go_version(hb.go_version)[0]
+    return (p, h) if _minor(p) != _minor(h) else None
+
+
+def _minor(v: str) -> str:
+    return ".".join(v.split(".")[:2])

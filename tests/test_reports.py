@@ -1,0 +1,108 @@
+"""Issue 11: a rejection states its cause once, in the user's terms, with the host named and what differs.
+
+Every run goes through the command line on corpus files whose real outcome is recorded in
+corpus/observed.json; the JSON outputs are validated against the schema (test_cli.run_json).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_cli import run, run_json
+
+import corpus
+
+TRIMPATH_CAUSE = "-trimpath is set on the plugin and not on the host"
+
+
+def test_trimpath_states_the_cause_once_and_names_the_host(capsys: pytest.CaptureFixture[str]) -> None:
+    host = corpus.path("host-1.27.3")
+    code, out, _ = run(capsys, "--host", host, corpus.path("greet-trimpath.so"))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == f"host: {host} (from --host): go1.27.3, CGO_ENABLED=1, GOAMD64=v1"
+    why = next(line for line in lines if line.startswith("  why: "))
+    assert why.startswith(f"  why: 34 packages differ, all because {TRIMPATH_CAUSE}")
+    assert out.count("file paths are part of the fingerprint") == 1, out
+    assert "Go names internal/goarch; also internal/abi, internal/byteorder, internal/goos and 30 more" in out
+    assert "internal/synctest" not in out  # collapsed: only -v lists every package
+    assert any(line.split() == ["-trimpath", "true", "unset"] for line in lines), out
+    assert len(lines) < 30, f"{len(lines)} lines for one file"
+    _, verbose, _ = run(capsys, "-v", "--host", host, corpus.path("greet-trimpath.so"))
+    assert "internal/synctest" in verbose and verbose.count("file paths are part of the fingerprint") == 1
+
+
+def test_race_host_shows_its_flag_and_the_cause(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--host", corpus.path("host-1.27.3-race"), corpus.path("greet.so"))
+    assert code == 1
+    assert out.splitlines()[0].endswith(": go1.27.3, -race=true, CGO_ENABLED=1, GOAMD64=v1")
+    assert "  why: 7 packages differ, all because -race is set on the host and not on the plugin" in out
+
+
+def test_release_mismatch_in_the_users_terms(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("--host", corpus.path("host-1.27.3"), corpus.path("greet-1.26.6.so"))
+    code, out, _ = run(capsys, *args)
+    assert code == 1
+    assert "  why: plugin built with go1.26.6, host with go1.27.3: a plugin from another Go release kills" in out
+    assert "recover cannot catch it" in out
+    assert "moduledata+" not in out and "0x230" not in out  # runtime internals: -v and JSON only
+    assert any(line.split() == ["Go", "release", "go1.26.6", "go1.27.3"] for line in out.splitlines())
+    _, verbose, _ = run(capsys, "-v", *args)
+    assert "  detail: its runtime stores the module link at moduledata+0x248" in verbose
+    _, doc = run_json(capsys, *args)
+    r = doc["results"][0]
+    assert "moduledata+0x248" in r["reason"] and r["why"].startswith("plugin built with go1.26.6, host with go1.27.3")
+    assert r["differences"] == [{"field": "Go release", "plugin": "go1.26.6", "host": "go1.27.3"}]
+
+
+def test_duplicate_plugin_path_in_the_users_terms(capsys: pytest.CaptureFixture[str]) -> None:
+    first, second_so = corpus.path("pluginA-1.so"), corpus.path("pluginA-2.so")
+    _, doc = run_json(capsys, "--host", corpus.path("host-1.27.3"), first, second_so)
+    second = doc["results"][1]
+    assert second["open_error"].endswith("plugin already loaded")
+    assert second["why"].startswith("duplicate plugin path: a plugin with plugin path example.com/pluginA is already")
+
+
+def test_json_groups_causes_and_lists_every_package(capsys: pytest.CaptureFixture[str]) -> None:
+    _, doc = run_json(capsys, "--host", corpus.path("host-1.27.3"), corpus.path("greet-trimpath.so"))
+    r = doc["results"][0]
+    assert doc["schema_version"] == "1.1"
+    assert len(r["causes"]) == 1
+    group = r["causes"][0]
+    assert group["cause"].startswith(TRIMPATH_CAUSE) and group["go_names"] == "internal/goarch"
+    assert group["packages"] == [m["package"] for m in r["mismatches"]] and len(group["packages"]) == 34
+    assert r["host"]["settings"] == {"CGO_ENABLED": "1", "GOAMD64": "v1"} and r["host"]["origin"] == "--host"
+    assert {"field": "-trimpath", "plugin": "true", "host": "unset"} in r["differences"]
+
+
+def test_dependency_difference_side_by_side(capsys: pytest.CaptureFixture[str]) -> None:
+    _, doc = run_json(capsys, "--host", corpus.path("host-1.27.3-dep"), corpus.path("usedep-v2.so"))
+    r = doc["results"][0]
+    assert {
+        "field": "module example.com/dep",
+        "plugin": "v1.0.0 => ../dep-v2 (devel)",
+        "host": "v1.0.0 => ../dep-v1 (devel)",
+    } in r["differences"]
+    assert r["causes"][0]["packages"] == ["example.com/dep"]
+
+
+def test_host_from_the_config_file_says_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "soinspect.toml"
+    cfg.write_text(f"host = {json.dumps(corpus.path('host-1.27.3'))}\n")
+    monkeypatch.chdir(tmp_path)
+    _, out, _ = run(capsys, "--config", str(cfg), corpus.path("greet.so"))
+    assert out.splitlines()[0].startswith(f"host: {corpus.path('host-1.27.3')} (from {cfg}): go1.27.3")
+
+
+def test_markdown_has_one_row_per_cause_and_sarif_carries_the_cause(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("--host", corpus.path("host-1.27.3"), corpus.path("greet-trimpath.so"))
+    _, md, _ = run(capsys, "--format", "markdown", *args)
+    assert md.count("file paths are part of the fingerprint") == 2  # the why column and the one cause row
+    assert "| 34: Go names internal/goarch" in md
+    _, sarif, _ = run(capsys, "--format", "sarif", *args)
+    messages = [res["message"]["text"] for res in json.loads(sarif)["runs"][0]["results"]]
+    assert messages and all(f"Cause: 34 packages differ, all because {TRIMPATH_CAUSE}" in m for m in messages)
