@@ -148,4 +148,4 @@ def test_markdown_lists_fingerprint_mismatches_against_a_host(capsys: pytest.Cap
     )
     assert code == cli.EXIT_REJECTED
     assert "Package fingerprint mismatches" in out
-    assert f"Host: `{corpus.path('host-1.27.3')}`" in out
+    assert f"Host: `{corpus.path('host-1.27.3')} (from --host): go1.27.3, CGO_ENABLED=1, GOAMD64=v1`" in out

@@ -50,14 +50,13 @@ def cause_line(r: Report) -> str:
     if v.outcome == "crash":
         dies = f"the host process dies ('{v.open_error}'): plugin.Open returns no error and recover cannot catch it"
         if releases is not None:
-            return (
-                f"plugin built with {releases[0]}, host with {releases[1]}: a plugin from another Go release "
-                f"kills the host ('{v.open_error}'); plugin.Open returns no error and recover cannot catch it"
-            )
+            p, h = releases
+            return f"plugin built with {p}, host with {h}: with a plugin from another Go release {dies}"
         if r.kind != "go-plugin":
             return f"not a Go plugin ({r.kind}): {dies}"
         return f"{dies}: {v.reason}"
-    return v.reason
+    said = (v.open_error or "").rsplit(": ", 1)[-1]
+    return f"plugin.Open returns an error: {v.reason}" + (f" ('{said}')" if said and said not in v.reason else "")
 
 
 def host_line(h: HostInfo) -> str:
