@@ -106,3 +106,29 @@ def test_markdown_has_one_row_per_cause_and_sarif_carries_the_cause(capsys: pyte
     _, sarif, _ = run(capsys, "--format", "sarif", *args)
     messages = [res["message"]["text"] for res in json.loads(sarif)["runs"][0]["results"]]
     assert messages and all(f"Cause: 34 packages differ, all because {TRIMPATH_CAUSE}" in m for m in messages)
+
+
+def test_line_format_is_one_line_per_path(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    for name in ("greet.so", "greet-trimpath.so", "greet-1.26.6.so", "go-exe", "not-elf.txt"):
+        (plugins / name).write_bytes(Path(corpus.path(name)).read_bytes())
+    odd = plugins / "two\nlines.so"
+    odd.write_bytes(Path(corpus.path("greet.so")).read_bytes())
+    host = corpus.path("host-1.27.3")
+    code, out, _ = run(capsys, "--format", "line", "--host", host, "--each", str(plugins))
+    assert code == 1
+    lines = out.splitlines()
+    assert len(lines) == 6, out  # five files judged, one skipped (not-elf.txt is no ELF and no *.so)
+    by_name = {line.split(": ", 1)[0].rsplit("/", 1)[1]: line.split(": ", 1)[1] for line in lines}
+    assert by_name["greet.so"] == "LOADABLE (go-plugin)"
+    assert by_name["two\\nlines.so"] == "LOADABLE (go-plugin)"
+    assert by_name["greet-trimpath.so"].startswith(
+        f"REJECTED (go-plugin): 34 packages differ, all because {TRIMPATH_CAUSE}"
+    )
+    assert by_name["greet-1.26.6.so"].startswith(
+        "REJECTED (host crash) (go-plugin): plugin built with go1.26.6, host with go1.27.3"
+    )
+    assert by_name["not-elf.txt"] == "SKIPPED: not ELF"
+    code, out, _ = run(capsys, "--format", "line", str(tmp_path / "missing.so"), corpus.path("greet.so"))
+    assert code == 2 and out.splitlines()[1].endswith("missing.so: NOT JUDGED (missing): no such file")

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, assert_never
 
 from soinspect.output.json import render_json
+from soinspect.output.line import render_line
 from soinspect.output.markdown import render_markdown
 from soinspect.output.sarif import render_sarif
 from soinspect.output.table import render_table
@@ -21,6 +22,7 @@ class Format(StrEnum):
     JSON = "json"
     SARIF = "sarif"
     MARKDOWN = "markdown"
+    LINE = "line"
 
 
 def render(
@@ -43,4 +45,6 @@ def render(
         return render_sarif(reports, policy=policy, skipped=skipped, errors=errors)
     if fmt is Format.MARKDOWN:
         return render_markdown(reports, policy=policy, skipped=skipped, errors=errors)
+    if fmt is Format.LINE:
+        return render_line(reports, skipped=skipped, errors=errors)
     assert_never(fmt)

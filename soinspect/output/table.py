@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from soinspect.verdict.explain import SHOWN_PACKAGES, cause_line, collapsed_packages, host_line
+from soinspect.verdict.explain import SHOWN_PACKAGES, cause_line, collapsed_packages, host_line, verdict_word
 from soinspect.verdict.report import CauseGroup, HostInfo, Report, RunError, Skipped
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown": "?"}
@@ -14,16 +14,9 @@ _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown"
 
 def verdict_line(r: Report) -> str:
     if r.loadable:
-        return f"{r.path}: LOADABLE ({r.kind}) - plugin.Open succeeds"
-    head = {
-        "error": "REJECTED",
-        "crash": "REJECTED (host crash)",
-        "not_reached": "NOT REACHED",
-        "unknown": "UNKNOWN",
-        "ok": "REJECTED by policy",
-    }[r.outcome]
+        return f"{r.path}: {verdict_word(r)} ({r.kind}) - plugin.Open succeeds"
     detail = r.open_error or r.verdict.reason
-    return f"{r.path}: {head} ({r.kind}) - {detail}"
+    return f"{r.path}: {verdict_word(r)} ({r.kind}) - {detail}"
 
 
 def _groups(groups: Sequence[CauseGroup], verbose: bool, *, with_cause: bool) -> list[str]:

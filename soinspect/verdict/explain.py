@@ -16,6 +16,20 @@ from soinspect.verdict.report import CauseGroup, HostInfo, Report
 SHOWN_PACKAGES = 3
 
 
+_VERDICT_WORDS = {
+    "error": "REJECTED",
+    "crash": "REJECTED (host crash)",
+    "not_reached": "NOT REACHED",
+    "unknown": "UNKNOWN",
+    "ok": "REJECTED by policy",
+}
+
+
+def verdict_word(r: Report) -> str:
+    """``LOADABLE``, ``REJECTED``, ``REJECTED (host crash)``, ``NOT REACHED``, ``UNKNOWN``, ``REJECTED by policy``."""
+    return "LOADABLE" if r.loadable else _VERDICT_WORDS[r.outcome]
+
+
 def cause_line(r: Report) -> str:
     """One sentence: why *r* is rejected (or that it loads), in the user's terms."""
     v = r.verdict
@@ -46,7 +60,15 @@ def cause_line(r: Report) -> str:
                 "plugin from another Go release, so Go finds the plugin loaded before it and says 'plugin "
                 "already loaded'"
             )
-        return f"Go finds the plugin loaded before it again: {v.reason}"
+        said = "so Go finds the plugin loaded before it and says 'plugin already loaded'"
+        if r.kind != "go-plugin":
+            return f"not a Go plugin ({r.kind}): it adds no Go module data, {said}"
+        if "runtime.moduledata layouts" in v.reason:
+            host = f" ({r.host.go_version})" if r.host is not None and r.host.go_version else ""
+            return f"the plugin's Go runtime is from another release than the host's{host}: it is not seen, {said}"
+        if "broke the host's module chain" in v.reason:
+            return f"an earlier file in this process broke the host's module chain: this one is not seen, {said}"
+        return f"the host does not see this file's module data ({v.reason.split('; ', 1)[-1]}), {said}"
     if v.outcome == "crash":
         dies = f"the host process dies ('{v.open_error}'): plugin.Open returns no error and recover cannot catch it"
         if releases is not None:
