@@ -149,3 +149,21 @@ def test_markdown_lists_fingerprint_mismatches_against_a_host(capsys: pytest.Cap
     assert code == cli.EXIT_REJECTED
     assert "Package fingerprint mismatches" in out
     assert f"Host: `{corpus.path('host-1.27.3')} (from --host): go1.27.3, CGO_ENABLED=1, GOAMD64=v1`" in out
+
+
+def test_sarif_with_run_errors_validates_and_is_not_successful(
+    plugins: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A path that could not be judged: executionSuccessful false, one error notification located at it,
+    still a valid SARIF log (official schema and sarif-pydantic)."""
+    missing = str(tmp_path / "missing.so")
+    code, doc = sarif_of(capsys, str(plugins / "greet.so"), missing)
+    assert code == cli.EXIT_ERROR
+    validator = jsonschema.Draft4Validator(official_schema())
+    assert [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)] == []
+    sarif_pydantic.Sarif.model_validate(doc)
+    (invocation,) = doc["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["level"] == "error" and note["descriptor"]["id"] == "run.missing"
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "file://" + missing
