@@ -32,6 +32,7 @@ from soinspect.loader.host import host_model
 from soinspect.output.interface import Format, render
 from soinspect.verdict import plugin
 from soinspect.verdict.checks import CHECK_IDS, POLICY_CHECKS
+from soinspect.verdict.registry import CHECKS, list_checks
 from soinspect.verdict.report import Report, RunError
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
@@ -67,6 +68,26 @@ exit codes:
 
 targets: {", ".join(sorted(TARGETS))}
 """
+
+
+class _ListChecks(argparse.Action):
+    """``--list-checks``: print the check reference's ids and titles, then exit 0 (no PATH needed)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> None:
+        sys.stdout.write(list_checks())
+        parser.exit(EXIT_OK)
+
+
+class _Explain(argparse.Action):
+    """``--explain CHECK_ID``: print one check's full reference, then exit 0 (an unknown id exits 2)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, _ns: object, values: object, *_: object) -> None:
+        info = CHECKS.get(str(values))
+        if info is None:
+            parser.error(f"--explain: unknown check id {values!r}; soinspect --list-checks lists them")
+        else:
+            sys.stdout.write(info.text() + "\n")
+            parser.exit(EXIT_OK)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -167,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="worker processes for the files (default: one per core; 0: in this process)",
     )
+    p.add_argument("--list-checks", nargs=0, action=_ListChecks, help="list every check id and exit")
+    p.add_argument(
+        "--explain",
+        action=_Explain,
+        metavar="CHECK_ID",
+        help="print what a check means: why the loader cares, what Go or glibc says, the fix; then exit",
+    )
     p.add_argument("--version", action="version", version=f"soinspect {__version__}")
     return p
 
@@ -239,7 +267,7 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return "--each judges each file alone against --host; give --host too"
     for i in args.ignore:
         if i not in CHECK_IDS:
-            return f"--ignore: unknown check id {i!r} (see docs/checks.md)"
+            return f"--ignore: unknown check id {i!r} (soinspect --list-checks lists them)"
         if i not in POLICY_CHECKS:
             return (
                 f"--ignore: {i} decides or explains what plugin.Open does and cannot be ignored; "

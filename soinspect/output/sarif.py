@@ -19,22 +19,12 @@ from urllib.parse import quote
 from soinspect._version import __version__
 from soinspect.verdict.checks import CHECK_IDS
 from soinspect.verdict.explain import cause_line
+from soinspect.verdict.registry import CHECKS, FAMILIES
 from soinspect.verdict.report import Report, RunError, Skipped
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/soinspect/soinspect"
-
-#: the family a check id's prefix names (a rule tag)
-_FAMILY = {
-    "elf": "ELF identity",
-    "dyn": "dynamic linking",
-    "sym": "symbols",
-    "go": "Go build and plugin identity",
-    "host": "compatibility with the host",
-    "loader": "the loader's verdict",
-}
-
 
 def render_sarif(
     reports: Sequence[Report],
@@ -107,20 +97,26 @@ def sarif_document(
 
 
 def _rule(check_id: str) -> dict[str, Any]:
-    text = CHECK_IDS.get(check_id, f"check {check_id}")
-    family = _FAMILY.get(check_id.split(".", 1)[0], "other")
+    """A rule from the check reference; its help is the reference's full text (no link: a relative link
+    to docs/checks.md would be dead in the repository that uploads the SARIF)."""
+    info = CHECKS.get(check_id)
+    family = FAMILIES.get(check_id.split(".", 1)[0], "other")
+    title = info.title if info is not None else f"check {check_id}"
+    if info is None:
+        text, markdown, why = f"{check_id}: {title}.", f"**{check_id}**: {title}.", title
+    else:
+        text, why = info.text(), info.why
+        markdown = (
+            f"**{check_id}**: {info.title} ({family}).\n\n**Why the loader cares:** {info.why}\n\n"
+            f"**What Go or glibc says:** {info.says}\n\n**Fix:** {info.fix}\n\n"
+            + ("A policy check: `--ignore` may hide it." if info.policy else "`--ignore` cannot hide it.")
+        )
     return {
         "id": check_id,
         "name": "".join(part.capitalize() for part in check_id.replace("_", ".").split(".")),
-        "shortDescription": {"text": text},
-        "fullDescription": {
-            "text": f"{text} ({family}). A failure means Go's plugin.Open, or the policy, rejects the file."
-        },
-        "help": {
-            "text": f"{check_id}: {text}. See docs/checks.md for what Go's loader does with this and how to fix it.",
-            "markdown": f"**{check_id}**: {text}.\n\nSee [docs/checks.md](docs/checks.md) for what Go's loader "
-            "does with this and how to fix it.",
-        },
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": f"{title} ({family}): {why}"},
+        "help": {"text": text, "markdown": markdown},
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["go-plugin", family]},
     }

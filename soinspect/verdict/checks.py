@@ -14,41 +14,18 @@ from soinspect.go.facts import FileFacts
 from soinspect.loader.dynamic import DynamicResolution
 from soinspect.loader.prediction import Verdict
 from soinspect.loader.process import EMPTY_PLUGINPATH, NO_MODULE_DATA
+from soinspect.verdict.registry import CHECKS
 from soinspect.verdict.report import Check, Status
 
-#: Every check id soinspect can emit, with a one-line description (the SARIF rules and docs use these).
-CHECK_IDS: dict[str, str] = {
-    "elf.format": "The file is an ELF file whose headers can be read",
-    "elf.complete": "Every loadable segment and section lies inside the file",
-    "elf.class": "ELF class (32/64-bit) matches the target",
-    "elf.byteorder": "Byte order matches the target",
-    "elf.osabi": "OS/ABI is one glibc's loader accepts (SYSV or GNU/Linux)",
-    "elf.type": "File type is a shared object (ET_DYN) and not a PIE executable",
-    "elf.machine": "Machine matches the target",
-    "dyn.linkage": "Dynamically linked shared object: PT_DYNAMIC present, no PT_INTERP",
-    "dyn.needed": "Libraries the object needs (DT_NEEDED, RPATH/RUNPATH, SONAME)",
-    "dyn.resolve": "Every needed library is found in the sysroot as glibc would, with every needed symbol version",
-    "sym.dynsym": "The dynamic symbol table the loader and Lookup use is present",
-    "sym.symtab": "The static symbol table (.symtab) is present or stripped",
-    "go.buildinfo": "Go build info (.go.buildinfo) is present and readable",
-    "go.buildmode": "Built with -buildmode=plugin",
-    "go.pluginpath": "The plugin path Go identifies the plugin by",
-    "go.moduledata": "The plugin registers its Go module data with the host runtime",
-    "go.exports": "Exported symbols Lookup can find",
-    "go.pkghashes": "Package fingerprints the loader compares with the host's",
-    "host.plugin_support": "The host can call plugin.Open at all",
-    "host.runtime": "Host and plugin runtimes agree on the module data layout",
-    "host.pluginpath": "No plugin with the same plugin path is already loaded",
-    "host.pkghash": "Every package the plugin shares with the process has the same fingerprint",
-    "loader.verdict": "What Go's plugin.Open does with this file",
-    "plugin.expect": "Exported symbols named with --expect exist with exactly the expected Go types",
-}
+#: Every check id soinspect can emit, with its one-line title: a view of the check reference
+#: (:data:`soinspect.verdict.registry.CHECKS`, which also says why, what Go says and the fix).
+CHECK_IDS: dict[str, str] = {cid: c.title for cid, c in CHECKS.items()}
 
 #: The checks ``--ignore`` accepts: those whose failure is soinspect's policy, not something ``plugin.Open``
 #: does (``sym.symtab`` fails only under ``--strict``), and those that only inform (``dyn.needed`` is
 #: ``info``, ``go.exports`` at worst ``warn``). Every other check decides or explains what ``plugin.Open``
-#: does; hiding it would hide the reason a file fails. docs/checks.md lists these.
-POLICY_CHECKS: frozenset[str] = frozenset({"sym.symtab", "dyn.needed", "go.exports"})
+#: does; hiding it would hide the reason a file fails. Marked ``policy=True`` in the reference.
+POLICY_CHECKS: frozenset[str] = frozenset(cid for cid, c in CHECKS.items() if c.policy)
 
 
 @dataclass(frozen=True)
