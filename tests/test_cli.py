@@ -193,6 +193,8 @@ def test_target_that_agrees_with_the_host_is_fine(capsys: pytest.CaptureFixture[
     host = corpus.path("host-1.27.3")
     code, doc = run_json(capsys, "--host", host, "--target", "linux/amd64", corpus.path("greet.so"))
     assert code == 0 and doc["results"][0]["loadable"]
+    code, doc = run_json(capsys, "--host", host, corpus.path("greet.so"))
+    assert code == 0 and doc["policy"]["target"] == "linux/amd64"  # the host's platform
 
 
 def test_a_cgo_disabled_host_is_a_host_not_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from soinspect._version import __version__
 from soinspect.cli import config, scan
 from soinspect.cli.pool import Interrupted
-from soinspect.elf.targets import DEFAULT_TARGET, TARGETS, parse_target
+from soinspect.elf.targets import DEFAULT_TARGET, TARGETS, Target, parse_target
 from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
 from soinspect.loader import dynamic as sysroot
 from soinspect.loader.host import host_model
@@ -296,15 +296,15 @@ def _parse_outputs(specs: Sequence[str]) -> list[tuple[Format, str]]:
 _FORMATS = [f.value for f in Format]
 
 
-def _host_problem(args: argparse.Namespace, target_given: bool) -> str | None:
-    """Read ``--host`` once: a usage problem (not a Go program that calls plugin.Open, unreadable, or a
-    ``--target`` that disagrees with the host's platform), or None."""
+def _host_target(args: argparse.Namespace, target_given: bool) -> Target | str | None:
+    """Read ``--host`` once: its platform (None: no Go plugin platform), or the usage problem as a string
+    (not a Go program that calls plugin.Open, unreadable, or a ``--target`` that disagrees with it)."""
     try:
         hf = scan.load_host(args.host, max_size=args.max_size)
     except SoinspectError as exc:
         return f"--host {exc}"
+    host_target = host_model(hf).target
     if target_given:
-        host_target = host_model(hf).target
         want = parse_target(args.target)
         if host_target != want:
             return (
@@ -312,7 +312,7 @@ def _host_problem(args: argparse.Namespace, target_given: bool) -> str | None:
                 f"{host_target.name if host_target else 'no Go plugin platform'}: the host decides the "
                 "platform; drop --target"
             )
-    return None
+    return host_target
 
 
 def _nothing_judged(args: argparse.Namespace, found: scan.Found) -> tuple[str, list[RunError]]:
@@ -370,10 +370,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"soinspect: error: --sysroot: {exc}", file=sys.stderr)
         return EXIT_ERROR
     if args.host:
-        problem = _host_problem(args, target_given)
-        if problem is not None:
-            print(f"soinspect: error: {problem}", file=sys.stderr)
+        host_target = _host_target(args, target_given)
+        if isinstance(host_target, str):
+            print(f"soinspect: error: {host_target}", file=sys.stderr)
             return EXIT_ERROR
+        target = host_target or target  # the platform in the policy is the host's
     found = scan.expand(args.paths)
     errors: list[RunError] = list(found.errors)
     reports: list[Report] = []
