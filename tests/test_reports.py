@@ -6,13 +6,16 @@ corpus/observed.json; the JSON outputs are validated against the schema (test_cl
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 from test_cli import run, run_json
 
 import corpus
+from soinspect.cli.command import use_color
 
 TRIMPATH_CAUSE = "-trimpath is set on the plugin and not on the host"
 
@@ -132,3 +135,37 @@ def test_line_format_is_one_line_per_path(capsys: pytest.CaptureFixture[str], tm
     assert by_name["not-elf.txt"] == "SKIPPED: not ELF"
     code, out, _ = run(capsys, "--format", "line", str(tmp_path / "missing.so"), corpus.path("greet.so"))
     assert code == 2 and out.splitlines()[1].endswith("missing.so: NOT JUDGED (missing): no such file")
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("choice", "tty", "env", "want"),
+    [
+        ("auto", True, {}, True),
+        ("auto", False, {}, False),
+        ("auto", True, {"NO_COLOR": "1"}, False),
+        ("auto", True, {"NO_COLOR": ""}, True),  # no-color.org: set to a non-empty value
+        ("auto", True, {"TERM": "dumb"}, False),
+        ("always", False, {"NO_COLOR": "1"}, True),
+        ("never", True, {}, False),
+    ],
+)
+def test_color_choice(choice: str, tty: bool, env: dict[str, str], want: bool) -> None:
+    assert use_color(choice, _Tty() if tty else io.StringIO(), env) is want
+
+
+def test_color_only_when_asked_and_never_in_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    args = ("--host", corpus.path("host-1.27.3"), corpus.path("greet-trimpath.so"), corpus.path("greet.so"))
+    _, plain, _ = run(capsys, *args)
+    assert "\x1b[" not in plain  # captured stdout is not a terminal
+    out_file = tmp_path / "log.txt"
+    _, painted, _ = run(capsys, "--color", "always", "--output", f"line={out_file}", *args)
+    assert "\x1b[31mREJECTED\x1b[0m" in painted and "\x1b[32mok\x1b[0m" in painted
+    assert re.sub(r"\x1b\[[0-9;]*m", "", painted) == plain  # colour changes nothing else, alignment included
+    assert "\x1b[" not in out_file.read_text()
+    _, line, _ = run(capsys, "--format", "line", "--color", "always", *args)
+    assert "\x1b[32mLOADABLE\x1b[0m (go-plugin)" in line

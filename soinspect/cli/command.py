@@ -20,7 +20,8 @@ import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import IO
 
 from soinspect._version import __version__
 from soinspect.cli import config, scan
@@ -188,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="worker processes for the files (default: one per core; 0: in this process)",
     )
+    p.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the table and line formats: auto (default) on a terminal unless NO_COLOR is set; "
+        "never in --output files",
+    )
     p.add_argument("--list-checks", nargs=0, action=_ListChecks, help="list every check id and exit")
     p.add_argument(
         "--explain",
@@ -333,6 +341,17 @@ def _under(path: str, root: str) -> bool:
     return os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == os.path.abspath(root)
 
 
+def use_color(choice: str, stream: IO[str], env: Mapping[str, str]) -> bool:
+    """``--color``: ``always``, ``never``, or ``auto``: a terminal that is not ``TERM=dumb``, unless
+    ``NO_COLOR`` is set to anything non-empty (https://no-color.org). ``always`` overrides ``NO_COLOR``."""
+    if choice != "auto":
+        return choice == "always"
+    if env.get("NO_COLOR") or env.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty is not None and isatty())
+
+
 def _with_origin(r: Report, origin: str | None) -> Report:
     """The report with its host's origin: the flag, or the config file that named the host."""
     if r.host is None or origin is None:
@@ -434,11 +453,13 @@ def run(args: argparse.Namespace) -> int:
         "config": args.config_source,
     }
 
-    def text(f: Format) -> str:
-        return render(reports, f, policy=policy, verbose=args.verbose, skipped=found.skipped, errors=errors)
+    def text(f: Format, color: bool = False) -> str:
+        return render(
+            reports, f, policy=policy, verbose=args.verbose, skipped=found.skipped, errors=errors, color=color
+        )
 
-    documents = [(path, text(f)) for f, path in outputs]
-    stdout = text(fmt)
+    documents = [(path, text(f)) for f, path in outputs]  # files are never coloured
+    stdout = text(fmt, use_color(args.color, sys.stdout, os.environ))
     with _signals_held():
         for path, doc in documents:
             try:

@@ -33,18 +33,19 @@ def render(
     verbose: bool = False,
     skipped: Sequence[Skipped] = (),
     errors: Sequence[RunError] = (),
+    color: bool = False,
 ) -> str:
     """The text of *fmt* for one run: its *reports*, the paths it *skipped* and the paths it could not
     judge (*errors*). Every format shows all three, so a report never looks like a pass when the run was
-    not one."""
+    not one. *color* (ANSI, for a terminal) applies to the formats a person reads: table and line."""
     if fmt is Format.JSON:
         return render_json(reports, policy=policy, skipped=skipped, errors=errors)
     if fmt is Format.TABLE:
-        return render_table(reports, verbose=verbose, skipped=skipped, errors=errors)
+        return render_table(reports, verbose=verbose, skipped=skipped, errors=errors, color=color)
     if fmt is Format.SARIF:
         return render_sarif(reports, policy=policy, skipped=skipped, errors=errors)
     if fmt is Format.MARKDOWN:
         return render_markdown(reports, policy=policy, skipped=skipped, errors=errors)
     if fmt is Format.LINE:
-        return render_line(reports, skipped=skipped, errors=errors)
+        return render_line(reports, skipped=skipped, errors=errors, color=color)
     assert_never(fmt)

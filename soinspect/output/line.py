@@ -11,25 +11,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from soinspect.output.ansi import paint, verdict_style
 from soinspect.verdict.explain import cause_line, verdict_word
 from soinspect.verdict.report import Report, RunError, Skipped
 
 
 def render_line(
-    reports: Sequence[Report], *, skipped: Sequence[Skipped] = (), errors: Sequence[RunError] = ()
+    reports: Sequence[Report],
+    *,
+    skipped: Sequence[Skipped] = (),
+    errors: Sequence[RunError] = (),
+    color: bool = False,
 ) -> str:
-    lines = [report_line(r) for r in reports]
-    lines += [_one(f"{e.path}: NOT JUDGED ({e.kind}): {e.message}") for e in errors]
-    lines += [_one(f"{s.path}: SKIPPED: {s.reason}") for s in skipped]
+    lines = [report_line(r, color) for r in reports]
+    lines += [_join(e.path, "NOT JUDGED", f"({e.kind}): {e.message}", color) for e in errors]
+    lines += [_join(s.path, "SKIPPED", s.reason, color) for s in skipped]
     return "".join(f"{line}\n" for line in lines)
 
 
-def report_line(r: Report) -> str:
+def report_line(r: Report, color: bool = False) -> str:
     """``PATH: VERDICT (kind): cause``; a loadable file says only that it loads."""
-    text = f"{r.path}: {verdict_word(r)} ({r.kind})"
-    if not r.loadable:
-        text += f": {cause_line(r)}"
-    return _one(text)
+    rest = f"({r.kind})" + ("" if r.loadable else f": {cause_line(r)}")
+    return _join(r.path, verdict_word(r), rest, color)
+
+
+def _join(path: str, word: str, rest: str, color: bool) -> str:
+    sep = " " if rest.startswith("(") else ": "
+    return f"{_one(path)}: {paint(word, verdict_style(word), color)}{sep}{_one(rest)}"
 
 
 def _one(text: str) -> str:

@@ -6,17 +6,19 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
+from soinspect.output.ansi import STATUS_STYLE, paint, verdict_style
 from soinspect.verdict.explain import SHOWN_PACKAGES, cause_line, collapsed_packages, host_line, verdict_word
 from soinspect.verdict.report import CauseGroup, HostInfo, Report, RunError, Skipped
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown": "?"}
 
 
-def verdict_line(r: Report) -> str:
+def verdict_line(r: Report, color: bool = False) -> str:
+    word = paint(verdict_word(r), verdict_style(verdict_word(r)), color)
     if r.loadable:
-        return f"{r.path}: {verdict_word(r)} ({r.kind}) - plugin.Open succeeds"
+        return f"{r.path}: {word} ({r.kind}) - plugin.Open succeeds"
     detail = r.open_error or r.verdict.reason
-    return f"{r.path}: {verdict_word(r)} ({r.kind}) - {detail}"
+    return f"{r.path}: {word} ({r.kind}) - {detail}"
 
 
 def _groups(groups: Sequence[CauseGroup], verbose: bool, *, with_cause: bool) -> list[str]:
@@ -46,6 +48,7 @@ def render_table(
     verbose: bool = False,
     skipped: Sequence[Skipped] = (),
     errors: Sequence[RunError] = (),
+    color: bool = False,
 ) -> str:
     parts: list[str] = []
     shown_host: HostInfo | None = None
@@ -54,12 +57,12 @@ def render_table(
         if r.host is not None and _new_host(r.host, shown_host):
             shown_host = r.host
             parts.append(f"host: {host_line(r.host)}")
-        lines.append(verdict_line(r))
+        lines.append(verdict_line(r, color))
         if not r.loadable:
             groups = r.causes
             n = len(r.mismatches)
             why = cause_line(r) if len(groups) < 2 else f"{n} packages differ, for {len(groups)} causes:"
-            lines.append(f"  why: {why}")
+            lines.append(f"  {paint('why:', 'bold', color)} {why}")
             if verbose and r.verdict.reason not in why:
                 lines.append(f"  detail: {r.verdict.reason}")
             if len(groups) > 1 or (verbose and groups):
@@ -67,7 +70,7 @@ def render_table(
             elif groups and len(groups[0].packages) > 1:
                 lines.append(f"    {_collapsed(groups[0])}")
         rows = [
-            (c.id, _MARK[c.status], c.message)
+            (c.id, paint(_MARK[c.status], STATUS_STYLE.get(_MARK[c.status]), color), c.message)
             for c in r.checks
             if verbose or c.status != "pass" or c.id in ("go.buildinfo", "go.pluginpath", "loader.verdict")
         ]
@@ -126,7 +129,8 @@ def render_table(
     if verbose and skipped:
         parts.append("\n".join(f"{s.path}: skipped: {s.reason}" for s in skipped))
     if errors:
-        parts.append("\n".join(f"{e.path}: NOT JUDGED ({e.kind}) - {e.message}" for e in errors))
+        judged = paint("NOT JUDGED", "red", color)
+        parts.append("\n".join(f"{e.path}: {judged} ({e.kind}) - {e.message}" for e in errors))
     parts.append(
         f"{ok} of {total} file(s) loadable"
         + (f", {len(errors)} path(s) could not be judged" if errors else "")
