@@ -89,11 +89,20 @@ def test_fuzz_resume_runs_only_uncovered_mutants() -> None:
     assert FUZZ._remaining(2 * chunk, [(0, 2 * chunk)]) == []
 
 
-# -- seed files of mutants that once failed -------------------------------------------------------------
+# -- seed files of inputs that once failed ----------------------------------------------------------------
+#
+# Three shapes, by name: ``HARNESS-NAME.json`` (an ELF-based harness of fuzz/: a corpus file and the bytes
+# laid over it, fuzz/seed.py), ``HARNESS-NAME`` for the harnesses whose input is not ELF (ldcache, ldconf,
+# config: the input itself), and whole files from scripts/fuzz.py (``<outcome>-<seed>-<n>-<corpus file>``).
+# Every one goes through its harness's property; every ELF file also through the fact readers and audit.
+
+_TEXT_HARNESSES = ("ldcache", "ldconf", "config")
 
 
 def _seed_files() -> list[Path]:
-    return sorted(p for p in SEED_DIR.iterdir() if p.is_file() and p.name != "README.md") if SEED_DIR.is_dir() else []
+    if not SEED_DIR.is_dir():
+        return []
+    return sorted(p for p in SEED_DIR.iterdir() if p.is_file() and p.name != "README.md")
 
 
 _NO_SEEDS = pytest.param(
@@ -101,16 +110,89 @@ _NO_SEEDS = pytest.param(
 )
 
 
-@pytest.mark.parametrize("seed_file", _seed_files() or [_NO_SEEDS], ids=lambda p: p.name if p else "none")
-def test_regression_seed(seed_file: Path) -> None:
-    f = facts.read_facts(str(seed_file))
+def _audit_property(path: str) -> None:
+    f = facts.read_facts(path)
     cause = f.invalid.__cause__ if f.invalid is not None else None
     assert cause is None or isinstance(cause, SoinspectError), f"choke point reached: {f.invalid}"
     try:
-        r: Report | SoinspectError = api.audit(str(seed_file))
+        r: Report | SoinspectError = api.audit(path)
     except SoinspectError as exc:
         r = exc
     assert isinstance(r, (Report, SoinspectError))
+
+
+@pytest.mark.parametrize("seed_file", _seed_files() or [_NO_SEEDS], ids=lambda p: p.name if p else "none")
+def test_regression_seed(seed_file: Path, tmp_path: Path) -> None:
+    from fuzz import harnesses
+    from fuzz.overlay import apply_patch
+
+    harness = seed_file.name.split("-", 1)[0]
+    if seed_file.suffix == ".json":
+        seed = json.loads(seed_file.read_text())
+        data = apply_patch(seed)
+        path = tmp_path / seed_file.stem
+        path.write_bytes(data)
+        assert harnesses.check_file(seed["harness"], str(path), data)  # raises on a failed property
+        _audit_property(str(path))
+    elif harness in _TEXT_HARNESSES:
+        assert harnesses.HARNESSES[harness].one(seed_file.read_bytes())
+    else:
+        _audit_property(str(seed_file))
+
+
+# -- findings of the coverage-guided harnesses (fuzz/), each against the real other reader ---------------
+
+
+def _go_reads(tmp_path: Path, data: bytes) -> dict[str, Any] | None:
+    from fuzz import oracles
+
+    path = tmp_path / "mutant.so"
+    path.write_bytes(data)
+    sentinel = tmp_path / "sentinel"
+    oracles.make_sentinel(str(sentinel))
+    return oracles.go_version_m([str(path)], str(sentinel))[str(path)]
+
+
+def _buildinfo_seed(name: str) -> bytes:
+    from fuzz.overlay import apply_patch
+
+    seed: dict[str, Any] = json.loads((SEED_DIR / f"buildinfo-{name}.json").read_text())
+    return apply_patch(seed)
+
+
+@pytest.mark.parametrize(
+    ("seed", "problem"),
+    [
+        ("unquoted-value-with-tab", "must be quoted"),  # the fuzzer's finding
+        ("backslash-quote-in-double-quotes", "invalid"),  # found in Go's strconv.Unquote while fixing it
+        ("hex-escape-with-sign", "invalid escape"),  # the same
+    ],
+)
+def test_buildinfo_accepted_settings_go_refuses(tmp_path: Path, seed: str, problem: str) -> None:
+    """soinspect read build settings that runtime/debug.ParseBuildInfo refuses: an unquoted value holding
+    a tab or a quote (quoteValue), ``\\'`` inside double quotes, and ``\\x`` followed by a sign (``int()``
+    took ``+f``). Go's reader then returns no build info; soinspect now rejects the module info too,
+    keeping the Go version (rule 4 of fuzz/oracles.py)."""
+    from soinspect.go.buildinfo import read_buildinfo
+
+    data = _buildinfo_seed(seed)
+    assert _go_reads(tmp_path, data) is None
+    result = read_buildinfo(_elf.ElfFile.from_bytes("mutant.so", data))
+    assert result.info is not None and result.info.go_version == "go1.27.3"
+    assert result.problems and problem in result.problems[0], result.problems
+
+
+def test_config_file_not_utf8_was_a_traceback(tmp_path: Path) -> None:
+    """tomllib decodes the whole file before parsing: a byte that is not UTF-8 raised UnicodeDecodeError
+    out of config.load (found by the config harness). Now a ConfigError naming the file, exit 2."""
+    from soinspect.cli import command as cli
+    from soinspect.cli import config
+
+    p = tmp_path / "soinspect.toml"
+    p.write_bytes((SEED_DIR / "config-not-utf8").read_bytes()[1:])
+    with pytest.raises(config.ConfigError, match="not UTF-8"):
+        config.load(p)
+    assert cli.main(["--config", str(p), corpus.path("greet.so")]) == 2
 
 
 # -- memory ---------------------------------------------------------------------------------------------

@@ -162,6 +162,8 @@ def _read_toml(p: Path) -> dict[str, Any]:
         raise ConfigError(str(p), f"cannot read the config file: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(p), f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # tomllib decodes the whole file first: TOML is UTF-8
+        raise ConfigError(str(p), f"not valid TOML: not UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
 def _validate(p: Path, source: str, table: Any) -> Config:

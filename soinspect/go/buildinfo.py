@@ -268,6 +268,12 @@ def _module_line(elem: list[str]) -> Module:
     return Module(elem[0], elem[1], elem[2] if len(elem) == 3 else "")
 
 
+#: runtime/debug's quoteKey and quoteValue: what ParseBuildInfo refuses unquoted (a narrower rule than the
+#: one soinspect's own go_version_m text uses to decide what it quotes)
+_MUST_QUOTE_KEY = frozenset('= \t\r\n"`')
+_MUST_QUOTE_VALUE = frozenset(' \t\r\n"`')
+
+
 def _build_line(kv: str) -> BuildSetting:
     if not kv:
         raise ValueError("build line missing '='")
@@ -282,7 +288,15 @@ def _build_line(kv: str) -> BuildSetting:
         key, sep, raw_value = kv.partition("=")
         if not sep:
             raise ValueError("build line missing '=' after key")
-    value = go_unquote(raw_value) if raw_value[:1] in ("`", '"') else raw_value
+        if not key or any(c in _MUST_QUOTE_KEY for c in key):
+            raise ValueError(f"unquoted key {key!r} must be quoted")
+    if raw_value[:1] in ("`", '"'):
+        value = go_unquote(raw_value)
+    else:
+        # runtime/debug.ParseBuildInfo refuses an unquoted value that String() would have quoted
+        value = raw_value
+        if any(c in _MUST_QUOTE_VALUE for c in value):
+            raise ValueError(f"unquoted value {value!r} must be quoted")
     return BuildSetting(key, value)
 
 
@@ -308,8 +322,7 @@ _SIMPLE_ESCAPES = {
     "t": "\t",
     "v": "\v",
     "\\": "\\",
-    "'": "'",
-    '"': '"',
+    '"': '"',  # and not \': strconv.Unquote refuses it inside double quotes
 }
 
 
@@ -348,20 +361,34 @@ def go_unquote(s: str) -> str:
             out.append(_SIMPLE_ESCAPES[e])
             i += 2
         elif e == "x":
-            raw.append(int(body[i + 2 : i + 4], 16))
+            raw.append(_digits(body[i + 2 : i + 4], 2, 16, s))
             i += 4
         elif e in "01234567":
-            raw.append(int(body[i + 1 : i + 4], 8))
+            v = _digits(body[i + 1 : i + 4], 3, 8, s)
+            if v > 0xFF:
+                raise ValueError(f"octal escape above 255 in quoted value {s!r}")
+            raw.append(v)
             i += 4
         elif e in "uU":
             n = 4 if e == "u" else 8
+            v = _digits(body[i + 2 : i + 2 + n], n, 16, s)
+            if v > 0x10FFFF or 0xD800 <= v <= 0xDFFF:  # utf8.ValidRune
+                raise ValueError(f"escape of an invalid code point in quoted value {s!r}")
             flush()
-            out.append(chr(int(body[i + 2 : i + 2 + n], 16)))
+            out.append(chr(v))
             i += 2 + n
         else:
             raise ValueError(f"invalid escape in quoted value {s!r}")
     flush()
     return "".join(out)
+
+
+def _digits(text: str, n: int, base: int, s: str) -> int:
+    """Exactly *n* digits of *base* (``int()`` would also take a sign, spaces, underscores, fewer digits)."""
+    allowed = "01234567" if base == 8 else "0123456789abcdefABCDEF"
+    if len(text) != n or any(c not in allowed for c in text):
+        raise ValueError(f"invalid escape in quoted value {s!r}")
+    return int(text, base)
 
 
 def go_version_m(info: BuildInfo, filename: str) -> str:

@@ -332,6 +332,11 @@ def _ld_cache_entries(hp: str, key: tuple[int, int, int, int], machine: int) -> 
     del key
     with open(hp, "rb") as fh:
         data = fh.read(64 << 20)
+    return parse_ld_cache(data, machine, hp)
+
+
+def parse_ld_cache(data: bytes, machine: int, hp: str) -> list[tuple[str, str]]:
+    """(soname, path) entries for *machine* of the ld.so.cache bytes *data* (read from *hp*)."""
     base = data.find(CACHE_MAGIC_NEW)
     if base < 0 or len(data) < base + _CACHE_HEADER:
         raise _Unknown(f"{hp}: not a glibc-ld.so.cache1.1 file")
