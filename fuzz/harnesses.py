@@ -228,7 +228,7 @@ def buildinfo_one(data: bytes, differential: bool = True) -> str:
     if differential:
         if _GO is None:
             _GO = oracles.GoBatch()
-        for tag, (key, why) in _GO.add(m.data, info, data):
+        for tag, (key, why) in _GO.add(elf, info, data):
             raise Disagreement(f"go {key}", why, tag)
     return "result"
 
@@ -278,7 +278,7 @@ def check_file(name: str, path: str, data: bytes) -> str:
         for key, detail in oracles.compare_elf(elf)[:1]:
             raise Disagreement(f"pyelftools {key}", detail, data)
     elif name == "buildinfo":
-        for _tag, (key, why) in oracles.GoBatch(size=1).add(data, read_buildinfo(elf)):
+        for _tag, (key, why) in oracles.GoBatch(size=1).add(elf, read_buildinfo(elf)):
             raise Disagreement(f"go {key}", why, data)
     elif name == "gomodule":
         return _own(lambda: _gomodule_check(elf, path))

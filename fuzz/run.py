@@ -11,15 +11,18 @@ inputs that reached new coverage), ``artifacts/`` (libFuzzer's crash, timeout an
 ``findings/`` (with ``--keep-going``: one input per distinct finding, the rest only counted) and
 ``stats.json`` (executions, CPU seconds, findings; a long run adds up its child processes).
 
-Bounds per input: ``--timeout`` seconds (libFuzzer's ``-timeout``: it stops the process and saves the
-input) and ``--rss-mb`` MiB of resident memory (``-rss_limit_mb``). A long run (``--until``) runs the
-fuzzer in a child process and starts a new one after a timeout or an out-of-memory stop, until the time
-given; the corpus carries over, so the search goes on where it was.
+Bounds per input: ``--cpu-limit`` CPU seconds (default 5; measured around each input, so a busy machine
+does not trip it: over it is a finding, ``slow-NAME``), ``--timeout`` wall-clock seconds (libFuzzer's
+``-timeout``, default 60: it stops the process and saves the input; a backstop for a hang in native code,
+where Python cannot measure) and ``--rss-mb`` MiB of resident memory (libFuzzer's ``-rss_limit_mb``). A long
+run (``--until``) runs the fuzzer in a child process and starts a new one after a timeout or an
+out-of-memory stop, until the time given; the corpus carries over, so the search goes on where it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -96,6 +99,7 @@ def fuzz(args: argparse.Namespace) -> None:
 
     def one(data: bytes) -> None:
         stats.executions += 1
+        cpu = time.process_time()
         try:
             outcome = h.one(data)
             stats.outcomes[outcome] = stats.outcomes.get(outcome, 0) + 1
@@ -107,6 +111,11 @@ def fuzz(args: argparse.Namespace) -> None:
             if not args.keep_going:
                 raise
             record(f"{type(exc).__name__}-{_innermost(exc)}", data, traceback.format_exc())
+        cpu = time.process_time() - cpu
+        if cpu > args.cpu_limit:  # the time bound, in CPU seconds: a loaded machine does not trip it
+            record(f"slow-{args.name}", data, f"{cpu:.1f} s of CPU for one input (bound {args.cpu_limit:g} s)")
+            if not args.keep_going:
+                raise RuntimeError(f"one input took {cpu:.1f} s of CPU, over the bound of {args.cpu_limit:g} s")
         stats.write()
         if stop_after and stats.executions >= initial and time.monotonic() > stop_after:
             finish()
@@ -127,6 +136,10 @@ def fuzz(args: argparse.Namespace) -> None:
         sys.stderr.flush()
         os._exit(0)
 
+    # Warm up outside the fuzzer's clock: the first input pays for imports (LIEF takes seconds at nice 19
+    # on a busy machine) and a libFuzzer timeout there would be no finding.
+    with contextlib.suppress(Exception):
+        h.one(next(iter(h.seeds()))[1])
     # every seed and every input the corpus already holds runs once before the time bound counts
     initial = len(list(seeds.iterdir())) + len(list(corpus_dir.iterdir()))
     started = time.monotonic()
@@ -159,7 +172,7 @@ def long_run(args: argparse.Namespace) -> int:
     while time.time() < deadline - 5:
         cmd = [sys.executable, "-m", "fuzz.run", args.name, "--out", args.out, "--keep-going",
                "--time", str(int(deadline - time.time())), "--timeout", str(args.timeout),
-               "--rss-mb", str(args.rss_mb)]  # fmt: skip
+               "--cpu-limit", str(args.cpu_limit), "--rss-mb", str(args.rss_mb)]  # fmt: skip
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, preexec_fn=lambda: os.nice(args.nice))
         _, status, ru = os.wait4(proc.pid, 0)
         summary["children"] += 1
@@ -197,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list the harnesses")
     ap.add_argument("--out", default=str(ROOT / "fuzz-out"))
     ap.add_argument("--time", type=int, default=0, help="stop after this many seconds (libFuzzer -max_total_time)")
-    ap.add_argument("--timeout", type=int, default=10, help="seconds one input may take (libFuzzer -timeout)")
+    ap.add_argument("--timeout", type=int, default=60, help="wall-clock seconds for one input (libFuzzer -timeout)")
+    ap.add_argument("--cpu-limit", type=float, default=5.0, help="CPU seconds one input may take: over it, a finding")
     ap.add_argument("--rss-mb", type=int, default=3072, help="resident memory bound (libFuzzer -rss_limit_mb)")
     ap.add_argument("--keep-going", action="store_true", help="record findings and go on instead of stopping")
     ap.add_argument("--until", help="HH:MM: a long run, restarting the fuzzer after each stop until then")

@@ -101,4 +101,4 @@ def test_corpus_agrees_with_pyelftools_and_go(name: str, tmp_path: Path) -> None
         return  # soinspect rejects it: there are no ELF facts to compare
     assert oracles.compare_elf(elf) == []
     batch = oracles.GoBatch(size=1)
-    assert batch.add(elf.data, read_buildinfo(elf)) == []
+    assert batch.add(elf, read_buildinfo(elf)) == []

@@ -182,6 +182,57 @@ def test_buildinfo_accepted_settings_go_refuses(tmp_path: Path, seed: str, probl
     assert result.problems and problem in result.problems[0], result.problems
 
 
+def _seed_elf(name: str) -> _elf.ElfFile:
+    from fuzz.overlay import apply_patch
+
+    return _elf.ElfFile.from_bytes(name, apply_patch(json.loads((SEED_DIR / name).read_text())))
+
+
+def test_go_reader_misses_build_info_after_a_misaligned_magic(tmp_path: Path) -> None:
+    """Go's bug, documented (rule 5 of fuzz/oracles.py). debug/buildinfo's searchMagic skips a misaligned
+    magic by re-slicing its chunk, then returns the next match's index as if counted from the chunk's
+    start: it reads a header at the wrong address and says "not a Go executable". soinspect reads the
+    aligned magic that follows. (Found by the buildinfo harness against go version -m, go1.27.3.)"""
+    from fuzz import oracles
+    from soinspect.go.buildinfo import read_buildinfo
+
+    elf = _seed_elf("buildinfo-go-searchmagic-after-misaligned-magic.json")
+    assert oracles.go_misses_after_misaligned_magic(elf)
+    assert _go_reads(tmp_path, elf.data) is None
+    result = read_buildinfo(elf)
+    assert result.info is not None and result.info.go_version == "go1.27.3"
+    assert result.info.source == "section .go.buildinfo"
+
+
+def test_section_name_not_utf8_was_a_bytes_repr() -> None:
+    """LIEF hands over a section name that is not UTF-8 as bytes; ``str()`` of them made the name the text
+    ``b'\\xca...'``. pyelftools (and now soinspect) decode it, one U+FFFD per invalid run. Found by the elf
+    harness against pyelftools."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-section-name-not-utf8.json")
+    names = [s.name for s in elf.sections]
+    assert not any(n.startswith(("b'", 'b"')) for n in names), names[:3]
+    assert "\ufffd" in names[0]
+    assert oracles.compare_elf(elf) == []
+
+
+def test_ld_so_conf_includes_were_read_exponentially() -> None:
+    """ld.so.conf files that include each other (conf.d/*.conf each including conf.d/*.conf again) were
+    read again at every level down to the depth bound: 4 files, 4^8 reads, minutes; 8 files never
+    finished (found by the ldconf harness: 4.6 s of CPU for a 1.7 KB input). Each file is now read once.
+    Without a cycle the directories and their order are the same as before (a repeat only listed
+    directories already there); in a cycle the first reading of a file now counts, not the deepest."""
+    from fuzz import harnesses
+    from soinspect.loader import dynamic
+
+    started = time.process_time()
+    assert harnesses.ldconf_one((SEED_DIR / "ldconf-include-fan-out").read_bytes()) == "result"
+    assert time.process_time() - started < 1.0  # a complexity bound: 0.01 s now
+    dirs = dynamic._Resolver(harnesses._CONF.root, harnesses._CONF.elf).conf_dirs()
+    assert sorted(dirs) == [f"/opt/lib{i}" for i in range(4)]
+
+
 def test_config_file_not_utf8_was_a_traceback(tmp_path: Path) -> None:
     """tomllib decodes the whole file before parsing: a byte that is not UTF-8 raised UnicodeDecodeError
     out of config.load (found by the config harness). Now a ConfigError naming the file, exit 2."""

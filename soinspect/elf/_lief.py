@@ -62,6 +62,14 @@ def parse_layout(path: str, data: bytes) -> ElfLayout:
         raise MalformedError(path, f"inconsistent ELF headers: {exc}") from None
 
 
+def _text(value: Any) -> str:
+    """A name as LIEF gives it: a str, or bytes when it is not UTF-8 (``str()`` of those would be their
+    repr, ``"b'...'"``); decoded as every other name in soinspect is, one U+FFFD per invalid run."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
 def _convert(binary: Any) -> ElfLayout:
     h = binary.header
     header = ElfHeader(
@@ -79,7 +87,7 @@ def _convert(binary: Any) -> ElfLayout:
     )
     sections = tuple(
         Section(
-            name=str(s.name),
+            name=_text(s.name),
             type=int(s.type.value),
             flags=int(s.flags),
             addr=int(s.virtual_address),

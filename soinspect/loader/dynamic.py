@@ -274,14 +274,18 @@ class _Resolver:
     def conf_dirs(self) -> list[str]:
         if self._conf_dirs is None:
             out: list[str] = []
-            self._read_conf("/etc/ld.so.conf", out, 0)
+            self._read_conf("/etc/ld.so.conf", out, 0, set())
             self._conf_dirs = out
         return self._conf_dirs
 
-    def _read_conf(self, runtime_path: str, out: list[str], depth: int) -> None:
+    def _read_conf(self, runtime_path: str, out: list[str], depth: int, seen: set[str]) -> None:
         hp = self.host_path(runtime_path)
-        if hp is None or depth > 8:
+        # Each file is read once: a file included again only repeats directories already listed (the
+        # search takes the first), and files that include each other made the reading exponential. In an
+        # include cycle the first reading of a file counts (the cycle has no order of its own to mirror).
+        if hp is None or depth > 8 or hp in seen:
             return
+        seen.add(hp)
         with open(hp, encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 line = line.split("#", 1)[0].strip()
@@ -292,7 +296,7 @@ class _Resolver:
                     if not pattern.startswith("/"):
                         pattern = os.path.join(os.path.dirname(runtime_path), pattern)
                     for m in sorted(glob.glob(os.path.join(self.root, pattern.lstrip("/")))):
-                        self._read_conf("/" + os.path.relpath(m, self.root), out, depth + 1)
+                        self._read_conf("/" + os.path.relpath(m, self.root), out, depth + 1, seen)
                 elif line.startswith("/"):
                     out.append(line.split("=", 1)[0].rstrip("/") or "/")
 
