@@ -1,8 +1,8 @@
 """Property tests: for any bytes, and for structured damage to real plugins, soinspect returns a report
 or its own error (never another exception) within a time bound; the CLI exits 0, 1 or 2 with no traceback.
 
-The structured mutations are those of ``scripts/fuzz.py`` (the long-run fuzzer), driven here by
-hypothesis with a bounded example count so the file stays under a minute.
+The structured mutations are those of ``fuzz/structured.py``, driven here by hypothesis with a bounded
+example count so the file stays under a minute. The long runs are the coverage-guided harnesses of fuzz/.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import random
 import time
 from pathlib import Path
 
-import fuzzscript
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzz import structured
 from soinspect.cli import command as cli
 from soinspect.errors import SoinspectError
 from soinspect.go import facts
@@ -26,8 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TIME_BOUND = 5.0  # seconds for one file; a real plugin takes about 0.1 s
 
 
-FUZZ = fuzzscript.load()
-SEEDS = [FUZZ._seed(n) for n in ("greet.so", "greet-stripped.so", "greet-noshdr.so", "greet-1.19.so")]
+SEEDS = [structured.seed_of(n) for n in ("greet.so", "greet-stripped.so", "greet-noshdr.so", "greet-1.19.so")]
 
 
 def _audit_bounded(path: Path) -> Report | SoinspectError:
@@ -51,9 +50,9 @@ def test_arbitrary_bytes(tmp_path: Path, data: bytes, elf_prefix: bool) -> None:
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.sampled_from(SEEDS), rng=st.randoms(use_true_random=False))
-def test_structured_mutations(tmp_path: Path, seed: object, rng: random.Random) -> None:
-    buf = bytearray(seed.data)  # type: ignore[attr-defined]
-    desc, _undo, keep = FUZZ.mutate(seed, rng, buf)
+def test_structured_mutations(tmp_path: Path, seed: structured.Seed, rng: random.Random) -> None:
+    buf = bytearray(seed.data)
+    desc, _undo, keep = structured.mutate(seed, rng, buf)
     p = tmp_path / "mutant.so"
     p.write_bytes(bytes(buf[:keep]))
     r = _audit_bounded(p)
@@ -67,9 +66,11 @@ def test_structured_mutations(tmp_path: Path, seed: object, rng: random.Random) 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.sampled_from(SEEDS), rng=st.randoms(use_true_random=False))
-def test_cli_on_mutants(tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: object, rng: random.Random) -> None:
-    buf = bytearray(seed.data)  # type: ignore[attr-defined]
-    desc, _undo, keep = FUZZ.mutate(seed, rng, buf)
+def test_cli_on_mutants(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], seed: structured.Seed, rng: random.Random
+) -> None:
+    buf = bytearray(seed.data)
+    desc, _undo, keep = structured.mutate(seed, rng, buf)
     p = tmp_path / "mutant.so"
     p.write_bytes(bytes(buf[:keep]))
     code = cli.main([str(p)])

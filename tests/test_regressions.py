@@ -1,8 +1,8 @@
 """Regression tests, one per bug found by fuzzing or in the fuzzer itself, each named after the bug.
 
-Seed files of mutants that once failed live in ``tests/regressions/`` (named
-``<outcome>-<seed>-<mutant number>-<corpus file>``, as ``scripts/fuzz.py`` writes them); every one of
-them must now give a report or soinspect's own error through the fact readers and the whole pipeline.
+Seeds of inputs that once failed live in ``tests/regressions/`` (their shapes are below, at
+``test_regression_seed``); every one must now pass its harness's property, and every ELF file must give a
+report or soinspect's own error through the fact readers and the whole pipeline.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-import fuzzscript
 import pytest
 
 import corpus
@@ -27,73 +26,12 @@ from soinspect.verdict.report import Report
 SEED_DIR = Path(__file__).resolve().parent / "regressions"
 
 
-FUZZ = fuzzscript.load()
-
-
-def _run_fuzz(tmp_path: Path, *argv: str) -> dict[str, Any]:
-    out = tmp_path / "fuzz-out"
-    FUZZ.main([*argv, "--workers", "2", "--out", str(out)])
-    state: dict[str, Any] = json.loads((out / "state.json").read_text())
-    return state
-
-
-# -- the fuzzer itself ----------------------------------------------------------------------------------
-
-
-def test_fuzz_slow_mutant_is_a_hang_not_a_stalled_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A mutant that ran long in Python used to hold its whole chunk (the parent only saw a hang when the
-    current mutant stayed the same for 20 s); now the worker's alarm stops it after --timeout, counts it
-    as a hang, saves it, and runs on."""
-    real_mutant, real_run_one = FUZZ.mutant, FUZZ.run_one
-
-    def mutant(seeds: Any, master: int, index: int) -> tuple[str, bytes, str]:
-        name, data, desc = real_mutant(seeds, master, index)
-        return ("endless" if index == 7 else name), data, desc
-
-    def run_one(name: str, data: bytes, full: bool) -> str:
-        while name == "endless":
-            time.sleep(0.01)
-        result: str = real_run_one(name, data, full)
-        return result
-
-    monkeypatch.setattr(FUZZ, "mutant", mutant)  # inherited by the forked workers
-    monkeypatch.setattr(FUZZ, "run_one", run_one)
-    t = time.monotonic()
-    state = _run_fuzz(tmp_path, "--mutants", "30", "--timeout", "0.5")
-    assert time.monotonic() - t < 30
-    assert sum(state["counts"].values()) == 30
-    assert state["counts"]["hang"] == 1
-    [(index, outcome, desc, seed_file)] = state["failures"]
-    assert (index, outcome) == (7, "hang")
-    assert "stopped after 0.5 s in" in desc and "run_one" in desc
-    assert Path(seed_file).stat().st_size > 0
-
-
-def test_fuzz_worker_stuck_in_native_code_is_killed_as_a_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A worker that cannot take the alarm (native code) is killed by the parent; the rest of its chunk
-    runs in a new worker, each mutant counted once."""
-    monkeypatch.setenv(FUZZ.STUCK_ENV, "11")
-    state = _run_fuzz(tmp_path, "--mutants", "30", "--timeout", "0.3")
-    assert sum(state["counts"].values()) == 30
-    assert state["counts"]["hang"] == 1
-    assert [f[:2] for f in state["failures"]] == [[11, "hang"]]
-    assert "killed" in state["failures"][0][2]
-
-
-def test_fuzz_resume_runs_only_uncovered_mutants() -> None:
-    """Resuming used to re-run (and count twice) a chunk that had been split around a crash."""
-    chunk = FUZZ.CHUNK
-    done = [(0, chunk), (chunk + 5, chunk + 6), (chunk, chunk + 5)]
-    assert FUZZ._remaining(3 * chunk, done) == [(chunk + 6, 2 * chunk), (2 * chunk, 3 * chunk)]
-    assert FUZZ._remaining(chunk // 2, []) == [(0, chunk // 2)]
-    assert FUZZ._remaining(2 * chunk, [(0, 2 * chunk)]) == []
-
-
 # -- seed files of inputs that once failed ----------------------------------------------------------------
 #
 # Three shapes, by name: ``HARNESS-NAME.json`` (an ELF-based harness of fuzz/: a corpus file and the bytes
 # laid over it, fuzz/seed.py), ``HARNESS-NAME`` for the harnesses whose input is not ELF (ldcache, ldconf,
-# config: the input itself), and whole files from scripts/fuzz.py (``<outcome>-<seed>-<n>-<corpus file>``).
+# config: the input itself), and whole files (``<outcome>-<seed>-<n>-<corpus file>``, as the blind fuzzer
+# that fuzz/ replaced wrote them).
 # Every one goes through its harness's property; every ELF file also through the fact readers and audit.
 
 _TEXT_HARNESSES = ("ldcache", "ldconf", "config")
