@@ -52,7 +52,7 @@ def cause_line(r: Report) -> str:
             path = r.plugin.pluginpath if r.plugin is not None else None
             return (
                 f"duplicate plugin path: a plugin with plugin path {path} is already loaded, and Go loads one "
-                "plugin per path (rename its package, or build it with -ldflags=-pluginpath=...)"
+                "plugin per path"
             )
         if releases is not None:
             return (
