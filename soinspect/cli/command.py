@@ -130,7 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--each", action="store_true", help="with --host: judge each file alone, in a fresh process"
     )
-    p.add_argument("--strict", action="store_true", help="also reject stripped files (no .symtab)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also reject stripped files (no .symtab) and Go releases with a known plugin-loading defect "
+        "(go.advisory)",
+    )
     p.add_argument(
         "--ignore",
         action="append",

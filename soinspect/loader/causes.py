@@ -9,9 +9,10 @@ differs, the cause is said to be unknown rather than guessed.
 
 from __future__ import annotations
 
-from soinspect.go.buildinfo import BuildInfo, Module
+from soinspect.go.buildinfo import Module
 from soinspect.go.facts import FileFacts
 from soinspect.loader.differences import describe_module as _describe
+from soinspect.loader.differences import module_of as _module_of
 from soinspect.loader.differences import split_go_version as _split_version
 
 #: (setting, why it changes fingerprints, what to do); the first that differs is the likely cause
@@ -66,14 +67,6 @@ def diagnose(package: str, plugin: FileFacts, other: FileFacts | None, label: st
             "installed elsewhere without -trimpath, or a modified GOROOT)"
         )
     return "cause unknown: the build info of both sides agrees for this package"
-
-
-def _module_of(package: str, bi: BuildInfo) -> Module | None:
-    best: Module | None = None
-    for m in ((bi.main,) if bi.main else ()) + bi.deps:
-        if (package == m.path or package.startswith(m.path + "/")) and (best is None or len(m.path) > len(best.path)):
-            best = m
-    return best
 
 
 def _module_cause(package: str, pm: Module | None, om: Module | None) -> str:

@@ -10,6 +10,7 @@ architecture level), and each dependency both sides link whose version, content 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from soinspect.go.buildinfo import BuildInfo, Module
 
@@ -83,3 +84,100 @@ def describe_module(m: Module) -> str:
         r = m.replace
         text += f" => {r.path}" + (f" {r.version}" if r.version else "")
     return text
+
+
+# -- the same comparison as data, for the fix (soinspect.verdict.fix) ----------------------------------------
+
+#: Build settings that change package fingerprints and are ``go build`` flags, in the order a recipe gives them.
+FINGERPRINT_FLAGS = ("-race", "-msan", "-asan", "-trimpath", "-tags", "-gcflags", "-asmflags")
+#: Build settings that change package fingerprints (or whether a plugin can be built at all) and are
+#: environment variables. The GOAMD64-style levels did not break loading here, but they are the host's.
+FINGERPRINT_ENV = (
+    "CGO_ENABLED",
+    "GOOS",
+    "GOARCH",
+    "GOEXPERIMENT",
+    "GOAMD64",
+    "GOARM",
+    "GOARM64",
+    "GO386",
+    "GOMIPS",
+    "GOMIPS64",
+    "GOPPC64",
+    "GORISCV64",
+    "CGO_CFLAGS",
+    "CGO_CPPFLAGS",
+    "CGO_CXXFLAGS",
+    "CGO_LDFLAGS",
+)
+
+
+@dataclass(frozen=True)
+class SettingDifference:
+    """One build setting on which the two builds disagree (None: not set on that side)."""
+
+    key: str  # "go" for the release, else the build-info key (``-race``, ``GOEXPERIMENT``, ...)
+    plugin: str | None
+    other: str | None
+
+
+@dataclass(frozen=True)
+class ModuleDifference:
+    """How the module that provides a mismatching package differs between the two builds."""
+
+    path: str
+    kind: Literal["version", "replace", "content", "only_plugin", "only_other"]
+    plugin: Module | None
+    other: Module | None
+
+
+def setting(bi: BuildInfo, key: str) -> str | None:
+    """A build setting as the fix reads it: GOEXPERIMENT also from the version string (``go1.27.3-X:arenas``)."""
+    value = bi.setting(key)
+    if key == "GOEXPERIMENT" and not value:
+        value = split_go_version(bi.go_version)[1] or None
+    return value
+
+
+def setting_differences(plugin: BuildInfo, other: BuildInfo) -> list[SettingDifference]:
+    """Every fingerprint-relevant setting on which *plugin* and *other* disagree, the release first."""
+    out: list[SettingDifference] = []
+    pv, ov = split_go_version(plugin.go_version)[0], split_go_version(other.go_version)[0]
+    if pv != ov:
+        out.append(SettingDifference("go", pv, ov))
+    for key in FINGERPRINT_FLAGS + FINGERPRINT_ENV:
+        p, o = setting(plugin, key), setting(other, key)
+        if (p or "") != (o or "") and not (key.startswith("-") and {p, o} <= {None, "false"}):
+            out.append(SettingDifference(key, p, o))
+    return out
+
+
+def module_difference(package: str, plugin: BuildInfo, other: BuildInfo) -> ModuleDifference | None:
+    """How the module providing *package* differs between the builds; None if their build info agrees
+    (or neither side names a module for it, as for the standard library)."""
+    pm, om = module_of(package, plugin), module_of(package, other)
+    if pm is None and om is None:
+        return None
+    if pm is None or om is None:
+        m = pm or om
+        assert m is not None
+        return ModuleDifference(m.path, "only_plugin" if pm is not None else "only_other", pm, om)
+    if pm.version != om.version:
+        return ModuleDifference(pm.path, "version", pm, om)
+    pr, orr = pm.replace, om.replace
+    if (pr is None) != (orr is None) or (
+        pr is not None and orr is not None and (pr.path, pr.version) != (orr.path, orr.version)
+    ):
+        return ModuleDifference(pm.path, "replace", pm, om)
+    if pm.sum and om.sum and pm.sum != om.sum:
+        return ModuleDifference(pm.path, "content", pm, om)
+    return None
+
+
+def module_of(package: str, bi: BuildInfo) -> Module | None:
+    """The module of *bi* (main or dependency) that provides *package*: the longest matching path."""
+    best: Module | None = None
+    for m in ((bi.main,) if bi.main else ()) + bi.deps:
+        if (package == m.path or package.startswith(m.path + "/")) and (best is None or len(m.path) > len(best.path)):
+            best = m
+    return best

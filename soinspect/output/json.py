@@ -20,6 +20,7 @@ from soinspect.verdict.report import (
     Difference,
     ElfInfo,
     FileError,
+    Fix,
     HostInfo,
     PluginInfo,
     Report,
@@ -85,6 +86,20 @@ def report_json(r: Report) -> dict[str, Any]:
         "plugin": plugin_json(r.plugin) if r.plugin is not None else None,
         "host": host_json(r.host) if r.host is not None else None,
         "error": error_json(r.error) if r.error is not None else None,
+        "fix": fix_json(r.fix) if r.fix is not None else None,
+    }
+
+
+def fix_json(f: Fix) -> dict[str, Any]:
+    return {
+        "rebuild": f.rebuild,
+        "known": f.known,
+        "toolchain": f.toolchain,
+        "env": dict(f.env),
+        "build_flags": list(f.build_flags),
+        "go_mod_edits": list(f.go_mod_edits),
+        "steps": list(f.steps),
+        "basis": f.basis,
     }
 
 

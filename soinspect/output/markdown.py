@@ -65,6 +65,18 @@ def render_markdown(
                 f"| `{_cell(r.path)}` | {len(g.packages)}: {_cell(collapsed_packages(g))} | {_cell(g.cause)} |"
             )
         lines += ["", "</details>", ""]
+    fixes = [r for r in reports if r.fix is not None]
+    if fixes:
+        lines += ["<details><summary>How to fix</summary>", ""]
+        for r in fixes:
+            assert r.fix is not None
+            known = "" if r.fix.known else " (cause unknown)"
+            lines.append(f"- `{_cell(r.path)}`{known}:")
+            cut = len(r.fix.steps) - 1 if r.fix.build_flags and r.fix.steps else len(r.fix.steps)
+            lines += [f"  - {_text(step)}" for step in r.fix.steps[:cut]]
+            lines += [f"  - `{_text(edit)}`" for edit in r.fix.go_mod_edits]
+            lines += [f"  - {_text(step)}" for step in r.fix.steps[cut:]]
+        lines += ["", "</details>", ""]
     if skipped:
         lines += ["<details><summary>Skipped</summary>", "", "| path | reason |", "|---|---|"]
         lines += [f"| `{_cell(s.path)}` | {_cell(s.reason)} |" for s in skipped]
@@ -79,6 +91,11 @@ _OUTCOME = {
     "unknown": "unknown",
     "ok": "rejected by policy",
 }
+
+
+def _text(text: str) -> str:
+    """A list item's text, whole (a fix is not cut): one line, with Markdown's table and HTML characters escaped."""
+    return " ".join(text.split()).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _cell(text: str) -> str:

@@ -8,7 +8,7 @@ from tabulate import tabulate
 
 from soinspect.output.ansi import STATUS_STYLE, paint, verdict_style
 from soinspect.verdict.explain import SHOWN_PACKAGES, cause_line, collapsed_packages, host_line, verdict_word
-from soinspect.verdict.report import CauseGroup, HostInfo, Report, RunError, Skipped
+from soinspect.verdict.report import CauseGroup, Fix, HostInfo, Report, RunError, Skipped
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown": "?"}
 
@@ -42,6 +42,18 @@ def _new_host(h: HostInfo, shown: HostInfo | None) -> bool:
     return shown is None or (h.path, h.origin) != (shown.path, shown.origin)
 
 
+def fix_lines(fix: Fix) -> list[str]:
+    """The ``fix:`` block under a rejected file's verdict line: what to rebuild, then one line per step."""
+    what = {"plugin": " rebuild the plugin", "host": " rebuild the host", "other": " fix another file", "none": ""}
+    out = ["  fix:" + (what[fix.rebuild] if fix.known else " unknown")]
+    # the go.mod edits come before the last step when that step is the build command
+    cut = len(fix.steps) - 1 if fix.build_flags and fix.steps else len(fix.steps)
+    out += [f"    - {step}" for step in fix.steps[:cut]]
+    out += [f"    $ {edit}" for edit in fix.go_mod_edits]
+    out += [f"    - {step}" for step in fix.steps[cut:]]
+    return out
+
+
 def render_table(
     reports: Sequence[Report],
     *,
@@ -69,6 +81,8 @@ def render_table(
                 lines.extend(_groups(groups, verbose, with_cause=len(groups) > 1))
             elif groups and len(groups[0].packages) > 1:
                 lines.append(f"    {_collapsed(groups[0])}")
+        if r.fix is not None:
+            lines.extend(fix_lines(r.fix))
         rows = [
             (c.id, paint(_MARK[c.status], STATUS_STYLE.get(_MARK[c.status]), color), c.message)
             for c in r.checks

@@ -22,7 +22,8 @@ from soinspect.loader import dynamic as _sysroot
 from soinspect.loader.causes import diagnose
 from soinspect.loader.host import host_model
 from soinspect.loader.process import ALREADY_LOADED, MISREAD, HostModel, Process, duplicate_pluginpath, implicit_host
-from soinspect.verdict.checks import Policy, file_checks, resolution_check
+from soinspect.verdict.checks import Policy, advisory_check, file_checks, resolution_check
+from soinspect.verdict.fix import derive_fix
 from soinspect.verdict.report import (
     Check,
     ElfInfo,
@@ -136,6 +137,7 @@ def check_host(
         return d.error if d is not None else None
 
     process = Process(model, dependencies)
+    providers = {o.path: o for o in facts}
     out = []
     for f in facts:
         if each:
@@ -149,7 +151,7 @@ def check_host(
                 v.reason,
                 tuple(_with_cause(m, f, hf, facts) for m in v.mismatches),
             )
-        out.append(build_report(f, policy, v, model, dyn=dyns[id(f)], digest=digest))
+        out.append(build_report(f, policy, v, model, dyn=dyns[id(f)], digest=digest, providers=providers))
     return out
 
 
@@ -168,24 +170,41 @@ def build_report(
     *,
     dyn: _sysroot.DynamicResolution | None = None,
     digest: bool = True,
+    providers: dict[str, FileFacts] | None = None,
 ) -> Report:
     checks = file_checks(f, policy, verdict)
     if dyn is not None:
         checks.append(resolution_check(dyn))
     if host is not None and not host.implicit:
         checks.extend(host_checks(f, host, verdict))
+    real_host = host is not None and not host.implicit and host.refusal is None and host.facts is not None
+    runtime = host.facts.go_version if real_host and host is not None and host.facts else f.go_version
+    advisory = advisory_check(runtime, "host" if real_host else "plugin", policy)
+    if advisory is not None and f.go_version:
+        checks.append(advisory)
     verdict = _apply_policy(verdict, checks, policy)
     checks.append(verdict_check(verdict))
+    kept = tuple(c for c in checks if c.id not in policy.ignore)
+    fix = derive_fix(
+        f,
+        verdict,
+        host=host,
+        target=(host.target if host is not None and host.target is not None else policy.target),
+        dyn=dyn,
+        providers=providers,
+        failed_checks=[(c.id, c.message) for c in kept if c.status == "fail" and c.id != "loader.verdict"],
+    )
     return Report(
         path=f.path,
         verdict=verdict,
-        checks=tuple(c for c in checks if c.id not in policy.ignore),
+        checks=kept,
         kind=f.kind,
         elf=_elf_info(f, digest),
         buildinfo=f.buildinfo.info if f.buildinfo and f.buildinfo.info else None,
         plugin=_plugin_info(f),
         host=_host_info(host) if host is not None and not host.implicit else None,
         error=FileError(f.invalid.kind, str(f.invalid), f.invalid.offset) if f.invalid else None,
+        fix=fix,
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from soinspect.elf.structs import ET_DYN, ET_EXEC
 from soinspect.elf.targets import LINUX_OSABIS, OSABI_NAMES, Target, class_name, data_name, machine_name
+from soinspect.go.advisories import affecting
 from soinspect.go.facts import FileFacts
 from soinspect.loader.dynamic import DynamicResolution
 from soinspect.loader.prediction import Verdict
@@ -22,7 +23,7 @@ from soinspect.verdict.report import Check, Status
 CHECK_IDS: dict[str, str] = {cid: c.title for cid, c in CHECKS.items()}
 
 #: The checks ``--ignore`` accepts: those whose failure is soinspect's policy, not something ``plugin.Open``
-#: does (``sym.symtab`` fails only under ``--strict``), and those that only inform (``dyn.needed`` is
+#: does (``sym.symtab`` and ``go.advisory`` fail only under ``--strict``), and those that only inform (``dyn.needed`` is
 #: ``info``, ``go.exports`` at worst ``warn``). Every other check decides or explains what ``plugin.Open``
 #: does; hiding it would hide the reason a file fails. Marked ``policy=True`` in the reference.
 POLICY_CHECKS: frozenset[str] = frozenset(cid for cid, c in CHECKS.items() if c.policy)
@@ -332,3 +333,35 @@ def resolution_check(d: DynamicResolution) -> Check:
         return Check("dyn.resolve", "unknown", f"unknown: {d.unknown}", ev)
     found = ", ".join(f"{lib.needed} -> {lib.path}" for lib in d.libraries) or "no libraries needed"
     return Check("dyn.resolve", "pass", f"in {d.sysroot}: {found}; every needed version is defined", ev)
+
+
+def advisory_check(version: str | None, side: str, policy: Policy) -> Check | None:
+    """``go.advisory``: the Go release whose runtime runs the plugin has a known plugin-loading defect.
+
+    The runtime in the process is the host's (with ``--host``) or, without it, the plugin's own release
+    (the host is assumed to be built like the plugin). A defect does not stop ``plugin.Open``, so this is a
+    warning; ``--strict`` makes it a rejection. Entries live in ``soinspect/go/advisories.json``, each one
+    verified with Go's own regression test (``scripts/verify_advisories.sh``).
+    """
+    if not version:
+        return None
+    base = version.partition(" ")[0].partition("-X:")[0]
+    found = affecting(base)
+    if not found:
+        return Check("go.advisory", "pass", f"no known plugin-loading defect in {base} (the {side}'s release)",
+                     {"go_version": base, "advisories": []})
+    text = "; ".join(f"{a.id} ({a.title}): {a.user_sees}; fixed in {a.fixed_in}" for a in found)
+    status: Status = "fail" if policy.strict else "warn"
+    return Check(
+        "go.advisory",
+        status,
+        f"{base} (the {side}'s release) has a known plugin-loading defect: {text}"
+        + ("" if policy.strict else " (--strict rejects)"),
+        {
+            "go_version": base,
+            "advisories": [
+                {"id": a.id, "url": a.url, "title": a.title, "fixed_in": a.fixed_in, "user_sees": a.user_sees}
+                for a in found
+            ],
+        },
+    )

@@ -22,6 +22,7 @@ from typing import Any
 from soinspect.errors import PluginOpenError, SymbolNotFound
 from soinspect.go.gotypes import Symbol
 from soinspect.verdict.audit import StrPath, audit, check_host
+from soinspect.verdict.fix import expectation_fix
 from soinspect.verdict.report import Check, Report, Verdict
 
 __all__ = ["Plugin", "Symbol", "apply_expectations", "open", "parse_expectation"]
@@ -125,6 +126,8 @@ def apply_expectations(report: Report, expectations: Sequence[tuple[str, str]]) 
     else:
         check = Check("plugin.expect", "pass", f"{len(results)} symbol(s) have the expected types", ev)
     v = report.verdict
+    fix = report.fix
     if check.status == "fail" and v.loadable:
         v = Verdict(False, v.outcome, v.open_error, f"plugin.Open succeeds, but {check.message}", v.mismatches)
-    return dataclasses.replace(report, verdict=v, checks=(*report.checks, check))
+        fix = expectation_fix(problems)
+    return dataclasses.replace(report, verdict=v, checks=(*report.checks, check), fix=fix)

@@ -192,6 +192,19 @@ _RECORDS = (
         "-",
     ),
     CheckInfo(
+        "go.advisory",
+        "The Go release that runs the plugin has no known plugin-loading defect",
+        "a known defect of the Go release whose runtime runs the plugin (the host's with --host, else the "
+        "plugin's own), from soinspect/go/advisories.json, each entry verified with Go's own regression test "
+        "(scripts/verify_advisories.sh); plugin.Open still succeeds, so it is a warning that fails only under "
+        "--strict. golang/go#81303 (go1.27.0, go1.27.1): after plugins load, a type switch in the host can take "
+        "the wrong branch.",
+        "nothing at plugin.Open; later, wrong behaviour (Go's test panics: ast.Walk: unexpected node type "
+        "*ast.GenDecl)",
+        "build the host and the plugins with the fixed release (go1.27.2 or later for golang/go#81303).",
+        policy=True,
+    ),
+    CheckInfo(
         "host.plugin_support",
         "The host can call plugin.Open at all",
         "a host built with CGO_ENABLED=0 has the stub plugin package; a program that does not link package "
@@ -214,8 +227,9 @@ _RECORDS = (
         "No plugin with the same plugin path is already loaded",
         "Go loads one plugin per plugin path in a process.",
         'plugin.Open("F"): plugin already loaded',
-        "give each plugin its own package path, or build it with -ldflags=-pluginpath=UNIQUE; do not load "
-        "copies of one plugin.",
+        "give each plugin its own package path (rename its module: go mod edit -module=...); do not load "
+        "copies of one plugin. -ldflags=-pluginpath=UNIQUE alone is no fix: the exported symbols keep the "
+        "package's name and plugin.Open then fails with could not find symbol (seen in the recipe test).",
     ),
     CheckInfo(
         "host.pkghash",

@@ -15,6 +15,7 @@ from soinspect.go.buildinfo import BuildInfo
 from soinspect.go.gotypes import Symbol
 from soinspect.loader.differences import Difference, differences, loading_settings
 from soinspect.loader.prediction import OUTCOMES, Mismatch, Outcome, Verdict
+from soinspect.verdict.fix import Fix
 
 __all__ = [
     "OUTCOMES",
@@ -24,6 +25,7 @@ __all__ = [
     "Difference",
     "ElfInfo",
     "FileError",
+    "Fix",
     "HostInfo",
     "Mismatch",
     "ModuleDataInfo",
@@ -152,6 +154,8 @@ class Report:
     plugin: PluginInfo | None
     host: HostInfo | None = None
     error: FileError | None = None
+    #: what makes the real loader accept the file; None when it is loadable (see soinspect.verdict.fix)
+    fix: Fix | None = None
 
     @property
     def loadable(self) -> bool:
