@@ -304,7 +304,7 @@ def _module_edits(diffs: Sequence[ModuleDifference], label: str) -> tuple[list[s
         edits.append(f"go mod edit -require={d.path}@{om.version}")
         if pm is not None and pm.version != om.version:
             steps.append(f"Require {d.path} {om.version}, as the {label} does (the plugin has {pm.version}).")
-    if edits:
+    if any("-require=" in e or "@" in e.partition("-replace=")[2] for e in edits):
         steps.append(
             "Then run `go mod download` for those modules (or build with -mod=mod) so that go.sum records them; "
             "check with `go version -m` on the new plugin that each module has the version above."
