@@ -42,7 +42,7 @@ def test_every_record_is_complete_and_views_agree() -> None:
         assert c.id == cid and re.fullmatch(r"[a-z]+\.[a-z_]+", cid)
         assert c.title and c.why and c.says and c.fix and c.family
     assert {cid: c.title for cid, c in CHECKS.items()} == CHECK_IDS
-    assert frozenset({"sym.symtab", "dyn.needed", "go.exports"}) == POLICY_CHECKS
+    assert frozenset({"sym.symtab", "dyn.needed", "go.exports", "go.advisory"}) == POLICY_CHECKS
 
 
 def test_every_emitted_check_has_a_record(capsys: pytest.CaptureFixture[str]) -> None:
