@@ -6,7 +6,8 @@ platform), this test builds the mismatching pair with real toolchains, checks th
 (tests/data/recipes/host, which calls plugin.Open) rejects it, asks soinspect for the fix, applies the fix
 mechanically (its toolchain, ``env`` on top of the build's own environment, its ``go mod edit`` commands,
 ``go build`` with exactly its ``build_flags``), rebuilds, and loads the result in the real host. Every rebuilt
-file must load, and soinspect must then say it loads.
+file must load, and soinspect must then say it loads. A missing library (no rebuild) is loaded by the real
+corpus host once the library is where the fix says the loader looks.
 
 The dependency comes from a file-based GOPROXY that the test writes (``file://``, checksum database off), so
 nothing needs the network. One GOCACHE is shared by every build (``SOINSPECT_RECIPE_CACHE``, default
@@ -292,3 +293,22 @@ def test_audit_without_host_fixes_only_the_file_itself() -> None:
     assert r.fix.toolchain == "go1.27.3"
     assert r.fix.basis.startswith("no --host")
     assert audit(corpus.path("greet.so")).fix is None
+
+
+def test_missing_library_fix_makes_the_real_loader_accept() -> None:
+    """The missing-library fix (no rebuild): with the library where the loader looks (LD_LIBRARY_PATH naming
+    its directory, one of the three ways the fix gives), the real corpus host loads cgo-absent.so."""
+    host, plugin = corpus.path("host-1.27.3"), corpus.path("cgo-absent.so")
+    (report,) = check_host(host, [plugin])
+    assert report.fix is not None and report.fix.known and report.fix.rebuild == "none"
+    assert "libabsent.so" in report.fix.steps[0] and "LD_LIBRARY_PATH" in report.fix.steps[1]
+
+    def outcome(env: dict[str, str]) -> str:
+        p = subprocess.run([host, plugin], capture_output=True, text=True, timeout=60, env=env)
+        result: str = json.loads(p.stdout.splitlines()[0])["outcome"]
+        return result
+
+    path_only = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    assert outcome(path_only) == "error"  # the real host agrees that it is missing
+    library_dir = os.path.dirname(corpus.path("libabsent.so"))
+    assert outcome({**path_only, "LD_LIBRARY_PATH": library_dir}) == "ok"
