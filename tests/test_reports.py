@@ -109,6 +109,8 @@ def test_markdown_has_one_row_per_cause_and_sarif_carries_the_cause(capsys: pyte
     _, sarif, _ = run(capsys, "--format", "sarif", *args)
     messages = [res["message"]["text"] for res in json.loads(sarif)["runs"][0]["results"]]
     assert messages and all(f"Cause: 34 packages differ, all because {TRIMPATH_CAUSE}" in m for m in messages)
+    fix = ". Fix: Rebuild the plugin with go1.27.3: CGO_ENABLED=1 go build -buildmode=plugin -o OUTPUT ."
+    assert all(m.endswith(fix) for m in messages)
 
 
 def test_line_format_is_one_line_per_path(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -132,6 +134,8 @@ def test_line_format_is_one_line_per_path(capsys: pytest.CaptureFixture[str], tm
     assert by_name["greet-1.26.6.so"].startswith(
         "REJECTED (host crash) (go-plugin): plugin built with go1.26.6, host with go1.27.3"
     )
+    rebuild = "; fix: Rebuild the plugin with go1.27.3: CGO_ENABLED=1 go build -buildmode=plugin -o OUTPUT ."
+    assert by_name["greet-1.26.6.so"].endswith(rebuild) and by_name["greet-trimpath.so"].endswith(rebuild)
     assert by_name["not-elf.txt"] == "SKIPPED: not ELF"
     code, out, _ = run(capsys, "--format", "line", str(tmp_path / "missing.so"), corpus.path("greet.so"))
     assert code == 2 and out.splitlines()[1].endswith("missing.so: NOT JUDGED (missing): no such file")

@@ -1,9 +1,10 @@
-"""Reports to one line per file, for scans and logs: ``PATH: VERDICT: cause``.
+"""Reports to one line per file, for scans and logs: ``PATH: VERDICT (kind): cause; fix: ...``.
 
 Exactly one line per judged file, then one per path the run could not judge (``NOT JUDGED``) and one per
 path a scan skipped (``SKIPPED``); no header and no summary, so ``wc -l`` counts paths and ``grep`` finds
 a file. The cause is :func:`~soinspect.verdict.explain.cause_line`, the sentence the table's ``why:`` line
-says. A line break or other control character inside a path or a message is written as an escape
+says, and the fix in brief (:func:`~soinspect.verdict.explain.fix_brief`). A line break or other control
+character inside a path or a message is written as an escape
 (``\\n``), so that a line stays a line whatever a file name holds.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from soinspect.output.ansi import paint, verdict_style
-from soinspect.verdict.explain import cause_line, verdict_word
+from soinspect.verdict.explain import cause_line, fix_brief, verdict_word
 from soinspect.verdict.report import Report, RunError, Skipped
 
 
@@ -32,6 +33,8 @@ def render_line(
 def report_line(r: Report, color: bool = False) -> str:
     """``PATH: VERDICT (kind): cause``; a loadable file says only that it loads."""
     rest = f"({r.kind})" + ("" if r.loadable else f": {cause_line(r)}")
+    if r.fix is not None:
+        rest += f"; fix: {fix_brief(r.fix)}"
     return _join(r.path, verdict_word(r), rest, color)
 
 

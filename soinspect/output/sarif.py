@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from soinspect._version import __version__
 from soinspect.verdict.checks import CHECK_IDS
-from soinspect.verdict.explain import cause_line
+from soinspect.verdict.explain import cause_line, fix_brief
 from soinspect.verdict.registry import CHECKS, FAMILIES
 from soinspect.verdict.report import Report, RunError, Skipped
 
@@ -143,10 +143,17 @@ def _result(r: Report, check_id: str, message: str, rule_index: int) -> dict[str
 
 
 def result_message(r: Report, message: str) -> str:
-    """The check's own message, then the file's cause in the user's terms (once, if it says more)."""
-    why = cause_line(r)
+    """The check's own message, then the file's cause in the user's terms (once, if it says more) and the
+    fix in brief."""
     text = f"{r.path}: {message}"
-    return text if why in message or r.loadable else f"{text}. Cause: {why}"
+    if r.loadable:
+        return text
+    why = cause_line(r)
+    if why not in message:
+        text += f". Cause: {why}"
+    if r.fix is not None:
+        text += f". Fix: {fix_brief(r.fix)}"
+    return text
 
 
 def artifact_uri(path: str) -> str:

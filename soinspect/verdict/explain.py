@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from soinspect.loader.differences import split_go_version
 from soinspect.loader.process import ALREADY_LOADED, duplicate_pluginpath
+from soinspect.verdict.fix import Fix
 from soinspect.verdict.report import CauseGroup, HostInfo, Report
 
 #: how many package names a collapsed group shows besides the one Go names
@@ -88,6 +89,14 @@ def host_line(h: HostInfo) -> str:
     if not h.can_load_plugins:
         facts.append(f"cannot load plugins: {h.refusal}")
     return f"{h.path}{origin}: {', '.join(facts)}"
+
+
+def fix_brief(fix: Fix) -> str:
+    """The fix on one line: the ``go mod edit`` commands, then the last step (the build command, or what
+    to do when there is nothing to build); ``unknown`` with what is known when soinspect cannot tell."""
+    if not fix.known:
+        return "unknown" + (f" ({fix.steps[-1]})" if fix.steps else "")
+    return "; ".join([*fix.go_mod_edits, *fix.steps[-1:]]) or "none"
 
 
 def mismatch_sentence(groups: tuple[CauseGroup, ...]) -> str:
