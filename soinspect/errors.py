@@ -98,6 +98,10 @@ class HostError(SoinspectError):
     """The host program named with ``--host`` could not be analysed as a Go host."""
 
 
+class ManifestError(HostError):
+    """A host manifest that cannot be trusted: damaged, of an unknown version, or not a manifest at all."""
+
+
 class PluginOpenError(Exception):
     """What Go's ``plugin.Open`` would return (or die with) for this file.
 

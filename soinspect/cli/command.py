@@ -21,15 +21,15 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import IO
+from typing import IO, Any
 
 from soinspect._version import __version__
 from soinspect.cli import config, scan
+from soinspect.cli.parsing import Parser as _Parser
 from soinspect.cli.pool import Interrupted
 from soinspect.elf.targets import DEFAULT_TARGET, TARGETS, Target, parse_target
 from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
 from soinspect.loader import dynamic as sysroot
-from soinspect.loader.host import host_model
 from soinspect.output.interface import Format, render
 from soinspect.verdict import plugin
 from soinspect.verdict.checks import CHECK_IDS, POLICY_CHECKS
@@ -45,6 +45,10 @@ examples:
   soinspect --format json a.so b.so          one JSON document for CI
   soinspect --host ./server a.so b.so        the host loads a.so then b.so in one process
   soinspect --host ./server --each *.so      judge each file alone against the host
+  soinspect manifest ./server -o server.json write a host manifest (see: soinspect manifest --help)
+  soinspect --host server.json plugin.so     judge against the manifest: the same verdicts as the binary
+  soinspect --host v2.6.json --host v2.7.json plugin.so
+                                             one result per host and file
   soinspect --target linux/arm64 plugin.so   judge for another platform
   soinspect plugins/                         scan a tree: every ELF file and every *.so, *.so.*
   soinspect --host ./server --format sarif plugins/ > soinspect.sarif
@@ -64,7 +68,8 @@ exit codes:
   0  every file is a loadable plugin
   1  at least one file was read and rejected
   2  soinspect could not do its job: usage error, missing or unreadable file, a --host that is
-     not a Go program calling plugin.Open, or nothing to judge (unless --allow-empty)
+     not a Go program calling plugin.Open, a host manifest that is damaged or of an unknown
+     version, or nothing to judge (unless --allow-empty)
   130, 143  interrupted (SIGINT, SIGTERM): no verdict and no summary is printed
 
 targets: {", ".join(sorted(TARGETS))}
@@ -89,13 +94,6 @@ class _Explain(argparse.Action):
         else:
             sys.stdout.write(info.text() + "\n")
             parser.exit(EXIT_OK)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"soinspect: error: {message}", file=sys.stderr)
-        sys.exit(EXIT_ERROR)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,9 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--host",
+        action="append",
         metavar="HOST",
-        help="a Go executable that calls plugin.Open: predict what it does with the files, loaded in the "
-        "order given into one process (a plugin, a library or a non-Go program is an error)",
+        help="a Go executable that calls plugin.Open, or a host manifest written from one (soinspect "
+        "manifest): predict what it does with the files, loaded in the order given into one process (a "
+        "plugin, a library or a non-Go program is an error; repeatable: one result per host and file)",
     )
     p.add_argument(
         "--each", action="store_true", help="with --host: judge each file alone, in a fresh process"
@@ -163,8 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=TYPE",
-        help="require exported symbol NAME with Go type TYPE, as %%T prints it, e.g. "
-        "'Greet=func() string' or 'V=*int' (repeatable; a missing or different symbol rejects the file)",
+        help="require exported symbol NAME with Go type TYPE, e.g. 'Greet=func() string' or 'V=*int', "
+        "compared by Go type identity as the host's type assertion does (byte is uint8, parameter names "
+        "do not count; repeatable; a missing or different symbol rejects the file)",
     )
     p.add_argument("--verbose", "-v", action="store_true", help="show passing checks too")
     p.add_argument(
@@ -213,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["manifest"]:  # the subcommand; a file named manifest is inspected as ./manifest
+        from soinspect.cli import manifest
+
+        return manifest.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -274,9 +280,9 @@ _INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
     """Option combinations that would silently do something else than asked (exit 2, one line)."""
-    if args.host is not None and not args.host.strip():
-        return "--host: empty path (an unset variable?): name the host executable"
-    if args.each and not args.host:
+    if any(not h.strip() for h in args.hosts):
+        return "--host: empty path (an unset variable?): name the host executable or its manifest"
+    if args.each and not args.hosts:
         return "--each judges each file alone against --host; give --host too"
     for i in args.ignore:
         if i not in CHECK_IDS:
@@ -309,19 +315,20 @@ def _parse_outputs(specs: Sequence[str]) -> list[tuple[Format, str]]:
 _FORMATS = [f.value for f in Format]
 
 
-def _host_target(args: argparse.Namespace, target_given: bool) -> Target | str | None:
-    """Read ``--host`` once: its platform (None: no Go plugin platform), or the usage problem as a string
-    (not a Go program that calls plugin.Open, unreadable, or a ``--target`` that disagrees with it)."""
+def _host_target(args: argparse.Namespace, host: str, target_given: bool, digest: bool) -> Target | str | None:
+    """Read a ``--host`` (an executable or a host manifest) once: its platform (None: no Go plugin
+    platform), or the usage problem as a string (not a Go program that calls plugin.Open, unreadable, a
+    damaged manifest, or a ``--target`` that disagrees with it)."""
     try:
-        hf = scan.load_host(args.host, max_size=args.max_size)
+        model = scan.load_host(host, max_size=args.max_size, digest=digest)
     except SoinspectError as exc:
         return f"--host {exc}"
-    host_target = host_model(hf).target
+    host_target = model.target
     if target_given:
         want = parse_target(args.target)
         if host_target != want:
             return (
-                f"--target {want.name} disagrees with --host {args.host}, a program for "
+                f"--target {want.name} disagrees with --host {host}, a program for "
                 f"{host_target.name if host_target else 'no Go plugin platform'}: the host decides the "
                 "platform; drop --target"
             )
@@ -365,8 +372,6 @@ def _with_origin(r: Report, origin: str | None) -> Report:
 
 
 def run(args: argparse.Namespace) -> int:
-    from soinspect.verdict import audit as api
-
     target_given = args.target is not None
     try:
         target = parse_target(args.target or DEFAULT_TARGET_NAME)
@@ -374,6 +379,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"soinspect: error: --target: {exc}", file=sys.stderr)
         return EXIT_ERROR
     fmt = Format(args.format)
+    # --host repeats; a config file's host is one path
+    args.hosts = [args.host] if isinstance(args.host, str) else list(args.host or [])
     usage = _usage_problem(args)
     if usage is not None:
         print(f"soinspect: error: {usage}", file=sys.stderr)
@@ -393,12 +400,16 @@ def run(args: argparse.Namespace) -> int:
     except SoinspectError as exc:
         print(f"soinspect: error: --sysroot: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    if args.host:
-        host_target = _host_target(args, target_given)
+    digest = fmt is not Format.TABLE or any(f is not Format.TABLE for f, _ in outputs)
+    host_targets: list[Target | None] = []
+    for host in args.hosts:
+        host_target = _host_target(args, host, target_given, digest)
         if isinstance(host_target, str):
             print(f"soinspect: error: {host_target}", file=sys.stderr)
             return EXIT_ERROR
-        target = host_target or target  # the platform in the policy is the host's
+        host_targets.append(host_target)
+    if host_targets:
+        target = host_targets[0] or target  # the platform in the policy is the (first) host's
     found = scan.expand(args.paths)
     errors: list[RunError] = list(found.errors)
     reports: list[Report] = []
@@ -407,48 +418,27 @@ def run(args: argparse.Namespace) -> int:
         "ignore": args.ignore,
         "max_size": args.max_size,
         "sysroot": args.sysroot,
-        "digest": fmt is not Format.TABLE or any(f is not Format.TABLE for f, _ in outputs),
+        "digest": digest,
+        "expect": expectations,
     }
-    if args.host and not args.each:
-        # One process loads the files in order: each load depends on the ones before it (sequential).
-        unreadable: list[FileAccessError] = []
-        try:
-            reports = api.check_host(args.host, list(found.files), unreadable=unreadable, **options)
-        except SoinspectError as exc:
-            print(f"soinspect: error: {exc}", file=sys.stderr)
+    seen: set[RunError] = set(errors)  # a file that cannot be read is one error, however many hosts
+    for host in args.hosts or [None]:
+        judged = _judge(args, host, found.files, options, target)
+        if judged is None:
             return EXIT_ERROR
-        # each one a plugin.Open that fails without touching the process
-        errors += [_run_error(problem) for problem in unreadable]
-    else:
-        func: Callable[..., Report]
-        if args.host:
-            func, kwargs = scan.check_each, {**options, "host": args.host}
-        else:
-            func, kwargs = api.audit, {**options, "target": target}
-        bar = scan.ProgressBar.for_stderr(len(found.files), quiet=args.quiet)
-        try:
-            results = scan.judge_all(found.files, func, kwargs, workers=args.workers, progress=bar)
-        finally:
-            bar.close()
-        for path, result in zip(found.files, results, strict=True):
-            if isinstance(result, Report):
-                reports.append(result)
-            elif isinstance(result, ParserCrashError):  # the parser died on it: a rejected file
-                print(f"soinspect: error: {result}", file=sys.stderr)
-                reports.append(api.crashed_report(path, result, target=target))
-            elif isinstance(result, FileAccessError):
-                errors.append(_run_error(result))
-            else:
-                errors.append(RunError(result.path, "unreadable", result.problem))
+        host_reports, host_errors = judged
+        reports.extend(host_reports)
+        errors += [e for e in host_errors if e not in seen]
+        seen.update(host_errors)
     for e in errors:
         print(f"soinspect: error: {e.path}: {e.message}", file=sys.stderr)
     if not reports and not errors and not args.allow_empty:
         line, errors = _nothing_judged(args, found)
         print(f"soinspect: error: {line}", file=sys.stderr)
-    reports = [_with_origin(plugin.apply_expectations(r, expectations), args.host_origin) for r in reports]
+    reports = [_with_origin(r, args.host_origin) for r in reports]
     policy = {
         "target": target.name,
-        "host": args.host,
+        "host": args.hosts[0] if len(args.hosts) == 1 else (args.hosts or None),
         "each": args.each,
         "strict": args.strict,
         "ignore": list(args.ignore),
@@ -477,6 +467,49 @@ def run(args: argparse.Namespace) -> int:
     if errors:
         return EXIT_ERROR
     return EXIT_OK if all(r.loadable for r in reports) else EXIT_REJECTED
+
+
+def _judge(
+    args: argparse.Namespace, host: str | None, files: Sequence[str], options: dict[str, Any], target: Target
+) -> tuple[list[Report], list[RunError]] | None:
+    """The reports of *files* against *host* (None: a host built like each file) and the files that could
+    not be read; None if the host cannot be used (its error printed)."""
+    from soinspect.verdict import audit as api
+
+    reports: list[Report] = []
+    errors: list[RunError] = []
+    if host is not None and not args.each:
+        # One process loads the files in order: each load depends on the ones before it (sequential).
+        unreadable: list[FileAccessError] = []
+        try:
+            model = scan.load_host(host, max_size=args.max_size, digest=options["digest"])
+            reports = api.check_host(model, list(files), unreadable=unreadable, **options)
+        except SoinspectError as exc:
+            print(f"soinspect: error: {exc}", file=sys.stderr)
+            return None
+        # each one a plugin.Open that fails without touching the process
+        return reports, [_run_error(problem) for problem in unreadable]
+    func: Callable[..., Report]
+    if host is not None:
+        func, kwargs = scan.check_each, {**options, "host": host}
+    else:
+        func, kwargs = api.audit, {**options, "target": target}
+    bar = scan.ProgressBar.for_stderr(len(files), quiet=args.quiet)
+    try:
+        results = scan.judge_all(files, func, kwargs, workers=args.workers, progress=bar)
+    finally:
+        bar.close()
+    for path, result in zip(files, results, strict=True):
+        if isinstance(result, Report):
+            reports.append(result)
+        elif isinstance(result, ParserCrashError):  # the parser died on it: a rejected file
+            print(f"soinspect: error: {result}", file=sys.stderr)
+            reports.append(api.crashed_report(path, result, target=target))
+        elif isinstance(result, FileAccessError):
+            errors.append(_run_error(result))
+        else:
+            errors.append(RunError(result.path, "unreadable", result.problem))
+    return reports, errors
 
 
 def _run_error(exc: FileAccessError) -> RunError:

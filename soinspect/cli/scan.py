@@ -35,9 +35,10 @@ from typing import IO, Any
 
 from soinspect.cli import pool as _isolate
 from soinspect.cli.pool import Job, run_many
+from soinspect.elf.file import read_head
 from soinspect.errors import SoinspectError
-from soinspect.go.facts import FileFacts, read_facts
-from soinspect.loader.host import host_model
+from soinspect.loader.host import load_host as _load_host
+from soinspect.loader.process import HostModel
 from soinspect.verdict import audit as api
 from soinspect.verdict.report import Report, RunError, Skipped
 
@@ -138,18 +139,7 @@ def _scan_dir(root: str) -> tuple[list[str], list[Skipped], list[RunError]]:
 def read_magic(path: str) -> bytes | None:
     """The first 4 bytes of a regular file, or None if it cannot be read. Never blocks (O_NONBLOCK), and
     refuses a file that turned into something else (a FIFO, a device) between ``stat`` and ``open``."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return b""
-        return os.read(fd, 4)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    return read_head(path, 4)
 
 
 def _file_type(mode: int) -> str:
@@ -192,25 +182,29 @@ def default_workers() -> int:
     return _isolate.default_workers(1 << 30)
 
 
-#: host facts read once per process (the parent reads them before the workers fork, so they inherit them)
-_HOSTS: dict[tuple[str, int], FileFacts] = {}
+#: hosts read once per process (the parent reads them before the workers fork, so they inherit them)
+_HOSTS: dict[tuple[str, int, bool, tuple[int, ...]], HostModel] = {}
 
 
-def load_host(host: str, *, max_size: int) -> FileFacts:
-    """The host's facts, read once per process; raises HostError if it cannot be a host."""
-    key = (host, max_size)
+def load_host(host: str, *, max_size: int, digest: bool = True) -> HostModel:
+    """The host (an executable or a host manifest), read once per process (again if the file changed);
+    raises HostError if it cannot be a host."""
+    try:
+        st = os.stat(host)
+        stamp: tuple[int, ...] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        stamp = ()  # reading it reports the problem
+    key = (host, max_size, digest, stamp)
     if key not in _HOSTS:
-        hf = read_facts(host, max_size=max_size)
-        host_model(hf)  # HostError now, in the parent, rather than once per file
-        _HOSTS[key] = hf
+        _HOSTS[key] = _load_host(host, max_size=max_size, digest=digest)
     return _HOSTS[key]
 
 
-def check_each(path: str, *, host: str, max_size: int, **options: Any) -> Report:
+def check_each(path: str, *, host: str, max_size: int, digest: bool = True, **options: Any) -> Report:
     """One file judged alone against *host* in a fresh process (``--host H --each``): a job for
     :func:`judge_all`, module-level so that it pickles by reference."""
-    hf = load_host(host, max_size=max_size)
-    return api.check_host(hf, [path], each=True, max_size=max_size, **options)[0]
+    model = load_host(host, max_size=max_size, digest=digest)
+    return api.check_host(model, [path], each=True, max_size=max_size, digest=digest, **options)[0]
 
 
 class ProgressBar:

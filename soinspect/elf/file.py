@@ -152,6 +152,23 @@ def read_file(path: str, max_size: int = DEFAULT_MAX_SIZE) -> bytes:
         os.close(fd)
 
 
+def read_head(path: str, n: int) -> bytes | None:
+    """The first *n* bytes of a regular file, or None if it cannot be read. Never blocks (O_NONBLOCK), and
+    gives ``b""`` for something that is not a regular file (a FIFO, a device), without reading it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        return os.read(fd, n)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 #: the first line of a Git LFS pointer file (git-lfs/docs/spec.md); "hawser" is its pre-1.0 name
 _LFS_VERSIONS = (b"version https://git-lfs.github.com/spec/v1\n", b"version https://hawser.github.com/spec/v1\n")
 _LFS_MAX = 1024  # the spec caps a pointer file at 1024 bytes

@@ -9,8 +9,7 @@ differs, the cause is said to be unknown rather than guessed.
 
 from __future__ import annotations
 
-from soinspect.go.buildinfo import Module
-from soinspect.go.facts import FileFacts
+from soinspect.go.buildinfo import BuildInfo, Module
 from soinspect.loader.differences import describe_module as _describe
 from soinspect.loader.differences import module_of as _module_of
 from soinspect.loader.differences import split_go_version as _split_version
@@ -30,10 +29,9 @@ _FLAG_SETTINGS = (
 _BOOL_FLAGS = ("-race", "-trimpath", "-asan", "-msan")
 
 
-def diagnose(package: str, plugin: FileFacts, other: FileFacts | None, label: str = "host") -> str:
-    """One line: the most likely reason *package* differs between *plugin* and *other*."""
-    pb = plugin.buildinfo.info if plugin.buildinfo else None
-    ob = other.buildinfo.info if other is not None and other.buildinfo else None
+def diagnose(package: str, pb: BuildInfo | None, ob: BuildInfo | None, label: str = "host") -> str:
+    """One line: the most likely reason *package* differs between a plugin (build info *pb*) and the side
+    that provides the process's fingerprint (*ob*: the host's, or an earlier plugin's)."""
     if pb is None or ob is None:
         return "cause unknown: build info missing on one side"
     pv, pexp = _split_version(pb.go_version)

@@ -1,15 +1,21 @@
-"""A host executable, read into what the loader model needs from it: :class:`HostModel`.
+"""A host, read into what the loader model needs from it: :class:`HostModel`.
 
 The host's Go release and build info, whether it can call ``plugin.Open`` at all, its runtime's module data
 layout, and the package fingerprints it exports to the dynamic loader's global scope.
+
+:func:`load_host` is the one door for a ``--host`` argument: a host executable (read with
+:func:`host_model`) or a host manifest written from one (:mod:`soinspect.loader.manifest`); both give the
+same :class:`HostModel`, so every verdict is the same whichever was given.
 """
 
 from __future__ import annotations
 
+from soinspect.elf import file as _elf
 from soinspect.elf.targets import target_for
 from soinspect.errors import HostError
-from soinspect.go.facts import FileFacts
+from soinspect.go.facts import FileFacts, read_facts
 from soinspect.go.module import PKGHASH_PREFIXES
+from soinspect.loader import manifest as _manifest
 from soinspect.loader.process import NOT_IMPLEMENTED, HostModel
 
 #: what a file that cannot be a host is, by :attr:`FileFacts.kind`
@@ -70,9 +76,26 @@ def host_problem(hf: FileFacts) -> str | None:
     return None
 
 
-def host_model(hf: FileFacts) -> HostModel:
-    """Read what a host executable brings to plugin.Open; :class:`HostError` if it cannot be a host
-    (:func:`host_problem`)."""
+def load_host(path: str, *, max_size: int = _elf.DEFAULT_MAX_SIZE, digest: bool = True) -> HostModel:
+    """The host named by a ``--host`` argument: an executable or a host manifest, told apart by content.
+
+    A file whose first non-blank byte is ``{`` is read as a manifest (at most
+    :data:`~soinspect.loader.manifest.MAX_MANIFEST_SIZE` bytes) and refused whole, with
+    :class:`~soinspect.errors.ManifestError`, if anything in it is unknown or damaged. Anything else is read
+    as an executable; ``digest=False`` leaves its ``sha256`` out (None): hashing a large executable is the
+    largest cost of reading it, and only JSON and SARIF reports show it.
+
+    Raises :class:`~soinspect.errors.FileAccessError` if the file cannot be read and
+    :class:`~soinspect.errors.HostError` if it cannot be a host.
+    """
+    if _manifest.is_manifest_file(path):
+        return _manifest.read_manifest(path, _manifest.read_manifest_bytes(path))
+    return host_model(read_facts(path, max_size=max_size), digest=digest)
+
+
+def host_model(hf: FileFacts, *, digest: bool = True) -> HostModel:
+    """Read what a host executable brings to plugin.Open (with its sha256 unless ``digest=False``);
+    :class:`HostError` if it cannot be a host (:func:`host_problem`)."""
     problem = host_problem(hf)
     if problem is not None:
         raise HostError(hf.path, problem)
@@ -88,7 +111,8 @@ def host_model(hf: FileFacts) -> HostModel:
             False,
             target,
             ("error", NOT_IMPLEMENTED, "built with CGO_ENABLED=0: the stub plugin package"),
-            facts=hf,
+            buildinfo=bi,
+            sha256=hf.sha256 if digest else None,
         )
     # The host provides a package's runtime hash only if it exports go:link.pkghash.<pkg> dynamically.
     exported = {
@@ -106,5 +130,7 @@ def host_model(hf: FileFacts) -> HostModel:
         layout=(go.layout.size, go.layout.offsets) if go.layout is not None and go.layout.size else None,
         exports_lastmoduledatap=hf.elf is not None and hf.elf.find_symbol("runtime.lastmoduledatap") is not None,
         pkghashes=pkghashes,
-        facts=hf,
+        buildinfo=bi,
+        sha256=hf.sha256 if digest else None,
     )
+

@@ -31,6 +31,7 @@ from typing import Literal
 
 from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC, PT_LOAD
 from soinspect.elf.targets import LINUX_OSABIS, Target
+from soinspect.go.buildinfo import BuildInfo
 from soinspect.go.facts import FileFacts
 from soinspect.loader.prediction import Mismatch, Outcome, Verdict
 
@@ -67,7 +68,19 @@ class HostModel:
     exports_lastmoduledatap: bool = True
     #: package -> fingerprint hex, for every go:link.pkghash.<pkg> the host exports dynamically
     pkghashes: dict[str, str] = field(default_factory=dict)
-    facts: FileFacts | None = None
+    #: the host's Go build info (the causes and fixes of a mismatch, the report's host header)
+    buildinfo: BuildInfo | None = None
+    #: hex SHA-256 of the host executable (read from the binary, or recorded in its manifest)
+    sha256: str | None = None
+    #: the host's contract: (exported name, Go type) pairs it looks up and asserts (a manifest's ``expect``)
+    expects: tuple[tuple[str, str], ...] = ()
+    #: the host executable's file name when this model was read from a host manifest (``name`` is then
+    #: the manifest's path); None when it was read from the executable itself
+    manifest_of: str | None = None
+
+    @property
+    def go_version(self) -> str | None:
+        return self.buildinfo.go_version if self.buildinfo is not None else None
 
 
 @dataclass

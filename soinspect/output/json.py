@@ -192,6 +192,8 @@ def host_json(h: HostInfo) -> dict[str, Any]:
         "pkghash_count": h.pkghash_count,
         "settings": dict(h.settings),
         "origin": h.origin,
+        "manifest_of": h.manifest_of,
+        "sha256": h.sha256,
     }
 
 

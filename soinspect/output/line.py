@@ -1,5 +1,7 @@
 """Reports to one line per file, for scans and logs: ``PATH: VERDICT (kind): cause; fix: ...``.
 
+With ``--host`` given more than once, each line names its host: ``PATH (host HOST): VERDICT: cause``.
+
 Exactly one line per judged file, then one per path the run could not judge (``NOT JUDGED``) and one per
 path a scan skipped (``SKIPPED``); no header and no summary, so ``wc -l`` counts paths and ``grep`` finds
 a file. The cause is :func:`~soinspect.verdict.explain.cause_line`, the sentence the table's ``why:`` line
@@ -24,18 +26,21 @@ def render_line(
     errors: Sequence[RunError] = (),
     color: bool = False,
 ) -> str:
-    lines = [report_line(r, color) for r in reports]
+    several_hosts = len({r.host.path for r in reports if r.host is not None}) > 1
+    lines = [report_line(r, color, name_host=several_hosts) for r in reports]
     lines += [_join(e.path, "NOT JUDGED", f"({e.kind}): {e.message}", color) for e in errors]
     lines += [_join(s.path, "SKIPPED", s.reason, color) for s in skipped]
     return "".join(f"{line}\n" for line in lines)
 
 
-def report_line(r: Report, color: bool = False) -> str:
-    """``PATH: VERDICT (kind): cause``; a loadable file says only that it loads."""
+def report_line(r: Report, color: bool = False, *, name_host: bool = False) -> str:
+    """``PATH: VERDICT (kind): cause``; a loadable file says only that it loads. With *name_host* (several
+    hosts in one run): ``PATH (host HOST): ...``."""
+    where = f"{r.path} (host {r.host.path})" if name_host and r.host is not None else r.path
     rest = f"({r.kind})" + ("" if r.loadable else f": {cause_line(r)}")
     if r.fix is not None:
         rest += f"; fix: {fix_brief(r.fix)}"
-    return _join(r.path, verdict_word(r), rest, color)
+    return _join(where, verdict_word(r), rest, color)
 
 
 def _join(path: str, word: str, rest: str, color: bool) -> str:

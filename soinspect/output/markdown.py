@@ -38,6 +38,7 @@ def render_markdown(
     host = (policy or {}).get("host")
     target = (policy or {}).get("target")
     hosts = list(dict.fromkeys(host_line(r.host) for r in reports if r.host is not None))
+    several_hosts = len({r.host.path for r in reports if r.host is not None}) > 1
     if hosts:
         lines += [f"Host: `{_cell(h)}`" for h in hosts] + [""]
     elif host:
@@ -50,7 +51,8 @@ def render_markdown(
             verdict = "✅ loadable" if r.loadable else f"❌ {_OUTCOME.get(r.outcome, r.outcome)}"
             why = "" if r.loadable else cause_line(r)
             failed = ", ".join(f"`{c.id}`" for c in r.failed)
-            lines.append(f"| `{_cell(r.path)}` | {r.kind} | {verdict} | {_cell(why)} | {failed} |")
+            name = f"{r.path} (host {r.host.path})" if several_hosts and r.host is not None else r.path
+            lines.append(f"| `{_cell(name)}` | {r.kind} | {verdict} | {_cell(why)} | {failed} |")
         lines.append("")
     grouped = [(r, g) for r in reports for g in r.causes]
     if grouped:

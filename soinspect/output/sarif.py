@@ -54,7 +54,13 @@ def sarif_document(
     extra = sorted({c.id for r in reports for c in r.checks} - set(ids))
     ids.extend(extra)
     index = {cid: i for i, cid in enumerate(ids)}
-    results = [_result(r, c.id, c.message, index[c.id]) for r in reports for c in r.checks if c.status == "fail"]
+    several_hosts = len({r.host.path for r in reports if r.host is not None}) > 1
+    results = [
+        _result(r, c.id, c.message, index[c.id], name_host=several_hosts)
+        for r in reports
+        for c in r.checks
+        if c.status == "fail"
+    ]
     notifications: list[dict[str, Any]] = [
         {
             "level": "note",
@@ -122,13 +128,17 @@ def _rule(check_id: str) -> dict[str, Any]:
     }
 
 
-def _result(r: Report, check_id: str, message: str, rule_index: int) -> dict[str, Any]:
-    fingerprint = hashlib.sha256(f"{check_id}\0{r.path}".encode()).hexdigest()[:32]
+def _result(r: Report, check_id: str, message: str, rule_index: int, *, name_host: bool = False) -> dict[str, Any]:
+    """One failed check; with *name_host* (several hosts in one run) the host is in its text and identity."""
+    key, text = f"{check_id}\0{r.path}", result_message(r, message)
+    if name_host and r.host is not None:
+        key, text = f"{key}\0{r.host.path}", f"(host {r.host.path}) {text}"
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
     return {
         "ruleId": check_id,
         "ruleIndex": rule_index,
         "level": "error",
-        "message": {"text": result_message(r, message)},
+        "message": {"text": text},
         "locations": [
             {
                 "physicalLocation": {

@@ -17,12 +17,14 @@ from soinspect.elf.file import DEFAULT_MAX_SIZE
 from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB
 from soinspect.elf.targets import DEFAULT_TARGET, Target, target_for
 from soinspect.errors import FileAccessError, InvalidFileError
+from soinspect.go.buildinfo import BuildInfo
 from soinspect.go.facts import FileFacts, invalid_facts, read_facts, read_symbols
 from soinspect.loader import dynamic as _sysroot
 from soinspect.loader.causes import diagnose
-from soinspect.loader.host import host_model
+from soinspect.loader.host import load_host
 from soinspect.loader.process import ALREADY_LOADED, MISREAD, HostModel, Process, duplicate_pluginpath, implicit_host
 from soinspect.verdict.checks import Policy, advisory_check, file_checks, resolution_check
+from soinspect.verdict.expect import COMMAND_LINE, apply_expectations
 from soinspect.verdict.fix import derive_fix
 from soinspect.verdict.report import (
     Check,
@@ -63,6 +65,7 @@ def audit(
     max_size: int = DEFAULT_MAX_SIZE,
     sysroot: StrPath | None = None,
     digest: bool = True,
+    expect: Sequence[tuple[str, str]] = (),
 ) -> Report:
     """Audit one file as a plugin for a host built by the same Go toolchain with the same flags.
 
@@ -70,6 +73,7 @@ def audit(
     an audit, and only the JSON and SARIF reports carry it.
 
     Its libraries are resolved in *sysroot* as glibc's loader would (see :mod:`soinspect.loader.dynamic`).
+    *expect* lists ``(name, Go type)`` pairs a host would look up and assert (the ``plugin.expect`` check).
     Raises :class:`~soinspect.errors.FileAccessError` if the file or the sysroot cannot be read; every
     other problem (not ELF, truncated, not a plugin, wrong platform) is a rejected report.
     """
@@ -79,7 +83,7 @@ def audit(
     f = read_facts(path, max_size=max_size)
     dyn = _sysroot.resolve_facts(f, sysroot)
     verdict = Process(implicit_host(f, target), lambda _: dyn.error if dyn else None).open(f)
-    return build_report(f, policy, verdict, dyn=dyn, digest=digest)
+    return apply_expectations(build_report(f, policy, verdict, dyn=dyn, digest=digest), expect)
 
 
 def crashed_report(path: str, error: InvalidFileError, *, target: Target = DEFAULT_TARGET) -> Report:
@@ -94,7 +98,7 @@ def crashed_report(path: str, error: InvalidFileError, *, target: Target = DEFAU
 
 
 def check_host(
-    host: StrPath | FileFacts,
+    host: StrPath | HostModel,
     plugins: Sequence[StrPath],
     *,
     each: bool = False,
@@ -104,6 +108,7 @@ def check_host(
     sysroot: StrPath | None = None,
     digest: bool = True,
     unreadable: list[FileAccessError] | None = None,
+    expect: Sequence[tuple[str, str]] = (),
 ) -> list[Report]:
     """Predict what *host*'s ``plugin.Open`` does with *plugins*, loaded in this order in one process.
 
@@ -111,16 +116,21 @@ def check_host(
     list: then its error is appended there and the set goes on without it, as a real host's
     ``plugin.Open`` fails on it (``realpath failed``) before touching the process.
 
-    With ``each=True`` every file is judged alone, in a fresh process. Raises
+    *host* is a host executable, a host manifest written from one (``soinspect manifest``), or a
+    :class:`~soinspect.loader.process.HostModel` already read with
+    :func:`~soinspect.loader.host.load_host`: the verdicts are the same.
+
+    Each report gets the ``plugin.expect`` check for the host's own contract (a manifest's ``expect``) and
+    *expect*. With ``each=True`` every file is judged alone, in a fresh process. Raises
     :class:`~soinspect.errors.FileAccessError` if a file cannot be read and
-    :class:`~soinspect.errors.HostError` if the host is not an ELF file.
+    :class:`~soinspect.errors.HostError` if the host cannot be one (a
+    :class:`~soinspect.errors.ManifestError` for a manifest that cannot be trusted).
     """
     paths = sequence_of("plugins", plugins)
     ignored = frozenset(sequence_of("ignore", ignore))
     sysroot = _optional_path(sysroot)
     _sysroot.check_sysroot(sysroot)
-    hf = host if isinstance(host, FileFacts) else read_facts(os.fspath(host), max_size=max_size)
-    model = host_model(hf)
+    model = host if isinstance(host, HostModel) else load_host(os.fspath(host), max_size=max_size, digest=digest)
     policy = Policy(target=model.target or DEFAULT_TARGET, strict=strict, ignore=ignored)
     facts = []
     for p in paths:
@@ -149,17 +159,26 @@ def check_host(
                 v.outcome,
                 v.open_error,
                 v.reason,
-                tuple(_with_cause(m, f, hf, facts) for m in v.mismatches),
+                tuple(_with_cause(m, f, model, facts) for m in v.mismatches),
             )
         out.append(build_report(f, policy, v, model, dyn=dyns[id(f)], digest=digest, providers=providers))
-    return out
+    contract = (*model.expects, *expect)
+    sources = [f"host {model.name}"] * len(model.expects) + [COMMAND_LINE] * len(expect)
+    return [apply_expectations(r, contract, sources) for r in out]
 
 
-def _with_cause(m: Mismatch, f: FileFacts, host: FileFacts, others: list[FileFacts]) -> Mismatch:
-    provider = host if m.provider == "host" else next((o for o in others if o.path == m.provider), None)
-    label = "host" if m.provider == "host" else f"earlier plugin {m.provider}"
-    cause = diagnose(m.package, f, provider, label)
+def _with_cause(m: Mismatch, f: FileFacts, host: HostModel, others: list[FileFacts]) -> Mismatch:
+    if m.provider == "host":
+        provider, label = host.buildinfo, "host"
+    else:
+        earlier = next((o for o in others if o.path == m.provider), None)
+        provider, label = _buildinfo(earlier), f"earlier plugin {m.provider}"
+    cause = diagnose(m.package, _buildinfo(f), provider, label)
     return Mismatch(m.package, m.plugin_hash, m.process_hash, m.provider, cause, m.first)
+
+
+def _buildinfo(f: FileFacts | None) -> BuildInfo | None:
+    return f.buildinfo.info if f is not None and f.buildinfo is not None else None
 
 
 def build_report(
@@ -177,8 +196,8 @@ def build_report(
         checks.append(resolution_check(dyn))
     if host is not None and not host.implicit:
         checks.extend(host_checks(f, host, verdict))
-    real_host = host is not None and not host.implicit and host.refusal is None and host.facts is not None
-    runtime = host.facts.go_version if real_host and host is not None and host.facts else f.go_version
+    real_host = host is not None and not host.implicit and host.refusal is None and host.buildinfo is not None
+    runtime = host.go_version if real_host and host is not None else f.go_version
     advisory = advisory_check(runtime, "host" if real_host else "plugin", policy)
     if advisory is not None and f.go_version:
         checks.append(advisory)
@@ -276,7 +295,7 @@ def _runtime_check(f: FileFacts, host: HostModel, v: Verdict) -> Check:
     """
     go = f.go
     assert go is not None and go.next_offset is not None and host.next_offset is not None
-    host_go = host.facts.go_version if host.facts else None
+    host_go = host.go_version
     evidence = {
         "plugin_next": go.next_offset,
         "host_next": host.next_offset,
@@ -354,15 +373,16 @@ def _plugin_info(f: FileFacts) -> PluginInfo | None:
 
 
 def _host_info(h: HostModel) -> HostInfo:
-    f = h.facts
     return HostInfo(
         path=h.name,
-        go_version=f.go_version if f else None,
+        go_version=h.go_version,
         can_load_plugins=h.refusal is None,
         refusal=h.refusal[2] if h.refusal else None,
         platform=h.target.name if h.target else None,
         next_offset=h.next_offset,
         pkghash_count=len(h.pkghashes),
-        buildinfo=f.buildinfo.info if f is not None and f.buildinfo is not None else None,
+        buildinfo=h.buildinfo,
+        manifest_of=h.manifest_of,
+        sha256=h.sha256,
     )
 

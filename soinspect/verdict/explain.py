@@ -83,8 +83,10 @@ def cause_line(r: Report) -> str:
 
 
 def host_line(h: HostInfo) -> str:
-    """``./server (from --host): go1.27.3, -trimpath=true, CGO_ENABLED=1, GOAMD64=v1``."""
-    origin = f" (from {h.origin})" if h.origin else ""
+    """``./server (from --host): go1.27.3, -trimpath=true, CGO_ENABLED=1, GOAMD64=v1``; a host given as a
+    manifest: ``server.json (manifest of server, from --host): ...``."""
+    notes = ([f"manifest of {h.manifest_of}"] if h.manifest_of else []) + ([f"from {h.origin}"] if h.origin else [])
+    origin = f" ({', '.join(notes)})" if notes else ""
     facts = [h.go_version or "no Go build info", *(f"{k}={v}" for k, v in h.settings)]
     if not h.can_load_plugins:
         facts.append(f"cannot load plugins: {h.refusal}")

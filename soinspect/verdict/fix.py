@@ -114,7 +114,7 @@ def derive_fix(
     real_host = host if host is not None and not host.implicit else None
     basis = _basis(real_host, target)
     pb = f.buildinfo.info if f.buildinfo is not None else None
-    hb = _bi(real_host.facts) if real_host is not None else None
+    hb = real_host.buildinfo if real_host is not None else None
     if verdict.outcome == "not_reached":
         return Fix(
             "other",
@@ -356,9 +356,8 @@ def _fingerprint_fix(
             basis,
         )
     provider, packages = next(iter(by_provider.items()))
-    other = host.facts if provider == "host" and host is not None else providers.get(provider)
     label = "host" if provider == "host" else f"earlier plugin {provider}"
-    ob = _bi(other)
+    ob = (host.buildinfo if host is not None else None) if provider == "host" else _bi(providers.get(provider))
     if pb is None or ob is None:
         return _unknown(f"build info is missing on one side (the plugin or the {label}): the cause is unknown", basis)
     settings = setting_differences(pb, ob)

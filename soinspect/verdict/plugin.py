@@ -14,16 +14,14 @@ function's entry has a func type; a variable's has the pointer type the compiler
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
 
 from soinspect.errors import PluginOpenError, SymbolNotFound
 from soinspect.go.gotypes import Symbol
 from soinspect.verdict.audit import StrPath, audit, check_host
-from soinspect.verdict.fix import expectation_fix
-from soinspect.verdict.report import Check, Report, Verdict
+from soinspect.verdict.expect import apply_expectations, parse_expectation
+from soinspect.verdict.report import Report
 
 __all__ = ["Plugin", "Symbol", "apply_expectations", "open", "parse_expectation"]
 
@@ -73,61 +71,3 @@ def open(path: StrPath, host: StrPath | None = None, *, sysroot: StrPath | None 
     pluginpath = plugin.pluginpath if plugin is not None else None
     assert pluginpath is not None, "a plugin that opens has a plugin path"
     return Plugin(pluginpath, report, (plugin.symbols if plugin is not None else None) or ())
-
-
-# -- --expect ------------------------------------------------------------------------------------------
-
-
-def parse_expectation(text: str) -> tuple[str, str]:
-    """``"Greet=func() string"`` -> ``("Greet", "func() string")``; ValueError if malformed."""
-    name, sep, typ = text.partition("=")
-    name, typ = name.strip(), typ.strip()
-    if not sep or not name or not typ:
-        raise ValueError(f"expected NAME=TYPE (for example 'Greet=func() string'), got {text!r}")
-    return name, typ
-
-
-def apply_expectations(report: Report, expectations: Sequence[tuple[str, str]]) -> Report:
-    """Add the ``plugin.expect`` check: each named symbol exists and has exactly the expected type.
-
-    A mismatch is what a real host's type assertion ``sym.(T)`` panics with:
-    ``interface conversion: plugin.Symbol is func() int, not func() string``. A failure rejects the file.
-    """
-    if not expectations:
-        return report
-    plugin = report.plugin
-    by_name = {s.name: s for s in ((plugin.symbols if plugin is not None else None) or ())}
-    pluginpath = (plugin.pluginpath if plugin is not None else None) or "?"
-    problems: list[str] = []
-    unknown: list[str] = []
-    results = []
-    for name, want in expectations:
-        s = by_name.get(name)
-        got = s.type if s is not None else None
-        if s is None:
-            problems.append(f"{name}: plugin: symbol {name} not found in plugin {pluginpath}")
-            status = "missing"
-        elif got is None:
-            unknown.append(f"{name}: type unknown ({s.reason})")
-            status = "unknown"
-        elif got != want:
-            problems.append(f"{name}: interface conversion: plugin.Symbol is {got}, not {want}")
-            status = "mismatch"
-        else:
-            status = "ok"
-        results.append({"name": name, "expected": want, "actual": got, "result": status})
-    ev: dict[str, Any] = {"expectations": results}
-    if not report.verdict.loadable and report.outcome != "ok":
-        check = Check("plugin.expect", "fail", "plugin.Open fails, so no symbol can be looked up", ev)
-    elif problems:
-        check = Check("plugin.expect", "fail", "; ".join(problems + unknown), ev)
-    elif unknown:
-        check = Check("plugin.expect", "unknown", "; ".join(unknown), ev)
-    else:
-        check = Check("plugin.expect", "pass", f"{len(results)} symbol(s) have the expected types", ev)
-    v = report.verdict
-    fix = report.fix
-    if check.status == "fail" and v.loadable:
-        v = Verdict(False, v.outcome, v.open_error, f"plugin.Open succeeds, but {check.message}", v.mismatches)
-        fix = expectation_fix(problems)
-    return dataclasses.replace(report, verdict=v, checks=(*report.checks, check), fix=fix)

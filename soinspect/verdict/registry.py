@@ -253,8 +253,10 @@ _RECORDS = (
     ),
     CheckInfo(
         "plugin.expect",
-        "Exported symbols named with --expect exist with exactly the expected Go types",
-        "--expect NAME=TYPE (or expect in the config) states the host's type assertion on Lookup(NAME).",
+        "Exported symbols named with --expect exist with the Go types the host asserts",
+        "--expect NAME=TYPE (or expect in the config, or the expect of a host manifest) states the host's "
+        "type assertion on Lookup(NAME); types are compared by Go type identity, as the assertion does "
+        "(byte is uint8, parameter names do not count; docs/api.md).",
         "a wrong type: the host panics with interface conversion: plugin.Symbol is func() string, not "
         "func() int; a missing name: plugin: symbol NAME not found in plugin PATH",
         "export NAME with the type the host asserts.",

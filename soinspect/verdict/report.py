@@ -125,6 +125,10 @@ class HostInfo:
     buildinfo: BuildInfo | None = None
     #: where the host was named: ``--host``, or the config file it came from (set by the command line)
     origin: str | None = None
+    #: the host executable's file name when the host was given as a manifest (``path`` is the manifest's)
+    manifest_of: str | None = None
+    #: the host executable's sha256 (from its manifest, or read from it for JSON and SARIF reports)
+    sha256: str | None = None
 
     @property
     def settings(self) -> tuple[tuple[str, str], ...]:

@@ -1,0 +1,411 @@
+"""Go type expressions as people write them, compared by type identity rather than by spelling.
+
+``--expect 'Add=func(a, b int) int'`` must accept a plugin whose ``Add`` prints (``%T``) as
+``func(int, int) int``: the host's type assertion ``sym.(func(a, b int) int)`` succeeds, because Go
+compares types by identity (the Go spec, "Type identity"), not by how they are written. :func:`canonical`
+parses a type written in Go syntax and prints it the way ``reflect.Type.String`` (and so ``%T``) does,
+with everything that does not take part in identity removed:
+
+* the predeclared aliases ``byte`` (``uint8``), ``rune`` (``int32``) and ``any`` (``interface {}``);
+* spacing, and the parentheses of a single unnamed result;
+* parameter and result names (``func(a, b int) (n int)`` is ``func(int, int) int``);
+* the order in which an interface's methods are written (``reflect`` sorts them);
+* a struct tag's quoting (a raw string and an interpreted one with the same value are the same tag).
+
+What does take part stays: field names, embedded fields and tags of a struct, variadic ``...T`` against
+``[]T``, channel directions, array lengths, named types against their underlying types (``error`` is not
+``interface { Error() string }``). Each rule is confirmed by a real Go host asserting the type on a real
+plugin (``corpus/typeassert.json``, checked by ``tests/test_expect_identity.py``).
+
+Two things cannot be told from a spelling, and :func:`canonical` reports them as :class:`Undecidable`
+rather than guess: an unexported struct field or interface method (identical only when the host asserts
+it inside the package that declares it), and an interface that embeds a named interface other than
+``error`` (its methods are not known from the name).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from soinspect.go.gotypes import go_quote
+
+#: predeclared aliases and the type reflect prints for each
+ALIASES = {"byte": "uint8", "rune": "int32", "any": "interface {}"}
+_KEYWORDS = {"func", "map", "chan", "struct", "interface"}
+_MAX_LEN = 4096  # a type written on a command line; longer is a mistake
+_MAX_DEPTH = 64
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<ellipsis>\.\.\.)
+    | (?P<arrow><-)
+    | (?P<punct>[][(){}*,;])
+    | (?P<string>"(?:[^"\\\n]|\\.)*"|`[^`]*`)
+    | (?P<int>[0-9][0-9a-fA-FxXoO_]*(?![\w.]))
+    | (?P<name>[^\W\d]\w*(?:[./-][^\W\d]?[\w~]*)*)
+    )""",
+    re.VERBOSE,
+)
+
+
+class Undecidable(ValueError):
+    """The type is well formed, but whether a host's assertion of it accepts a plugin's symbol cannot be
+    told from its spelling (see the module docstring)."""
+
+
+@dataclass
+class _Tokens:
+    items: list[tuple[str, str]]
+    pos: int = 0
+
+    def peek(self, k: int = 0) -> tuple[str, str]:
+        i = self.pos + k
+        return self.items[i] if i < len(self.items) else ("end", "")
+
+    def next(self) -> tuple[str, str]:
+        t = self.peek()
+        self.pos += 1
+        return t
+
+    def expect(self, value: str) -> None:
+        kind, v = self.next()
+        if v != value or kind in ("string", "end"):
+            raise ValueError(f"expected {value!r}, found {v!r}" if kind != "end" else f"expected {value!r} at the end")
+
+
+def _tokenize(text: str) -> _Tokens:
+    if len(text) > _MAX_LEN:
+        raise ValueError(f"type is {len(text)} characters long, over the limit of {_MAX_LEN}")
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        m = _TOKEN.match(text, pos)
+        if m is None or m.lastgroup is None:
+            bad = text[pos:].lstrip()[:1]
+            raise ValueError(f"unexpected character {bad!r}")
+        out.append((m.lastgroup, m.group(m.lastgroup)))
+        pos = m.end()
+    return _Tokens(out)
+
+
+def canonical(text: str, *, printed: bool = False) -> str:
+    """*text*, a Go type, printed as ``%T`` prints the identical type. ValueError if it is not a type;
+    :class:`Undecidable` if identity cannot be decided from the spelling.
+
+    ``printed=True`` reads a type as ``%T`` printed it for a real symbol: an unexported field or method
+    there is simply part of the type (the plugin's own package declared it), not undecidable.
+    """
+    toks = _tokenize(text)
+    out = _Parser(toks, printed=printed).type(0)
+    kind, v = toks.peek()
+    if kind != "end":
+        raise ValueError(f"unexpected {v!r} after the type")
+    return out
+
+
+def identical(a: str, b: str) -> bool:
+    """Whether the Go types spelled *a* and *b* are identical (ValueError / :class:`Undecidable` as in
+    :func:`canonical`)."""
+    return canonical(a) == canonical(b)
+
+
+def is_empty_interface(text: str) -> bool:
+    """``interface {}`` however spelled (``any``): asserting it accepts every symbol."""
+    try:
+        return canonical(text) == "interface {}"
+    except ValueError:
+        return False
+
+
+class _Parser:
+    def __init__(self, toks: _Tokens, *, printed: bool = False) -> None:
+        self.t = toks
+        self.printed = printed
+
+    def exported(self, name: str, what: str) -> None:
+        if not self.printed:
+            _check_exported(name, what)
+
+    def type(self, depth: int) -> str:
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"type nested deeper than {_MAX_DEPTH} levels")
+        d = depth + 1
+        kind, v = self.t.next()
+        if kind == "punct" and v == "*":
+            return "*" + self.type(d)
+        if kind == "punct" and v == "(":
+            inner = self.type(d)
+            self.t.expect(")")
+            return inner
+        if kind == "punct" and v == "[":
+            k, n = self.t.peek()
+            if k == "punct" and n == "]":
+                self.t.next()
+                return "[]" + self.type(d)
+            if k != "int":
+                raise ValueError(f"expected an array length, found {n!r}")
+            self.t.next()
+            self.t.expect("]")
+            return f"[{_int(n)}]" + self.type(d)
+        if kind == "arrow":
+            self.t.expect("chan")
+            return "<-chan " + self.type(d)
+        if kind == "name" and v == "chan":
+            if self.t.peek()[0] == "arrow":
+                self.t.next()
+                return "chan<- " + self.type(d)
+            elem = self.type(d)
+            return f"chan ({elem})" if elem.startswith("<-chan") else "chan " + elem
+        if kind == "name" and v == "map":
+            self.t.expect("[")
+            key = self.type(d)
+            self.t.expect("]")
+            return f"map[{key}]" + self.type(d)
+        if kind == "name" and v == "func":
+            return "func" + self.signature(d)
+        if kind == "name" and v == "struct":
+            return self.struct(d)
+        if kind == "name" and v == "interface":
+            return self.interface(d)
+        if kind == "name":
+            return self.named(v, d)
+        raise ValueError(f"expected a type, found {v!r}" if kind != "end" else "expected a type at the end")
+
+    def named(self, name: str, depth: int) -> str:
+        if name in ALIASES:
+            return ALIASES[name]
+        if self.t.peek() == ("punct", "[") and not self._array_follows():
+            self.t.next()
+            args = [self.type(depth)]
+            while self.t.peek() == ("punct", ","):
+                self.t.next()
+                if self.t.peek() == ("punct", "]"):
+                    break
+                args.append(self.type(depth))
+            self.t.expect("]")
+            return f"{name}[{','.join(args)}]"
+        return name
+
+    def _array_follows(self) -> bool:
+        """After a name, ``[`` opens a slice or array type (a parameter name then its type) when ``]`` or
+        a length follows; otherwise it opens type arguments."""
+        k, v = self.t.peek(1)
+        return (k == "punct" and v == "]") or k == "int"
+
+    def _starts_type(self, k: int = 0) -> bool:
+        kind, v = self.t.peek(k)
+        return kind in ("name", "arrow", "ellipsis") or (kind == "punct" and v in ("*", "[", "("))
+
+    # -- functions ---------------------------------------------------------------------------------------
+    def signature(self, depth: int) -> str:
+        params = self.params(depth)
+        results: list[str] = []
+        if self.t.peek() == ("punct", "("):
+            results = self.params(depth)
+            if any(r.startswith("...") for r in results):
+                raise ValueError("a result cannot be variadic")
+        elif self._starts_type() and self.t.peek()[0] != "ellipsis":
+            results = [self.type(depth)]
+        out = f"({', '.join(params)})"
+        if len(results) == 1:
+            out += " " + results[0]
+        elif results:
+            out += f" ({', '.join(results)})"
+        return out
+
+    def params(self, depth: int) -> list[str]:
+        """A parameter list, names dropped: ``(a, b int, c ...string)`` -> ``[int, int, ...string]``."""
+        self.t.expect("(")
+        entries: list[tuple[str | None, str | None]] = []  # (name, type); a lone name: (name, None)
+        while self.t.peek() != ("punct", ")"):
+            kind, v = self.t.peek()
+            if kind == "name" and v not in _KEYWORDS and "." not in v and v not in ALIASES:
+                follows = self.t.peek(1)
+                named = self._starts_type(1) and not (follows == ("punct", "[") and not self._named_array())
+                if named:
+                    self.t.next()
+                    entries.append((v, self.param_type(depth)))
+                elif follows in (("punct", ","), ("punct", ")")):
+                    self.t.next()
+                    entries.append((v, None))  # a name sharing the next type, or a type by itself
+                else:
+                    entries.append((None, self.param_type(depth)))
+            else:
+                entries.append((None, self.param_type(depth)))
+            if self.t.peek() == ("punct", ","):
+                self.t.next()
+            elif self.t.peek() != ("punct", ")"):
+                raise ValueError(f"expected ',' or ')' in a parameter list, found {self.t.peek()[1]!r}")
+        self.t.expect(")")
+        out: list[str] = []
+        if any(n is not None and t is not None for n, t in entries):
+            pending = 0
+            for name, typ in entries:
+                if typ is None:
+                    pending += 1
+                    continue
+                if name is None:
+                    raise ValueError("mixed named and unnamed parameters")
+                out.extend([typ] * (pending + 1))
+                pending = 0
+            if pending:
+                raise ValueError("missing the type of the last parameters")
+        else:
+            out = [t if t is not None else self._lone(n) for n, t in entries]
+        if any(p.startswith("...") for p in out[:-1]):
+            raise ValueError("only the last parameter can be variadic")
+        return out
+
+    def _named_array(self) -> bool:
+        k, v = self.t.peek(2)
+        return (k == "punct" and v == "]") or k == "int"
+
+    @staticmethod
+    def _lone(name: str | None) -> str:
+        assert name is not None
+        return ALIASES.get(name, name)
+
+    def param_type(self, depth: int) -> str:
+        if self.t.peek()[0] == "ellipsis":
+            self.t.next()
+            return "..." + self.type(depth)
+        return self.type(depth)
+
+    # -- structs and interfaces --------------------------------------------------------------------------
+    def struct(self, depth: int) -> str:
+        self.t.expect("{")
+        fields: list[str] = []
+        while self.t.peek() != ("punct", "}"):
+            fields.extend(self.field(depth))
+            if self.t.peek() == ("punct", ";"):
+                self.t.next()
+            elif self.t.peek() != ("punct", "}"):
+                raise ValueError(f"expected ';' or '}}' between struct fields, found {self.t.peek()[1]!r}")
+        self.t.expect("}")
+        return "struct { " + "; ".join(fields) + " }" if fields else "struct {}"
+
+    def field(self, depth: int) -> list[str]:
+        kind, v = self.t.peek()
+        names: list[str] = []
+        if kind == "name" and v not in _KEYWORDS and "." not in v and self._field_names_follow():
+            names.append(self.t.next()[1])
+            while self.t.peek() == ("punct", ","):
+                self.t.next()
+                k, n = self.t.next()
+                if k != "name":
+                    raise ValueError(f"expected a field name, found {n!r}")
+                names.append(n)
+            typ = self.type(depth)
+        else:  # an embedded field: T, *T, pkg.T
+            typ = self.type(depth)
+            base = typ.lstrip("*").split("[", 1)[0]
+            embedded = base.rsplit(".", 1)[-1]
+            self.exported(embedded, "embedded field")
+            tag = self.tag()
+            return [typ + tag]
+        tag = self.tag()
+        for n in names:
+            self.exported(n, "struct field")
+        return [f"{n} {typ}{tag}" for n in names]
+
+    def _field_names_follow(self) -> bool:
+        nxt = self.t.peek(1)
+        if nxt == ("punct", ","):
+            return True
+        if nxt == ("punct", "[") and not self._named_array():
+            return False
+        return self._starts_type(1)
+
+    def tag(self) -> str:
+        kind, v = self.t.peek()
+        if kind != "string":
+            return ""
+        self.t.next()
+        return " " + go_quote(_unquote(v))
+
+    def interface(self, depth: int) -> str:
+        self.t.expect("{")
+        methods: dict[str, str] = {}
+        while self.t.peek() != ("punct", "}"):
+            kind, v = self.t.next()
+            if kind != "name" or v in _KEYWORDS:
+                raise ValueError(f"expected a method name, found {v!r}")
+            if self.t.peek() == ("punct", "("):
+                self.exported(v, "interface method")
+                methods[v] = v + self.signature(depth)
+            elif v == "error":
+                methods["Error"] = "Error() string"
+            elif v == "any":
+                pass
+            else:
+                raise Undecidable(
+                    f"the interface embeds {v}: write its methods out, as %T prints them "
+                    "(soinspect cannot know a named interface's methods from its name)"
+                )
+            if self.t.peek() == ("punct", ";"):
+                self.t.next()
+            elif self.t.peek() != ("punct", "}"):
+                raise ValueError(f"expected ';' or '}}' between interface methods, found {self.t.peek()[1]!r}")
+        self.t.expect("}")
+        if not methods:
+            return "interface {}"
+        return "interface { " + "; ".join(methods[m] for m in sorted(methods)) + " }"
+
+
+def _check_exported(name: str, what: str) -> None:
+    if not name[:1].isupper():
+        raise Undecidable(
+            f"unexported {what} {name}: Go identifies it with the package that declares it, so a host's "
+            "assertion accepts it only inside that package; soinspect cannot tell from the spelling"
+        )
+
+
+def _int(text: str) -> int:
+    digits = text.replace("_", "")
+    try:
+        if len(digits) > 1 and digits[0] == "0" and digits[1].isdigit():
+            return int(digits, 8)
+        return int(digits, 0)
+    except ValueError:
+        raise ValueError(f"bad array length {text!r}") from None
+
+
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", '"': '"'}
+
+
+def _unquote(lit: str) -> str:
+    """A Go string literal's value (raw or interpreted)."""
+    if lit.startswith("`"):
+        return lit[1:-1].replace("\r", "")
+    body, out, i = lit[1:-1], [], 0
+    while i < len(body):  # bounded by the literal's length
+        c = body[i]
+        if c != "\\":
+            out.append(c)
+            i += 1
+            continue
+        e = body[i + 1 : i + 2]
+        if e in _ESCAPES:
+            out.append(_ESCAPES[e])
+            i += 2
+        elif e in ("x", "u", "U"):
+            n = {"x": 2, "u": 4, "U": 8}[e]
+            hx = body[i + 2 : i + 2 + n]
+            if len(hx) != n or not all(ch in "0123456789abcdefABCDEF" for ch in hx):
+                raise ValueError(f"bad escape in the tag {lit!r}")
+            out.append(chr(int(hx, 16)))
+            i += 2 + n
+        elif e[:1] in "01234567" and e:
+            oc = body[i + 1 : i + 4]
+            if len(oc) != 3 or not all(ch in "01234567" for ch in oc):
+                raise ValueError(f"bad escape in the tag {lit!r}")
+            out.append(chr(int(oc, 8)))
+            i += 4
+        else:
+            raise ValueError(f"bad escape in the tag {lit!r}")
+    return "".join(out)
+
+
