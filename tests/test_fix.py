@@ -5,6 +5,7 @@ That each kind of fix really makes the real loader accept the file is tests/test
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -95,7 +96,8 @@ def test_unknown_cause_gets_no_recipe() -> None:
     """Both sides' build info agrees (the same file as host and plugin): soinspect says so, no recipe."""
     f = read_facts(corpus.path("greet.so"))
     host = host_model(read_facts(corpus.path("host-1.27.3")))
-    same = type(host)(**{**host.__dict__, "facts": f})  # a host whose build info is the plugin's own
+    assert f.buildinfo is not None
+    same = dataclasses.replace(host, buildinfo=f.buildinfo.info)  # a host whose build info is the plugin's own
     v = Verdict(
         False,
         "error",
