@@ -173,3 +173,12 @@ def test_color_only_when_asked_and_never_in_files(capsys: pytest.CaptureFixture[
     assert "\x1b[" not in out_file.read_text()
     _, line, _ = run(capsys, "--format", "line", "--color", "always", *args)
     assert "\x1b[32mLOADABLE\x1b[0m (go-plugin)" in line
+
+
+def test_several_differing_settings_are_all_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """A -trimpath plugin in a -race host: the first differing setting is the cause given, and the other
+    is named with it (either may be what changed a given package)."""
+    _, doc = run_json(capsys, "--host", corpus.path("host-1.27.3-race"), corpus.path("greet-trimpath.so"))
+    (group,) = doc["results"][0]["causes"]
+    assert group["cause"].startswith("-race is set on the host and not on the plugin")
+    assert group["cause"].endswith("(-trimpath also differs)")

@@ -50,13 +50,22 @@ def diagnose(package: str, pb: BuildInfo | None, ob: BuildInfo | None, label: st
         module_cause = _module_cause(package, pm, om)
         if not module_cause.startswith("same:"):
             return module_cause.replace("other ", f"{label} ").replace("other side", label)
-    for key, why, todo in _FLAG_SETTINGS:
-        p, h = pb.setting(key), ob.setting(key)
-        if (p or "") != (h or "") and not (key in _BOOL_FLAGS and {p, h} <= {None, "false"}):
-            if key in _BOOL_FLAGS:
-                on, off = ("plugin", label) if p == "true" else (label, "plugin")
-                return f"{key} is set on the {on} and not on the {off}: {why}; {todo}"
-            return f"different {key} (plugin: {p or 'unset'}, {label}: {h or 'unset'}): {why}; {todo}"
+    differing = [
+        (key, why, todo, p, h)
+        for key, why, todo in _FLAG_SETTINGS
+        if ((p := pb.setting(key)) or "") != ((h := ob.setting(key)) or "")
+        and not (key in _BOOL_FLAGS and {p, h} <= {None, "false"})
+    ]
+    if differing:
+        key, why, todo, p, h = differing[0]
+        if key in _BOOL_FLAGS:
+            on, off = ("plugin", label) if p == "true" else (label, "plugin")
+            text = f"{key} is set on the {on} and not on the {off}: {why}; {todo}"
+        else:
+            text = f"different {key} (plugin: {p or 'unset'}, {label}: {h or 'unset'}): {why}; {todo}"
+        # Several settings differ: any of them may be what changed this package; name them all.
+        others = [d[0] for d in differing[1:]]
+        return text + (f" ({', '.join(others)} also differ{'s' if len(others) == 1 else ''})" if others else "")
     if pm is not None:
         return module_cause[len("same: ") :]
     if "." not in package.split("/", 1)[0]:
