@@ -48,10 +48,19 @@ def _status(field: str) -> int:
 
 def _stages(path: str) -> dict[str, Callable[[], Any]]:
     return {
-        "lief": lambda: _lief.parse_layout(path, _PRELOADED[path]),
+        "lief": lambda: _lief.parse_layout(path, len(_PRELOADED[path]), _copy_from(_PRELOADED[path])),
         "facts": lambda: facts.read_facts(path),
         "audit": lambda: api.audit(path),
     }
+
+
+def _copy_from(data: bytes) -> _lief.ReadInto:
+    def read_into(buffer: memoryview, offset: int) -> int:
+        chunk = data[offset : offset + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    return read_into
 
 
 #: the bytes of each file, read in the parent before forking, for the ``lief`` stage only

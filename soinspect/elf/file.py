@@ -8,6 +8,7 @@ was checked that way, so a hostile header cannot make soinspect read or loop bey
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import itertools
 import os
@@ -283,7 +284,15 @@ class ElfFile:
         _check_header_tables(path, data, ei_class == ELFCLASS64, "<" if ei_data == ELFDATA2LSB else ">")
         from soinspect.elf._lief import parse_layout  # the one door to LIEF
 
-        return cls(path, data, parse_layout(path, data))
+        source = memoryview(data)
+
+        def read_into(buffer: memoryview, offset: int) -> int:
+            chunk = source[offset : offset + len(buffer)]
+            buffer[: len(chunk)] = chunk
+            return len(chunk)
+
+        layout = parse_layout(path, len(data), read_into)
+        return cls(path, data, _complete_segments(layout, data))
 
     # -- lookups ------------------------------------------------------------------------------------
     def section(self, name: str) -> Section | None:
@@ -702,6 +711,31 @@ def _check_header_tables(path: str, data: bytes, is64: bool, e: str) -> None:
             f"{len(data)}-byte file",
         )
     del shoff, shentsize, shnum
+
+
+def _complete_segments(layout: ElfLayout, data: bytes) -> ElfLayout:
+    """*layout* with every program header of the table, as glibc's loader reads them.
+
+    LIEF before 1.0 stops at the first segment whose file bytes run past the end of the file and drops it
+    and every one after it; glibc maps them all (and a process touching the missing pages dies with
+    SIGBUS, which is what soinspect must predict). When LIEF gave fewer segments than ``e_phnum``, the table
+    is read here from the bytes: ``_check_header_tables`` has checked that it lies inside the file.
+    """
+    h = layout.header
+    is64 = h.elf_class == ELFCLASS64
+    entsize = 56 if is64 else 32
+    if len(layout.segments) >= h.phnum or h.phoff + h.phnum * entsize > len(data):
+        return layout
+    e = "<" if h.data_encoding != ELFDATA2MSB else ">"
+    segments = []
+    for i in range(h.phnum):  # bound: e_phnum <= 0xffff, and the table lies inside the file
+        at = h.phoff + i * entsize
+        if is64:
+            ptype, flags, offset, vaddr, _paddr, filesz, memsz, _align = struct.unpack_from(e + "IIQQQQQQ", data, at)
+        else:
+            ptype, offset, vaddr, _paddr, filesz, memsz, flags, _align = struct.unpack_from(e + "IIIIIIII", data, at)
+        segments.append(Segment(type=ptype, flags=flags, offset=offset, vaddr=vaddr, filesz=filesz, memsz=memsz))
+    return dataclasses.replace(layout, segments=tuple(segments))
 
 
 def load(path: str, max_size: int = DEFAULT_MAX_SIZE) -> ElfFile:
