@@ -17,6 +17,6 @@ if not sys.flags.safe_path:
     )
     sys.exit(2)
 
-from soinspect.cli.command import main
+from soinspect.cli.command import entry
 
-sys.exit(main())
+entry()

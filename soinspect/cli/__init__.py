@@ -1,6 +1,6 @@
 """The command line: arguments and config, directory scans, the worker pool. The only layer that prints or
-exits. :func:`main` is the ``soinspect`` entry point."""
+exits. :func:`main` runs the command and returns its exit code; :func:`entry` is the ``soinspect`` program."""
 
-from soinspect.cli.command import main
+from soinspect.cli.command import entry, main
 
-__all__ = ["main"]
+__all__ = ["entry", "main"]

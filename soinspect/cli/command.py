@@ -278,6 +278,24 @@ def _signals_held() -> Iterator[None]:
 _INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
 
 
+def entry() -> None:
+    """The ``soinspect`` program (console script and ``python -m soinspect``): :func:`main`, then a quick exit.
+
+    Once :func:`main` has returned, every byte of output has been written (reports to stdout, errors to
+    stderr), every file it opened is closed and every worker process has been stopped and reaped, so
+    nothing is left for the interpreter's shutdown to do but free memory: about 0.17 s, 0.125 s of it
+    LIEF's. The streams are flushed here and the process ends with ``os._exit``; a flush that fails (the
+    reader went away) is exit 2, as a failed write inside :func:`main` is.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError, ValueError):  # ValueError: a stream closed by the caller
+        code = EXIT_ERROR
+    os._exit(code)
+
+
 def _usage_problem(args: argparse.Namespace) -> str | None:
     """Option combinations that would silently do something else than asked (exit 2, one line)."""
     if any(not h.strip() for h in args.hosts):

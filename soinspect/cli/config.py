@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +154,8 @@ def discover(start: str | os.PathLike[str] | None = None) -> Config | None:
 
 
 def _read_toml(p: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read: not on a cold start without one
+
     try:
         with p.open("rb") as fh:
             return tomllib.load(fh)

@@ -9,12 +9,10 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, assert_never
 
-from soinspect.output.json import render_json
-from soinspect.output.line import render_line
-from soinspect.output.markdown import render_markdown
-from soinspect.output.sarif import render_sarif
-from soinspect.output.table import render_table
 from soinspect.verdict.report import Report, RunError, Skipped
+
+# Each format's module is imported in its branch: a run pays only for the format it prints (the table's
+# tabulate brings importlib.metadata, SARIF brings urllib), which is part of a cold start.
 
 
 class Format(StrEnum):
@@ -39,13 +37,23 @@ def render(
     judge (*errors*). Every format shows all three, so a report never looks like a pass when the run was
     not one. *color* (ANSI, for a terminal) applies to the formats a person reads: table and line."""
     if fmt is Format.JSON:
+        from soinspect.output.json import render_json
+
         return render_json(reports, policy=policy, skipped=skipped, errors=errors)
     if fmt is Format.TABLE:
+        from soinspect.output.table import render_table
+
         return render_table(reports, verbose=verbose, skipped=skipped, errors=errors, color=color)
     if fmt is Format.SARIF:
+        from soinspect.output.sarif import render_sarif
+
         return render_sarif(reports, policy=policy, skipped=skipped, errors=errors)
     if fmt is Format.MARKDOWN:
+        from soinspect.output.markdown import render_markdown
+
         return render_markdown(reports, policy=policy, skipped=skipped, errors=errors)
     if fmt is Format.LINE:
+        from soinspect.output.line import render_line
+
         return render_line(reports, skipped=skipped, errors=errors, color=color)
     assert_never(fmt)
