@@ -7,11 +7,16 @@ greet-truncated.so (a PT_LOAD cut by the end of the file) give the same report a
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 import corpus
 from soinspect.elf import _lief
 from soinspect.elf import file as _elf
+from soinspect.elf.structs import ElfLayout
+from soinspect.errors import NotELFError
 
 
 def _served(data: bytes, requests: list[tuple[int, int]]) -> _lief.ReadInto:
@@ -48,3 +53,36 @@ def test_segments_past_the_end_of_the_file_are_kept() -> None:
     elf = _elf.load(corpus.path("greet-truncated.so"))
     assert len(elf.segments) == elf.header.phnum == 10
     assert any(s.offset + s.filesz > len(elf.data) for s in elf.segments)
+
+
+def test_a_file_that_reports_no_size_is_judged_by_its_bytes() -> None:
+    """Files in /proc are regular files of size 0 that still have bytes: LIEF's read from the descriptor
+    sees nothing, so the bytes that were read are parsed instead (a text file, not an empty one)."""
+    data, parsed = _elf.read_and_parse("/proc/self/maps")
+    assert data
+    assert isinstance(parsed, NotELFError)
+    assert "a text file" in parsed.problem
+
+
+def test_a_file_that_changed_after_lief_read_it_is_parsed_again_from_the_bytes_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The layout and the bytes are always one view of one file: when the bytes read after LIEF differ in
+    size from what LIEF read, LIEF parses those bytes."""
+    real_read_all = _elf._read_all
+    reparsed: list[int] = []
+    real_parse_bytes = _elf.ElfFile.parse_bytes
+
+    def grown(path: str, fd: int, size: int, max_size: int) -> bytes:
+        return real_read_all(path, fd, size, max_size) + b"\0" * 4096
+
+    def parse_bytes(path: str, data: bytes) -> ElfLayout:
+        reparsed.append(len(data))
+        return real_parse_bytes(path, data)
+
+    monkeypatch.setattr(_elf, "_read_all", grown)
+    monkeypatch.setattr(_elf.ElfFile, "parse_bytes", staticmethod(parse_bytes))
+    path = corpus.path("greet.so")
+    data, parsed = _elf.read_and_parse(path)
+    assert reparsed == [len(data)] == [os.path.getsize(path) + 4096]
+    assert isinstance(parsed, ElfLayout)

@@ -9,7 +9,7 @@ object leaves this module.
 
 Supported LIEF: 0.15.1 up to 1.0.x (``pyproject.toml``; CI runs the suite at both ends). The stream is the
 one input every release in that range accepts (0.15 takes no ``bytes``), and it costs no copy on our side.
-LIEF only ever sees a file that :meth:`soinspect.elf.file.ElfFile.from_bytes` has checked starts with an ELF
+LIEF only ever sees a file that `soinspect.elf.file._parse` has checked starts with an ELF
 identification and holds its header: 0.15 and 0.16 mishandle the reference count of None when they return
 None for a file they cannot identify (the interpreter aborts at exit after some tens of them).
 

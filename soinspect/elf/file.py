@@ -16,9 +16,10 @@ import shlex
 import stat
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from soinspect.elf.structs import (
     DT_GNU_HASH,
@@ -45,6 +46,9 @@ from soinspect.elf.structs import (
     Segment,
 )
 from soinspect.errors import FileAccessError, FileTooLargeError, MalformedError, NotELFError, TruncatedError
+
+if TYPE_CHECKING:
+    from soinspect.elf._lief import ReadInto
 
 #: Default cap on the size of a file soinspect reads into memory. The largest Go plugins seen are tens of
 #: MiB; a file above this is refused with :class:`FileTooLargeError` rather than read.
@@ -92,6 +96,64 @@ def read_file(path: str, max_size: int = DEFAULT_MAX_SIZE) -> bytes:
     Raises :class:`FileAccessError` for a missing file, a directory, a FIFO, a device, a socket, a
     symlink loop or a permission problem, and :class:`FileTooLargeError` above *max_size* bytes.
     """
+    fd, st = _open_regular(path, max_size)
+    try:
+        return _read_all(path, fd, st.st_size, max_size)
+    finally:
+        os.close(fd)
+
+
+def read_and_parse(path: str, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, ElfLayout | Exception]:
+    """Read *path* whole and parse its ELF layout: (the bytes, the layout or the error that rejects them).
+
+    Raises what :func:`read_file` raises; anything wrong with the bytes is returned, not raised.
+
+    LIEF parses the file first, reading it from the descriptor straight into a buffer of its own, and
+    its copy is freed before soinspect reads the bytes it keeps: the peak holds the file once, not twice.
+    If the file is not the one LIEF read (its size or modification time changed in between, or it
+    reported no size, as files in /proc do), LIEF parses the bytes that were read instead, so the layout
+    and the bytes are always one view of one file.
+    """
+    fd, st = _open_regular(path, max_size)
+    try:
+        size = st.st_size
+
+        def read(offset: int, n: int) -> bytes:
+            return os.pread(fd, max(0, min(n, size - offset)), offset) if offset < size else b""
+
+        def read_into(buffer: memoryview, offset: int) -> int:
+            done = 0  # bound: each preadv moves forward or ends the loop
+            while done < len(buffer):
+                got = os.preadv(fd, [buffer[done:]], offset + done)
+                if got <= 0:
+                    break
+                done += got
+            return done
+
+        try:
+            parsed: ElfLayout | Exception = _parse(path, size, read(0, _HEAD), read_into, read)
+        except MemoryError:
+            raise
+        except OSError as exc:
+            raise FileAccessError(path, f"read failed: {exc.strerror}") from None
+        except Exception as exc:  # the bytes' problem: the caller turns it into a rejection
+            parsed = exc
+        data = _read_all(path, fd, size, max_size)
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if len(data) != size or after.st_size != size or after.st_mtime_ns != st.st_mtime_ns:
+        try:
+            parsed = ElfFile.parse_bytes(path, data)
+        except MemoryError:
+            raise
+        except Exception as exc:
+            parsed = exc
+    return data, parsed
+
+
+def _open_regular(path: str, max_size: int) -> tuple[int, os.stat_result]:
+    """Open *path* for reading if it is a regular file of at most *max_size* bytes: (fd, its fstat)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
@@ -125,32 +187,43 @@ def read_file(path: str, max_size: int = DEFAULT_MAX_SIZE) -> bytes:
             raise FileTooLargeError(
                 path, f"file is {st.st_size} bytes, over the {max_size}-byte limit (see --max-size)"
             )
-        chunks: list[bytes] = []
-        total = 0
-        # Read at most max_size + 1 bytes: a file that grows while being read is cut off here, and
-        # everything after works on this one snapshot of it. The first read asks for the size fstat
-        # gave plus one byte, so an unchanging file is read by one read() into one buffer of its own
-        # size (no 16 MiB buffer, no join: the bytes are in memory once).
-        want = st.st_size + 1
-        while total <= max_size:
-            try:
-                chunk = os.read(fd, min(want, max_size + 1 - total))
-            except IsADirectoryError:
-                raise FileAccessError(path, "is a directory, not a file") from None
-            except OSError as exc:
-                raise FileAccessError(path, f"read failed: {exc.strerror}") from None
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            # Then probe for the end with a small read (no 16 MiB buffer for the usual empty answer); a
-            # file longer than fstat said (or a short read) goes on in chunks doubling up to 16 MiB.
-            want = 1 << 16 if len(chunks) == 1 else min(2 * want, 1 << 24)
-        if total > max_size:
-            raise FileTooLargeError(path, f"file grew past the {max_size}-byte limit while being read")
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    finally:
+    except BaseException:
         os.close(fd)
+        raise
+    return fd, st
+
+
+def _read_all(path: str, fd: int, size: int, max_size: int) -> bytes:
+    """The file behind *fd* from its current position (the start) to its end, at most *max_size* bytes."""
+    chunks: list[bytes] = []
+    total = 0
+    # Read at most max_size + 1 bytes: a file that grows while being read is cut off here, and
+    # everything after works on this one snapshot of it. The first read asks for the size fstat
+    # gave plus one byte, so an unchanging file is read by one read() into one buffer of its own
+    # size (no 16 MiB buffer, no join: the bytes are in memory once).
+    want = size + 1
+    while total <= max_size:
+        try:
+            chunk = os.read(fd, min(want, max_size + 1 - total))
+        except IsADirectoryError:
+            raise FileAccessError(path, "is a directory, not a file") from None
+        except OSError as exc:
+            raise FileAccessError(path, f"read failed: {exc.strerror}") from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        # Then probe for the end with a small read (no 16 MiB buffer for the usual empty answer); a
+        # file longer than fstat said (or a short read) goes on in chunks doubling up to 16 MiB.
+        want = 1 << 16 if len(chunks) == 1 else min(2 * want, 1 << 24)
+    if total > max_size:
+        raise FileTooLargeError(path, f"file grew past the {max_size}-byte limit while being read")
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+#: what the checks before LIEF read from the start of a file: the ELF header, and the sample
+#: :func:`sniff_format` looks at to name a file that is not ELF
+_HEAD = 512
 
 
 def read_head(path: str, n: int) -> bytes | None:
@@ -268,22 +341,11 @@ class ElfFile:
     # -- construction -------------------------------------------------------------------------------
     @classmethod
     def from_bytes(cls, path: str, data: bytes) -> ElfFile:
-        what = sniff_format(data, path)
-        if what is not None:
-            raise NotELFError(path, what)
-        if len(data) < 16:
-            raise TruncatedError(path, f"file is {len(data)} bytes, shorter than the 16-byte ELF ident")
-        ei_class, ei_data = data[4], data[5]
-        if ei_class not in (ELFCLASS32, ELFCLASS64):
-            raise MalformedError(path, f"bad ELF class byte {ei_class:#x} (want 1 or 2)", offset=4)
-        if ei_data not in (ELFDATA2LSB, ELFDATA2MSB):
-            raise MalformedError(path, f"bad ELF data encoding byte {ei_data:#x} (want 1 or 2)", offset=5)
-        ehsize = 64 if ei_class == ELFCLASS64 else 52
-        if len(data) < ehsize:
-            raise TruncatedError(path, f"file is {len(data)} bytes, shorter than the {ehsize}-byte ELF header")
-        _check_header_tables(path, data, ei_class == ELFCLASS64, "<" if ei_data == ELFDATA2LSB else ">")
-        from soinspect.elf._lief import parse_layout  # the one door to LIEF
+        """The ELF file whose bytes are *data*; raises :class:`InvalidFileError` if they are not one."""
+        return cls(path, data, cls.parse_bytes(path, data))
 
+    @staticmethod
+    def parse_bytes(path: str, data: bytes) -> ElfLayout:
         source = memoryview(data)
 
         def read_into(buffer: memoryview, offset: int) -> int:
@@ -291,8 +353,7 @@ class ElfFile:
             buffer[: len(chunk)] = chunk
             return len(chunk)
 
-        layout = parse_layout(path, len(data), read_into)
-        return cls(path, data, _complete_segments(layout, data))
+        return _parse(path, len(data), data[:_HEAD], read_into, lambda offset, n: data[offset : offset + n])
 
     # -- lookups ------------------------------------------------------------------------------------
     def section(self, name: str) -> Section | None:
@@ -696,24 +757,49 @@ class ElfFile:
         return int.from_bytes(self.data[off : off + size], "little" if self.little else "big")
 
 
-def _check_header_tables(path: str, data: bytes, is64: bool, e: str) -> None:
-    """Check that the program header table (which the loader needs) lies inside the file."""
+def _parse(
+    path: str, size: int, head: bytes, read_into: ReadInto, read: Callable[[int, int], bytes]
+) -> ElfLayout:
+    """The checks that come before LIEF, on the first bytes *head* of a *size*-byte file, then LIEF (reading
+    the file through *read_into*), then the program headers LIEF leaves out (read through *read*)."""
+    # A file that is not ELF is named from all of its bytes (sniff_format may look at its length too).
+    what = sniff_format(head if head[:4] == _ELF_MAGIC else read(0, size), path)
+    if what is not None:
+        raise NotELFError(path, what)
+    if size < 16:
+        raise TruncatedError(path, f"file is {size} bytes, shorter than the 16-byte ELF ident")
+    ei_class, ei_data = head[4], head[5]
+    if ei_class not in (ELFCLASS32, ELFCLASS64):
+        raise MalformedError(path, f"bad ELF class byte {ei_class:#x} (want 1 or 2)", offset=4)
+    if ei_data not in (ELFDATA2LSB, ELFDATA2MSB):
+        raise MalformedError(path, f"bad ELF data encoding byte {ei_data:#x} (want 1 or 2)", offset=5)
+    ehsize = 64 if ei_class == ELFCLASS64 else 52
+    if size < ehsize or len(head) < ehsize:
+        raise TruncatedError(path, f"file is {size} bytes, shorter than the {ehsize}-byte ELF header")
+    _check_header_tables(path, head, size, ei_class == ELFCLASS64, "<" if ei_data == ELFDATA2LSB else ">")
+    from soinspect.elf._lief import parse_layout  # the one door to LIEF
+
+    return _complete_segments(parse_layout(path, size, read_into), size, read)
+
+
+def _check_header_tables(path: str, data: bytes, size: int, is64: bool, e: str) -> None:
+    """Check that the program header table (which the loader needs) lies inside the *size*-byte file."""
     if is64:
         phoff, shoff = struct.unpack_from(e + "QQ", data, 32)
         phentsize, phnum, shentsize, shnum = struct.unpack_from(e + "HHHH", data, 54)
     else:
         phoff, shoff = struct.unpack_from(e + "II", data, 28)
         phentsize, phnum, shentsize, shnum = struct.unpack_from(e + "HHHH", data, 42)
-    if phnum and phoff + phnum * phentsize > len(data):
+    if phnum and phoff + phnum * phentsize > size:
         raise TruncatedError(
             path,
             f"program header table ({phnum} x {phentsize} bytes at {phoff:#x}) ends past the end of the "
-            f"{len(data)}-byte file",
+            f"{size}-byte file",
         )
     del shoff, shentsize, shnum
 
 
-def _complete_segments(layout: ElfLayout, data: bytes) -> ElfLayout:
+def _complete_segments(layout: ElfLayout, size: int, read: Callable[[int, int], bytes]) -> ElfLayout:
     """*layout* with every program header of the table, as glibc's loader reads them.
 
     LIEF before 1.0 stops at the first segment whose file bytes run past the end of the file and drops it
@@ -724,16 +810,19 @@ def _complete_segments(layout: ElfLayout, data: bytes) -> ElfLayout:
     h = layout.header
     is64 = h.elf_class == ELFCLASS64
     entsize = 56 if is64 else 32
-    if len(layout.segments) >= h.phnum or h.phoff + h.phnum * entsize > len(data):
+    if len(layout.segments) >= h.phnum or h.phoff + h.phnum * entsize > size:
+        return layout
+    table = read(h.phoff, h.phnum * entsize)
+    if len(table) != h.phnum * entsize:
         return layout
     e = "<" if h.data_encoding != ELFDATA2MSB else ">"
     segments = []
     for i in range(h.phnum):  # bound: e_phnum <= 0xffff, and the table lies inside the file
-        at = h.phoff + i * entsize
+        at = i * entsize
         if is64:
-            ptype, flags, offset, vaddr, _paddr, filesz, memsz, _align = struct.unpack_from(e + "IIQQQQQQ", data, at)
+            ptype, flags, offset, vaddr, _paddr, filesz, memsz, _align = struct.unpack_from(e + "IIQQQQQQ", table, at)
         else:
-            ptype, offset, vaddr, _paddr, filesz, memsz, flags, _align = struct.unpack_from(e + "IIIIIIII", data, at)
+            ptype, offset, vaddr, _paddr, filesz, memsz, flags, _align = struct.unpack_from(e + "IIIIIIII", table, at)
         segments.append(Segment(type=ptype, flags=flags, offset=offset, vaddr=vaddr, filesz=filesz, memsz=memsz))
     return dataclasses.replace(layout, segments=tuple(segments))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -92,7 +93,14 @@ class FileFacts:
 
 
 def read_facts(path: str, *, max_size: int = _elf.DEFAULT_MAX_SIZE) -> FileFacts:
-    facts = facts_from_bytes(path, _elf.read_file(path, max_size), os.path.realpath(path))
+    data, parsed = _elf.read_and_parse(path, max_size)
+
+    def elf() -> ElfFile:
+        if isinstance(parsed, Exception):
+            raise parsed
+        return ElfFile(path, data, parsed)
+
+    facts = _facts(path, data, os.path.realpath(path), elf)
     try:
         st = os.stat(path)
     except OSError:
@@ -102,9 +110,14 @@ def read_facts(path: str, *, max_size: int = _elf.DEFAULT_MAX_SIZE) -> FileFacts
 
 def facts_from_bytes(path: str, data: bytes, realpath: str) -> FileFacts:
     """Facts of *data*, the contents of *path*: never raises for anything in the bytes."""
+    return _facts(path, data, realpath, lambda: ElfFile.from_bytes(path, data))
+
+
+def _facts(path: str, data: bytes, realpath: str, elf: Callable[[], ElfFile]) -> FileFacts:
+    """Facts of the file *elf()* gives (its bytes are *data*), or of the invalid file if it raises."""
     real = realpath
     try:
-        return facts_from_elf(ElfFile.from_bytes(path, data), real)
+        return facts_from_elf(elf(), real)
     except InvalidFileError as exc:
         return invalid_facts(path, real, data, exc)
     except MemoryError:
