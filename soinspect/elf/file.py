@@ -515,7 +515,8 @@ class ElfFile:
         return self.section_bytes(sec), self.section_bytes(strsec) if strsec is not None else b""
 
     def _name_column(self, table: str) -> list[int]:
-        """st_name of every symbol of *table*, in table order (cached on the instance, as _name_index)."""
+        """st_name of every symbol of *table*, in table order, cached on the instance (functools.cache here
+        would keep every ElfFile, and its bytes, alive for the life of a process that scans many files)."""
         key = f"_name_column_{table}"
         column: list[int] | None = self.__dict__.get(key)
         if column is None:
@@ -526,32 +527,37 @@ class ElfFile:
         raw, _ = self._table(table)
         return self._column(raw, 24 if self.is64 else 16, 0, "I")  # st_name: a u32 at byte 0
 
-    def _name_index(self, table: str, *, defined: bool = True) -> dict[int, int]:
-        """st_name offset -> index of the first symbol with that name offset in *table*: the first
-        defined one (``defined=True``) or the first of any. Built once in O(symbols)."""
-        # Cached on the instance: functools.cache here kept every ElfFile (and its bytes) alive for the
-        # life of the process, a leak of one file per analysis when one process scans many files.
-        key = f"_name_index_{table}_{defined}"
-        index: dict[int, int] | None = self.__dict__.get(key)
-        if index is None:
-            index = self.__dict__[key] = self._build_name_index(table, defined)
-        return index
-
-    def _build_name_index(self, table: str, defined: bool) -> dict[int, int]:
+    def _with_name_offsets(self, table: str, offsets: set[int], *, defined: bool) -> Iterator[int]:
+        """Indexes, in table order, of the symbols of *table* whose st_name is one of *offsets* (defined ones
+        only if *defined*). Lazy: a caller that wants the first stops the scan there. One pass over the
+        cached st_name column in C (``map`` and ``compress``), no Python object per symbol; this replaced
+        dictionaries of whole tables (1-3 ms each per file) that served a handful of lookups."""
         names = self._name_column(table)
-        positions: list[int] | range = range(len(names))
+        hits: Iterator[int] = itertools.compress(itertools.count(), map(offsets.__contains__, names))
         if defined:
-            # st_shndx is SHN_UNDEF (0) for an undefined symbol: compress keeps the non-zero ones.
-            shndx = self._shndx_column(table)
-            names = list(itertools.compress(names, shndx))
-            positions = list(itertools.compress(positions, shndx))
-        # Built backwards so that the first symbol with a given name offset wins.
-        return dict(zip(reversed(names), reversed(positions), strict=True))
+            shndx = self._shndx_column(table)  # st_shndx is SHN_UNDEF (0) for an undefined symbol
+            hits = (i for i in hits if shndx[i])
+        return hits
+
+    @staticmethod
+    def _occurrences(strtab: bytes, needle: bytes) -> set[int]:
+        """Every offset of *needle* in *strtab*. Bound: find moves forward, at most len(strtab) times."""
+        out: set[int] = set()
+        pos = strtab.find(needle)
+        while pos >= 0:
+            out.add(pos)
+            pos = strtab.find(needle, pos + 1)
+        return out
 
     def _shndx_column(self, table: str) -> list[int]:
-        raw, _ = self._table(table)
-        # st_shndx: a u16 at byte 6 of an ELF64 entry, byte 14 of an ELF32 one
-        return self._column(raw, 24 if self.is64 else 16, 6 if self.is64 else 14, "H")
+        """st_shndx of every symbol of *table*, in table order, cached on the instance as the names are."""
+        key = f"_shndx_column_{table}"
+        column: list[int] | None = self.__dict__.get(key)
+        if column is None:
+            raw, _ = self._table(table)
+            # st_shndx: a u16 at byte 6 of an ELF64 entry, byte 14 of an ELF32 one
+            column = self.__dict__[key] = self._column(raw, 24 if self.is64 else 16, 6 if self.is64 else 14, "H")
+        return column
 
     def _symbol(self, table: str, i: int) -> Symbol | None:
         raw, strtab = self._table(table)
@@ -564,33 +570,22 @@ class ElfFile:
     def find_symbol(self, name: str, table: str = "dynsym", *, defined: bool = True) -> Symbol | None:
         """The first symbol called *name* in ``.dynsym`` or ``.symtab`` (defined ones unless told)."""
         _, strtab = self._table(table)
-        index = self._name_index(table, defined=defined)
-        needle = name.encode() + b"\0"
-        best: int | None = None
         # A linker may share string tails, so every occurrence of the name in the string table is a
-        # candidate name offset. Bound: one dict lookup per occurrence, occurrences <= table size.
-        pos = strtab.find(needle)
-        while pos >= 0:
-            i = index.get(pos)
-            if i is not None and (best is None or i < best):
-                best = i
-            pos = strtab.find(needle, pos + 1)
+        # candidate name offset; the first symbol, in table order, that names any of them is the answer.
+        offsets = self._occurrences(strtab, name.encode() + b"\0")
+        if not offsets:
+            return None
+        best = next(self._with_name_offsets(table, offsets, defined=defined), None)
         return self._symbol(table, best) if best is not None else None
 
     def symbols_with_prefix(self, prefix: str, table: str = "dynsym") -> list[Symbol]:
         """Defined symbols whose name starts with *prefix*, first definition per name, in table order."""
         _, strtab = self._table(table)
-        index = self._name_index(table)
-        needle = prefix.encode()
-        hits: list[int] = []
-        pos = strtab.find(needle)
-        while pos >= 0:  # bound: one lookup per occurrence of the prefix
-            i = index.get(pos)
-            if i is not None:
-                hits.append(i)
-            pos = strtab.find(needle, pos + 1)
+        offsets = self._occurrences(strtab, prefix.encode())
+        if not offsets:
+            return []
         out: dict[str, Symbol] = {}
-        for i in sorted(hits):
+        for i in self._with_name_offsets(table, offsets, defined=True):
             sym = self._symbol(table, i)
             if sym is not None and sym.defined and sym.name not in out:
                 out[sym.name] = sym
