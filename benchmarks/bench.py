@@ -1,16 +1,22 @@
-"""Speed of soinspect against `go version -m`, printed as figures (never asserted by a test).
+"""Cold-start speed of the soinspect command against `go version -m`, printed as figures (never asserted).
 
 Measures, in one run:
-1. per-file time of a full soinspect audit inside one process, over a directory of plugins, against the
-   per-file time of `go version -m` over the same files (one `go version -m DIR` process, as a user runs it);
-2. the cold CLI (`python -P -m soinspect FILE` in a fresh process, `import lief` included) on the largest plugin.
+1. the cold CLI: ``soinspect FILE`` as a whole fresh process (start-up, ``import lief``, the audit, the
+   table on stdout, exit) on a typical plugin (default: the corpus's greet.so, 2.4 MB), against
+   ``go version -m FILE`` on the same file. The two run in turn, A B A B ..., so that a machine whose speed
+   drifts slows both alike; printed: each one's median wall time, the ratio of the medians and the median
+   of the pair-by-pair ratios (target, issue 13: at most 12x);
+2. the per-file time of a full audit inside one warm process over the corpus plugins, against the
+   per-file time of one ``go version -m DIR`` over the same files.
 
-Usage: python benchmarks/bench.py [DIR]   (default: the corpus plugins, decompressed)
-The Go binary is $SOINSPECT_GO or /opt/sgo/1.27.3/bin/go (scripts/go-toolchain.sh 1.27.3 installs it).
+Usage: python benchmarks/bench.py [--runs N] [FILE]
+The Go binary is $SOINSPECT_GO or /opt/sgo/1.27.3/bin/go. The soinspect command is the ``soinspect``
+script beside this Python (``pip install .``), else ``python -P -m soinspect``.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -21,63 +27,77 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
+import bigplugin  # noqa: E402
 
-def _go() -> str:
-    return os.environ.get("SOINSPECT_GO") or str(Path(os.environ.get("SOINSPECT_TOOLCHAINS", "/opt/sgo"))
-                                                 / "1.27.3" / "bin" / "go")
+import corpus  # noqa: E402
 
-
-def _plugins(arg: str | None) -> list[str]:
-    if arg:
-        return sorted(str(p) for p in Path(arg).iterdir() if p.is_file())
-    import corpus
-
-    return [corpus.path(n) for n in corpus.names("go-plugin")]
+ENV = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="")
 
 
-def _best(fn: object, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - t)
-    return min(times)
+def soinspect_cli() -> list[str]:
+    script = Path(sys.executable).parent / "soinspect"
+    return [str(script)] if script.exists() else [sys.executable, "-P", "-m", "soinspect"]
+
+
+def wall(cmd: list[str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, check=False)
+    return time.perf_counter() - t
+
+
+def paired(a: list[str], b: list[str], runs: int) -> tuple[list[float], list[float]]:
+    """*runs* wall times of each, A B A B ..., after one warm-up of each (page cache, .pyc files)."""
+    wall(a)
+    wall(b)
+    ta, tb = [], []
+    for _ in range(runs):
+        ta.append(wall(a))
+        tb.append(wall(b))
+    return ta, tb
+
+
+def report(label: str, ta: list[float], tb: list[float], target: float | None = None) -> None:
+    ma, mb = statistics.median(ta), statistics.median(tb)
+    pair = statistics.median(x / y for x, y in zip(ta, tb, strict=True))
+    aim = f"  (target: at most {target:g}x)" if target else ""
+    print(f"  {label:42s} median {ma:7.3f} s  (min {min(ta):.3f}, max {max(ta):.3f})")
+    print(f"  {'go version -m, same input':42s} median {mb:7.3f} s  (min {min(tb):.3f}, max {max(tb):.3f})")
+    print(f"  ratio: {ma / mb:.1f}x the medians, {pair:.1f}x the median of the pairs{aim}")
 
 
 def main() -> None:
-    files = _plugins(sys.argv[1] if len(sys.argv) > 1 else None)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("file", nargs="?")
+    ap.add_argument("--runs", type=int, default=11)
+    args = ap.parse_args()
+    go = bigplugin.go_binary()
+    target = args.file or corpus.path("greet.so")
+    print(f"cold CLI: {' '.join(soinspect_cli())} FILE, FILE = {target} ({os.path.getsize(target) / 1e6:.1f} MB), "
+          f"{args.runs} pairs")
+    ta, tb = paired([*soinspect_cli(), target], [go, "version", "-m", target], args.runs)
+    report("soinspect FILE (whole process)", ta, tb, target=12)
+
     import soinspect
 
-    soinspect.audit(files[0])  # warm: import lief, caches
-    per_file = _best(lambda: [soinspect.audit(f) for f in files], 5) / len(files)
-    per_file_table = _best(lambda: [soinspect.audit(f, digest=False) for f in files], 5) / len(files)
+    files = [corpus.path(n) for n in corpus.names("go-plugin")]
+    soinspect.audit(files[0])  # warm: import lief, the sysroot's libc
+    best = min(_timed(lambda: [soinspect.audit(f, digest=False) for f in files]) for _ in range(5))
     with tempfile.TemporaryDirectory() as d:
         for f in files:
             os.symlink(f, os.path.join(d, os.path.basename(f)))
-        env = dict(os.environ, GOTOOLCHAIN="local")
-        go_total = _best(lambda: subprocess.run([_go(), "version", "-m", d], capture_output=True, env=env,
-                                                check=True), 5)
-    go_per_file = go_total / len(files)
-    largest = max(files, key=os.path.getsize)
-    cold = [
-        _best(lambda: subprocess.run([sys.executable, "-P", "-m", "soinspect", largest], capture_output=True,
-                                     check=False), 1)
-        for _ in range(5)
-    ]
-    go_one = _best(lambda: subprocess.run([_go(), "version", "-m", largest], capture_output=True, env=env,
-                                          check=True), 5)
-    mb = os.path.getsize(largest) / 1e6
-    print(f"files: {len(files)} plugins, {sum(os.path.getsize(f) for f in files) / 1e6:.1f} MB")
-    print(f"soinspect audit, per file, in one process: {per_file * 1000:8.2f} ms  (JSON fields, sha256 included)")
-    print(f"soinspect audit without the sha256 (what the table report needs): {per_file_table * 1000:8.2f} ms")
-    print(f"go version -m, per file (one process for the directory): {go_per_file * 1000:8.2f} ms")
-    print(f"ratio soinspect / go version -m per file: {per_file / go_per_file:8.2f}x  (aim <= 2x); "
-          f"without sha256 {per_file_table / go_per_file:.2f}x")
-    print(f"cold CLI on the largest plugin ({mb:.1f} MB), median of 5: {statistics.median(cold):8.3f} s  "
-          f"(aim <= 0.45 s)")
-    print(f"go version -m on the same file, whole process: {go_one:8.3f} s")
+        go_dir = min(wall([go, "version", "-m", d]) for _ in range(5))
+    n = len(files)
+    print(f"warm, in one process, {n} corpus plugins: soinspect.audit {best / n * 1000:.2f} ms per file; "
+          f"go version -m DIR {go_dir / n * 1000:.2f} ms per file (one process, start-up included)")
+
+
+def _timed(fn: object) -> float:
+    t = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - t
 
 
 if __name__ == "__main__":

@@ -1,120 +1,82 @@
-"""Memory of one audit against the file's size, printed as figures (never asserted by a test).
+"""Peak memory of one audit against the file's size, printed as figures (never asserted by a test).
 
-For each file, a child forked from a warm process (soinspect and LIEF imported, one audit already done,
-so the sysroot's libc is parsed and cached) resets its peak RSS (``/proc/self/clear_refs``), then runs
-one stage and reports:
+Each figure is the peak resident set of a whole fresh process, as the kernel accounts it
+(``ru_maxrss`` from ``wait4``: the largest of the process and the children it reaped), so LIEF's C++
+allocations, the interpreter and every import are in it:
 
-* ``rss``: the growth of the peak resident set (``VmHWM`` after minus ``VmRSS`` before): everything,
-  LIEF's C++ allocations included;
-* ``py``: the peak of Python allocations (``tracemalloc``): the bytes of the file and what soinspect's
-  readers build from them.
+* ``audit``: ``python -c 'soinspect.audit(FILE)'``, the library call, in one process;
+* ``cli``: the ``soinspect FILE`` command (its worker process included);
+* ``go``: ``go version -m FILE`` on the same file, for scale.
 
-Stages: ``lief`` (``_lief.parse_layout`` on bytes already read: LIEF's own copy and its objects),
-``facts`` (``facts.read_facts``: read the file and run every reader) and ``audit`` (``soinspect.audit``:
-facts, checks, loader model, report). The fixed overhead is the RSS of the warm process itself.
+The target (issue 13) is ``audit`` and ``cli`` at or below 1.3 x the file size + 100 MiB for plugins of
+20 MB or more, growing linearly beyond: the last lines fit peak = a x size + b over those files.
 
-Usage: python benchmarks/memory.py [FILE ...]   (default: the corpus plugins, decompressed)
+Files: the corpus plugins and real Go plugins of about 20, 40 and 70 MiB built by
+``benchmarks/bigplugin.py`` (cached in benchmarks/.cache/; the first run builds them, about a minute).
+
+Usage: python benchmarks/memory.py [FILE ...]
 """
 
 from __future__ import annotations
 
-import json
 import os
+import subprocess
 import sys
-import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bigplugin  # noqa: E402
 
 import corpus  # noqa: E402
-from soinspect.elf import _lief  # noqa: E402
-from soinspect.go import facts  # noqa: E402
-from soinspect.verdict import audit as api  # noqa: E402
 
 MIB = 1 << 20
+AUDIT = "import sys, soinspect; soinspect.audit(sys.argv[1])"
 
 
-def _status(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
+def peak_rss(cmd: list[str]) -> int:
+    """Peak RSS in bytes of *cmd* run to its end (its reaped children included), output discarded."""
+    env = dict(os.environ, GOTOOLCHAIN="local", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0  # reaped here: keep Popen from waiting again
+    return int(usage.ru_maxrss) * 1024
 
 
-def _stages(path: str) -> dict[str, Callable[[], Any]]:
-    return {
-        "lief": lambda: _lief.parse_layout(path, len(_PRELOADED[path]), _copy_from(_PRELOADED[path])),
-        "facts": lambda: facts.read_facts(path),
-        "audit": lambda: api.audit(path),
-    }
-
-
-def _copy_from(data: bytes) -> _lief.ReadInto:
-    def read_into(buffer: memoryview, offset: int) -> int:
-        chunk = data[offset : offset + len(buffer)]
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
-
-    return read_into
-
-
-#: the bytes of each file, read in the parent before forking, for the ``lief`` stage only
-_PRELOADED: dict[str, bytes] = {}
-
-
-def measure(path: str, stage: str) -> tuple[int, int]:
-    """(peak RSS growth, peak traced Python bytes) of *stage* on *path*, in a forked child."""
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child
-        try:
-            os.close(rfd)
-            fn = _stages(path)[stage]
-            with open("/proc/self/clear_refs", "w") as f:
-                f.write("5")  # reset VmHWM to the current RSS
-            before = _status("VmRSS")
-            tracemalloc.start()
-            result = fn()
-            _, py_peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-            rss = _status("VmHWM") - before
-            del result
-            os.write(wfd, json.dumps([rss, py_peak]).encode())
-        finally:
-            os._exit(0)
-    os.close(wfd)
-    with os.fdopen(rfd) as r:
-        raw = r.read()
-    os.waitpid(pid, 0)
-    rss, py = json.loads(raw)
-    return int(rss), int(py)
+def soinspect_cli() -> list[str]:
+    script = Path(sys.executable).parent / "soinspect"
+    return [str(script)] if script.exists() else [sys.executable, "-P", "-m", "soinspect"]
 
 
 def main(argv: list[str]) -> int:
-    paths = argv or [corpus.path(n) for n in corpus.names("go-plugin")]
-    _lief._lief()
-    api.audit(corpus.path("greet.so"))  # warm: lazy imports, the sysroot's libc parsed and cached
-    fixed = _status("VmRSS")
-    print(f"fixed overhead (warm process: Python, soinspect, LIEF, sysroot cache): {fixed / MIB:.0f} MiB RSS")
-    print(f"{'file':28s} {'size':>8s}  {'lief rss':>9s}  {'facts rss':>10s} {'py':>6s}  {'audit rss':>10s} {'py':>6s}")
-    worst = 0.0
+    paths = argv or [corpus.path(n) for n in corpus.names("go-plugin")] + [
+        bigplugin.plugin(m) for m in bigplugin.DEFAULT_SIZES
+    ]
+    go = bigplugin.go_binary()
+    print(f"{'file':30s} {'size':>9s}  {'audit':>9s} {'cli':>9s} {'go':>8s}  {'budget':>9s}  audit/budget")
+    big: list[tuple[int, int, int]] = []
     for p in sorted(paths, key=os.path.getsize):
         size = os.path.getsize(p)
-        _PRELOADED[p] = Path(p).read_bytes()
-        row = {stage: measure(p, stage) for stage in ("lief", "facts", "audit")}
-        del _PRELOADED[p]
-        worst = max(worst, row["audit"][0] / size)
+        audit = peak_rss([sys.executable, "-c", AUDIT, p])
+        cli = peak_rss([*soinspect_cli(), "--quiet", p])
+        gov = peak_rss([go, "version", "-m", p])
+        budget = int(1.3 * size) + 100 * MIB
+        flag = "" if max(audit, cli) <= budget else "  OVER"
         print(
-            f"{Path(p).name:28s} {size / MIB:6.2f}Mi  {row['lief'][0] / size:8.2f}x  "
-            f"{row['facts'][0] / size:9.2f}x {row['facts'][1] / size:5.2f}x  "
-            f"{row['audit'][0] / size:9.2f}x {row['audit'][1] / size:5.2f}x"
+            f"{Path(p).name[:30]:30s} {size / MIB:7.1f}Mi  {audit / MIB:7.1f}Mi {cli / MIB:7.1f}Mi "
+            f"{gov / MIB:6.1f}Mi  {budget / MIB:7.1f}Mi  {audit / budget:5.2f} (cli {cli / budget:4.2f}){flag}"
         )
-    print(f"worst audit: fixed {fixed / MIB:.0f} MiB + {worst:.2f}x the file size (peak RSS growth)")
+        if size >= 20 * 1000 * 1000:
+            big.append((size, audit, cli))
+    if len(big) >= 2:
+        for label, k in (("audit", 1), ("cli", 2)):
+            (s0, *_), (s1, *_) = big[0], big[-1]
+            slope = (big[-1][k] - big[0][k]) / (s1 - s0)
+            base = big[0][k] - slope * s0
+            print(f"{label}: peak = {slope:.2f} x size + {base / MIB:.0f} MiB over the files of 20 MB or more "
+                  f"(target: at most 1.3 x size + 100 MiB)")
     return 0
 
 
