@@ -42,30 +42,43 @@ def soinspect_cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-P", "-m", "soinspect"]
 
 
-def wall(cmd: list[str]) -> float:
+def run(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of *cmd* as a whole process, its reaped children included."""
     t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, check=False)
-    return time.perf_counter() - t
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0  # reaped here: keep Popen from waiting again
+    return time.perf_counter() - t, usage.ru_utime + usage.ru_stime
 
 
-def paired(a: list[str], b: list[str], runs: int) -> tuple[list[float], list[float]]:
-    """*runs* wall times of each, A B A B ..., after one warm-up of each (page cache, .pyc files)."""
-    wall(a)
-    wall(b)
+def wall(cmd: list[str]) -> float:
+    return run(cmd)[0]
+
+
+def paired(a: list[str], b: list[str], runs: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """*runs* (wall, CPU) times of each, A B A B ..., after one warm-up of each (page cache, .pyc files)."""
+    run(a)
+    run(b)
     ta, tb = [], []
     for _ in range(runs):
-        ta.append(wall(a))
-        tb.append(wall(b))
+        ta.append(run(a))
+        tb.append(run(b))
     return ta, tb
 
 
-def report(label: str, ta: list[float], tb: list[float], target: float | None = None) -> None:
-    ma, mb = statistics.median(ta), statistics.median(tb)
-    pair = statistics.median(x / y for x, y in zip(ta, tb, strict=True))
-    aim = f"  (target: at most {target:g}x)" if target else ""
-    print(f"  {label:42s} median {ma:7.3f} s  (min {min(ta):.3f}, max {max(ta):.3f})")
-    print(f"  {'go version -m, same input':42s} median {mb:7.3f} s  (min {min(tb):.3f}, max {max(tb):.3f})")
-    print(f"  ratio: {ma / mb:.1f}x the medians, {pair:.1f}x the median of the pairs{aim}")
+def report(
+    label: str, ta: list[tuple[float, float]], tb: list[tuple[float, float]], target: float | None = None
+) -> None:
+    """Medians of wall and CPU time of A (soinspect) and B (go version -m), and their ratios."""
+    wa, wb = [w for w, _ in ta], [w for w, _ in tb]
+    ca, cb = statistics.median(c for _, c in ta), statistics.median(c for _, c in tb)
+    ma, mb = statistics.median(wa), statistics.median(wb)
+    pair = statistics.median(x / y for x, y in zip(wa, wb, strict=True))
+    print(f"  {label:44s} wall median {ma:7.3f} s (min {min(wa):.3f}, max {max(wa):.3f}), CPU {ca:.3f} s")
+    print(f"  {'go version -m, same input':44s} wall median {mb:7.3f} s (min {min(wb):.3f}, max {max(wb):.3f}), "
+          f"CPU {cb:.3f} s")
+    aim = f"; target: at most {target:g}x" if target else ""
+    print(f"  ratio: {ma / mb:.1f}x (wall, medians), {pair:.1f}x (wall, median of pairs), {ca / cb:.1f}x (CPU){aim}")
 
 
 def main() -> None:
@@ -78,7 +91,7 @@ def main() -> None:
     print(f"cold CLI: {' '.join(soinspect_cli())} FILE, FILE = {target} ({os.path.getsize(target) / 1e6:.1f} MB), "
           f"{args.runs} pairs")
     ta, tb = paired([*soinspect_cli(), target], [go, "version", "-m", target], args.runs)
-    report("soinspect FILE (whole process)", ta, tb, target=12)
+    report("soinspect FILE (whole process)", ta, tb, 12)
 
     import soinspect
 
