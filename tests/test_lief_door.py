@@ -16,7 +16,7 @@ import corpus
 from soinspect.elf import _lief
 from soinspect.elf import file as _elf
 from soinspect.elf.structs import ElfLayout
-from soinspect.errors import NotELFError
+from soinspect.errors import MalformedError, NotELFError
 
 
 def _served(data: bytes, requests: list[tuple[int, int]]) -> _lief.ReadInto:
@@ -86,3 +86,14 @@ def test_a_file_that_changed_after_lief_read_it_is_parsed_again_from_the_bytes_k
     data, parsed = _elf.read_and_parse(path)
     assert reparsed == [len(data)] == [os.path.getsize(path) + 4096]
     assert isinstance(parsed, ElfLayout)
+
+
+def test_a_section_type_lief_cannot_name_is_rejected_at_every_release() -> None:
+    """LIEF 1.0 gives an unknown section type as a plain int, 0.15 as a member that cannot name itself;
+    both are one rejection (found by the build info fuzzer, where 0.15 read build info Go does not)."""
+    data = bytearray(Path(corpus.path("greet.so")).read_bytes())
+    shoff = int.from_bytes(data[0x28:0x30], "little")
+    at = shoff + 64 * 1 + 4  # sh_type of section 1
+    data[at : at + 4] = (0x685F6F66).to_bytes(4, "little")
+    with pytest.raises(MalformedError, match="value 0x685f6f66 is not one LIEF names"):
+        _elf.ElfFile.from_bytes("greet-mutant.so", bytes(data))

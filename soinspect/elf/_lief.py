@@ -142,14 +142,31 @@ def _parse_or_raise(path: str, lief: Any, stream: _Stream) -> Any:
     return binary
 
 
+def _value(member: Any) -> int:
+    """The raw value of a LIEF enum member, or ValueError for a value LIEF's enum does not name.
+
+    The releases say "not a value I know" differently: 1.0 gives a plain int (the door has always turned
+    that into a rejection: a header LIEF cannot name is a hostile one), 0.15 a member that cannot print
+    itself ("nb_enum: could not find entry"). Both are rejected alike, so a file gets the same answer
+    whatever the release.
+    """
+    if isinstance(member, int):
+        raise ValueError(f"value {member:#x} is not one LIEF names")
+    try:
+        repr(member)
+    except RuntimeError:
+        raise ValueError(f"value {int(member.value):#x} is not one LIEF names") from None
+    return int(member.value)
+
+
 def _convert(binary: Any, machine: int | None = None) -> ElfLayout:
     h = binary.header
     header = ElfHeader(
-        elf_class=int(h.identity_class.value),
-        data_encoding=int(h.identity_data.value),
-        os_abi=int(h.identity_os_abi.value),
-        file_type=int(h.file_type.value),
-        machine=int(h.machine_type.value) if machine is None else machine,
+        elf_class=_value(h.identity_class),
+        data_encoding=_value(h.identity_data),
+        os_abi=_value(h.identity_os_abi),
+        file_type=_value(h.file_type),
+        machine=_value(h.machine_type) if machine is None else machine,
         entry=int(h.entrypoint),
         phoff=int(h.program_header_offset),
         phnum=int(h.numberof_segments),
@@ -160,7 +177,7 @@ def _convert(binary: Any, machine: int | None = None) -> ElfLayout:
     sections = tuple(
         Section(
             name=_text(s.name),
-            type=int(s.type.value),
+            type=_value(s.type),
             flags=int(s.flags),
             addr=int(s.virtual_address),
             offset=int(s.offset),
@@ -171,8 +188,8 @@ def _convert(binary: Any, machine: int | None = None) -> ElfLayout:
     )
     segments = tuple(
         Segment(
-            type=int(p.type.value),
-            flags=int(p.flags.value),
+            type=_value(p.type),
+            flags=_value(p.flags),
             offset=int(p.file_offset),
             vaddr=int(p.virtual_address),
             filesz=int(p.physical_size),
@@ -180,5 +197,5 @@ def _convert(binary: Any, machine: int | None = None) -> ElfLayout:
         )
         for p in binary.segments
     )
-    dynamic = tuple(DynEntry(tag=int(e.tag.value), value=int(e.value)) for e in binary.dynamic_entries)
+    dynamic = tuple(DynEntry(tag=_value(e.tag), value=int(e.value)) for e in binary.dynamic_entries)
     return ElfLayout(header=header, sections=sections, segments=segments, dynamic=dynamic)
