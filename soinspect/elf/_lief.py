@@ -13,11 +13,22 @@ full audit within a small multiple of ``go version -m``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import struct
 import warnings
 from typing import Any
 
-from soinspect.elf.structs import DynEntry, ElfHeader, ElfLayout, Section, Segment
+from soinspect.elf.structs import (
+    ELFCLASS64,
+    ELFDATA2LSB,
+    SHT_NOBITS,
+    DynEntry,
+    ElfHeader,
+    ElfLayout,
+    Section,
+    Segment,
+)
 from soinspect.errors import MalformedError
 
 
@@ -57,9 +68,61 @@ def parse_layout(path: str, data: bytes) -> ElfLayout:
             # LIEF warns (RuntimeWarning) when a type field holds a value its enum does not name; the
             # raw value is all we keep, and a hostile file must not turn into warning text on stderr.
             warnings.simplefilter("ignore")
-            return _convert(binary)
+            return _raw_segment_flags(data, _names_as_go_reads_them(data, _convert(binary)))
     except (AttributeError, ValueError, TypeError, OverflowError) as exc:
         raise MalformedError(path, f"inconsistent ELF headers: {exc}") from None
+
+
+def _names_as_go_reads_them(data: bytes, layout: ElfLayout) -> ElfLayout:
+    """Section names as Go's ``debug/elf`` reads them: the NUL-terminated string at ``sh_name`` inside the
+    section name table, or "" when ``sh_name`` is past its end or no NUL follows before it (LIEF took
+    the bytes up to the table's end, and a name could be made of whatever follows the table).
+
+    Only where LIEF's sections are the file's section header table entry for entry; else LIEF's names."""
+    h = layout.header
+    is64 = h.elf_class == ELFCLASS64
+    e = "<" if h.data_encoding == ELFDATA2LSB else ">"
+    shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 58 if is64 else 46)
+    entry = struct.Struct(e + ("IIQQQQ" if is64 else "IIIIII"))  # name, type, flags, addr, offset, size
+    if shnum != len(layout.sections) or shentsize < entry.size or h.shoff + shnum * shentsize > len(data):
+        return layout
+    if shstrndx == _SHN_XINDEX and shnum:  # the real index is in section 0's sh_link
+        shstrndx = struct.unpack_from(e + "I", data, h.shoff + (40 if is64 else 24))[0]
+    if shstrndx >= shnum:
+        return layout
+    _, kind, _, _, str_off, str_size = entry.unpack_from(data, h.shoff + shstrndx * shentsize)
+    if kind == SHT_NOBITS or str_off + str_size > len(data):
+        return layout
+    table = data[str_off : str_off + str_size]
+    names = []
+    for i in range(shnum):  # shnum equals the number of LIEF sections: a count LIEF already walked
+        at = entry.unpack_from(data, h.shoff + i * shentsize)[0]
+        end = table.find(b"\0", at) if at < len(table) else -1
+        names.append(table[at:end].decode("utf-8", "replace") if end >= 0 else "")
+    return dataclasses.replace(
+        layout, sections=tuple(dataclasses.replace(s, name=n) for s, n in zip(layout.sections, names, strict=True))
+    )
+
+
+_SHN_XINDEX = 0xFFFF
+
+
+def _raw_segment_flags(data: bytes, layout: ElfLayout) -> ElfLayout:
+    """``p_flags`` as the file has them: LIEF's flag enum keeps only PF_R, PF_W and PF_X and drops the
+    OS- and processor-specific bits. Only where LIEF's segments are the program header table entry for
+    entry (``_check_header_tables`` has checked that the table lies inside the file)."""
+    h = layout.header
+    is64 = h.elf_class == ELFCLASS64
+    e = "<" if h.data_encoding == ELFDATA2LSB else ">"
+    phentsize, phnum = struct.unpack_from(e + "HH", data, 54 if is64 else 42)
+    at = 4 if is64 else 24  # p_flags follows p_type in ELF64, comes after p_memsz in ELF32
+    if phnum != len(layout.segments) or phentsize < at + 4 or h.phoff + phnum * phentsize > len(data):
+        return layout
+    flags = [struct.unpack_from(e + "I", data, h.phoff + i * phentsize + at)[0] for i in range(phnum)]
+    return dataclasses.replace(
+        layout,
+        segments=tuple(dataclasses.replace(s, flags=f) for s, f in zip(layout.segments, flags, strict=True)),
+    )
 
 
 def _text(value: Any) -> str:
