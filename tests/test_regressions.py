@@ -171,6 +171,43 @@ def test_ld_so_conf_includes_were_read_exponentially() -> None:
     assert sorted(dirs) == [f"/opt/lib{i}" for i in range(4)]
 
 
+def test_buildinfo_framing_was_cut_after_decoding(tmp_path: Path) -> None:
+    """The module info is framed by two 16-byte sentinels. soinspect decoded it to text first, then cut 16
+    characters: an invalid UTF-8 sequence in the sentinel became one character, the cut moved, and the
+    path lost its first letter (``ath\\texample.com/synth``). Go cuts the bytes. Found by the buildinfo
+    harness against go version -m."""
+    from fuzz import oracles
+    from soinspect.go.buildinfo import read_buildinfo
+
+    data = _buildinfo_seed("framing-cut-after-decoding")
+    go = _go_reads(tmp_path, data)
+    assert go is not None and go["Path"] == "example.com/synth"
+    result = read_buildinfo(_elf.ElfFile.from_bytes("mutant", data))
+    assert result.info is not None and result.info.path == "example.com/synth"
+    assert oracles.compare_buildinfo(go, result) is None
+
+
+def test_section_name_running_past_its_table_was_read() -> None:
+    """A section name with no NUL before the end of ``.shstrtab``: LIEF took the bytes up to the table's end
+    (``'i say so without crXsymta'``); Go's debug/elf and pyelftools give "". soinspect now reads names as
+    Go does, so no name is made of bytes from outside the table. Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-section-name-past-table-end.json")
+    assert elf.sections[23].name == ""
+    assert oracles.compare_elf(elf) == []
+
+
+def test_segment_flags_lost_bits_outside_rwx() -> None:
+    """LIEF's flag enum kept only PF_R, PF_W and PF_X of ``p_flags``; soinspect now keeps the file's value
+    (0x800 here), as pyelftools and Go's debug/elf do. Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-segment-flags-os-bits.json")
+    assert elf.segments[1].flags == 0x800
+    assert oracles.compare_elf(elf) == []
+
+
 def test_config_file_not_utf8_was_a_traceback(tmp_path: Path) -> None:
     """tomllib decodes the whole file before parsing: a byte that is not UTF-8 raised UnicodeDecodeError
     out of config.load (found by the config harness). Now a ConfigError naming the file, exit 2."""

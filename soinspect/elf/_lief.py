@@ -20,13 +20,24 @@ full audit within a small multiple of ``go version -m``.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
+import struct
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from soinspect.elf.structs import DynEntry, ElfHeader, ElfLayout, Section, Segment
+from soinspect.elf.structs import (
+    ELFCLASS64,
+    ELFDATA2LSB,
+    SHT_NOBITS,
+    DynEntry,
+    ElfHeader,
+    ElfLayout,
+    Section,
+    Segment,
+)
 from soinspect.errors import MalformedError
 
 
@@ -101,9 +112,13 @@ class _Stream(io.RawIOBase):
 _E_MACHINE = 18
 
 
-def parse_layout(path: str, size: int, read_into: ReadInto) -> ElfLayout:
+#: the *n* bytes of the file at *offset* (fewer at its end)
+Read = Callable[[int, int], bytes]
+
+
+def parse_layout(path: str, size: int, read_into: ReadInto, read: Read) -> ElfLayout:
     """Parse the ELF header, the program and section headers and the dynamic table of the *size*-byte file
-    whose bytes *read_into* serves."""
+    whose bytes *read_into* serves (LIEF's copy) and *read* gives (the few tables read again here)."""
     lief = _lief()
     binary = _parse_or_raise(path, lief, _Stream(size, read_into))
     machine: int | None = None
@@ -119,9 +134,68 @@ def parse_layout(path: str, size: int, read_into: ReadInto) -> ElfLayout:
             # LIEF warns (RuntimeWarning) when a type field holds a value its enum does not name; the
             # raw value is all we keep, and a hostile file must not turn into warning text on stderr.
             warnings.simplefilter("ignore")
-            return _convert(binary, machine)
+            layout = _names_as_go_reads_them(read, size, _convert(binary, machine))
+            return _raw_segment_flags(read, size, layout)
     except (AttributeError, ValueError, TypeError, OverflowError) as exc:
         raise MalformedError(path, f"inconsistent ELF headers: {exc}") from None
+
+
+def _names_as_go_reads_them(read: Read, size: int, layout: ElfLayout) -> ElfLayout:
+    """Section names as Go's ``debug/elf`` reads them: the NUL-terminated string at ``sh_name`` inside the
+    section name table, or "" when ``sh_name`` is past its end or no NUL follows before it (LIEF took
+    the bytes up to the table's end, and a name could be made of whatever follows the table).
+
+    Only where LIEF's sections are the file's section header table entry for entry; else LIEF's names."""
+    h = layout.header
+    is64 = h.elf_class == ELFCLASS64
+    e = "<" if h.data_encoding == ELFDATA2LSB else ">"
+    shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", read(0, 64), 58 if is64 else 46)
+    entry = struct.Struct(e + ("IIQQQQ" if is64 else "IIIIII"))  # name, type, flags, addr, offset, size
+    if shnum != len(layout.sections) or shentsize < entry.size or h.shoff + shnum * shentsize > size:
+        return layout
+    data = read(h.shoff, shnum * shentsize)  # the section header table, inside the file (checked above)
+    if len(data) != shnum * shentsize:
+        return layout
+    if shstrndx == _SHN_XINDEX and shnum:  # the real index is in section 0's sh_link
+        shstrndx = struct.unpack_from(e + "I", data, 40 if is64 else 24)[0]
+    if shstrndx >= shnum:
+        return layout
+    _, kind, _, _, str_off, str_size = entry.unpack_from(data, shstrndx * shentsize)
+    if kind == SHT_NOBITS or str_off + str_size > size:
+        return layout
+    table = read(str_off, str_size)
+    names = []
+    for i in range(shnum):  # shnum equals the number of LIEF sections: a count LIEF already walked
+        at = entry.unpack_from(data, i * shentsize)[0]
+        end = table.find(b"\0", at) if at < len(table) else -1
+        names.append(table[at:end].decode("utf-8", "replace") if end >= 0 else "")
+    return dataclasses.replace(
+        layout, sections=tuple(dataclasses.replace(s, name=n) for s, n in zip(layout.sections, names, strict=True))
+    )
+
+
+_SHN_XINDEX = 0xFFFF
+
+
+def _raw_segment_flags(read: Read, size: int, layout: ElfLayout) -> ElfLayout:
+    """``p_flags`` as the file has them: LIEF's flag enum keeps only PF_R, PF_W and PF_X and drops the
+    OS- and processor-specific bits. Only where LIEF's segments are the program header table entry for
+    entry (``_check_header_tables`` has checked that the table lies inside the file)."""
+    h = layout.header
+    is64 = h.elf_class == ELFCLASS64
+    e = "<" if h.data_encoding == ELFDATA2LSB else ">"
+    phentsize, phnum = struct.unpack_from(e + "HH", read(0, 64), 54 if is64 else 42)
+    at = 4 if is64 else 24  # p_flags follows p_type in ELF64, comes after p_memsz in ELF32
+    if phnum != len(layout.segments) or phentsize < at + 4 or h.phoff + phnum * phentsize > size:
+        return layout
+    data = read(h.phoff, phnum * phentsize)
+    if len(data) != phnum * phentsize:
+        return layout
+    flags = [struct.unpack_from(e + "I", data, i * phentsize + at)[0] for i in range(phnum)]
+    return dataclasses.replace(
+        layout,
+        segments=tuple(dataclasses.replace(s, flags=f) for s, f in zip(layout.segments, flags, strict=True)),
+    )
 
 
 def _text(value: Any) -> str:
@@ -189,7 +263,7 @@ def _convert(binary: Any, machine: int | None = None) -> ElfLayout:
     segments = tuple(
         Segment(
             type=_value(p.type),
-            flags=_value(p.flags),
+            flags=int(p.flags.value),  # replaced by the raw p_flags: _raw_segment_flags
             offset=int(p.file_offset),
             vaddr=int(p.virtual_address),
             filesz=int(p.physical_size),

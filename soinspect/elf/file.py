@@ -774,7 +774,7 @@ def _parse(
     _check_header_tables(path, head, size, ei_class == ELFCLASS64, "<" if ei_data == ELFDATA2LSB else ">")
     from soinspect.elf._lief import parse_layout  # the one door to LIEF
 
-    return _complete_segments(parse_layout(path, size, read_into), size, read)
+    return _complete_segments(parse_layout(path, size, read_into, read), size, read)
 
 
 def _check_header_tables(path: str, data: bytes, size: int, is64: bool, e: str) -> None:

@@ -109,10 +109,10 @@ def read_buildinfo(elf: ElfFile) -> BuildInfoResult:
     flags = header[_FLAGS_OFFSET]
     if flags & _FLAG_INLINE:
         fmt = "inline"
-        vers, nxt, err = _decode_inline(elf, addr + HEADER_SIZE)
+        raw_vers, nxt, err = _decode_inline(elf, addr + HEADER_SIZE)
         if err:
             return BuildInfoResult(None, f"version string: {err}")
-        mod, _, err = _decode_inline(elf, nxt)
+        raw_mod, _, err = _decode_inline(elf, nxt)
         if err:
             return BuildInfoResult(None, f"module info string: {err}")
     else:
@@ -129,11 +129,14 @@ def read_buildinfo(elf: ElfFile) -> BuildInfoResult:
 
         vptr = ptr(header[_VERSPTR_OFFSET:])
         mptr = ptr(header[_VERSPTR_OFFSET + ptrsize :])
-        vers = _read_go_string(elf, vptr, ptrsize, order)
-        mod = _read_go_string(elf, mptr, ptrsize, order)
-    if not vers:
+        raw_vers = _read_go_string(elf, vptr, ptrsize, order)
+        raw_mod = _read_go_string(elf, mptr, ptrsize, order)
+    if not raw_vers:
         return BuildInfoResult(None, f"build info at {addr:#x} has an empty Go version")
-    mod = mod[16:-16] if len(mod) >= 33 and mod[-17] == "\n" else ""
+    # The framing (16-byte sentinels) is stripped from the bytes, as Go does: decoding first would turn an
+    # invalid sequence in a sentinel into one character and shift the cut.
+    raw_mod = raw_mod[16:-16] if len(raw_mod) >= 33 and raw_mod[-17] == 0x0A else b""
+    vers, mod = raw_vers.decode("utf-8", "replace"), raw_mod.decode("utf-8", "replace")
     try:
         info = parse_modinfo(vers, mod)
     except ValueError as exc:
@@ -174,39 +177,39 @@ def _search_magic(elf: ElfFile, start: int, size: int) -> int | None:
     return None
 
 
-def _decode_inline(elf: ElfFile, addr: int) -> tuple[str, int, str]:
+def _decode_inline(elf: ElfFile, addr: int) -> tuple[bytes, int, str]:
     """A uvarint length and that many bytes at *addr*: (string, next address, error)."""
     length = 0
     shift = 0
     for i in range(10):
         b = elf.read_va(addr + i, 1)
         if b is None:
-            return "", 0, f"varint at {addr:#x} runs past the end of the data"
+            return b"", 0, f"varint at {addr:#x} runs past the end of the data"
         length |= (b[0] & 0x7F) << shift
         shift += 7
         if not b[0] & 0x80:
             addr += i + 1
             break
     else:
-        return "", 0, f"varint at {addr:#x} is longer than 10 bytes"
+        return b"", 0, f"varint at {addr:#x} is longer than 10 bytes"
     if length > _MAX_STRING or length > len(elf.data):
-        return "", 0, f"length {length} at {addr:#x} is larger than the file"
+        return b"", 0, f"length {length} at {addr:#x} is larger than the file"
     raw = elf.read_va(addr, length)
     if raw is None:
-        return "", 0, f"{length} bytes at {addr:#x} run past the end of the data"
-    return raw.decode("utf-8", "replace"), addr + length, ""
+        return b"", 0, f"{length} bytes at {addr:#x} run past the end of the data"
+    return raw, addr + length, ""
 
 
-def _read_go_string(elf: ElfFile, hdr_addr: int, ptrsize: int, order: Literal["little", "big"]) -> str:
+def _read_go_string(elf: ElfFile, hdr_addr: int, ptrsize: int, order: Literal["little", "big"]) -> bytes:
     hdr = elf.read_va(hdr_addr, 2 * ptrsize)
     if hdr is None:
-        return ""
+        return b""
     data_addr = int.from_bytes(hdr[:ptrsize], order)
     length = int.from_bytes(hdr[ptrsize:], order)
     if length > _MAX_STRING or length > len(elf.data):
-        return ""
+        return b""
     raw = elf.read_va(data_addr, length)
-    return raw.decode("utf-8", "replace") if raw is not None else ""
+    return raw if raw is not None else b""
 
 
 def _buildversion_fallback(elf: ElfFile, reason: str) -> BuildInfoResult:
@@ -214,7 +217,7 @@ def _buildversion_fallback(elf: ElfFile, reason: str) -> BuildInfoResult:
     sym = elf.find_symbol("runtime.buildVersion", "symtab") or elf.find_symbol("runtime.buildVersion")
     if sym is None:
         return BuildInfoResult(None, reason)
-    vers = _read_go_string(elf, sym.value, elf.ptrsize, "little" if elf.little else "big")
+    vers = _read_go_string(elf, sym.value, elf.ptrsize, "little" if elf.little else "big").decode("utf-8", "replace")
     if not vers.startswith("go") and not vers.startswith("devel"):
         return BuildInfoResult(None, f"{reason}; runtime.buildVersion does not point at a Go version")
     return BuildInfoResult(
