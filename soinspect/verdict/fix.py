@@ -247,8 +247,10 @@ def _difference_steps(diffs: Sequence[SettingDifference], label: str) -> list[st
                 out.append(f"Use {d.key}={d.other!r} as the {label} does (the plugin has {d.plugin or 'none'}).")
             else:
                 out.append(f"Drop {d.key}={d.plugin!r}: the {label} was built without it.")
+        elif not d.other:
+            out.append(f"Unset {d.key}: the {label} has none (the plugin has {d.plugin}).")
         else:
-            out.append(f"Set {d.key}={d.other or ''} as the {label} has it (the plugin has {d.plugin or 'unset'}).")
+            out.append(f"Set {d.key}={d.other} as the {label} has it (the plugin has {d.plugin or 'none'}).")
     return out
 
 
