@@ -230,3 +230,20 @@ def test_host_set_goes_on_past_a_missing_file(capsys: pytest.CaptureFixture[str]
     doc = json.loads(out)
     jsonschema.validate(doc, SCHEMA)
     assert [r["outcome"] for r in doc["results"]] == ["ok", "ok"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_unwritable_stdout_is_one_line_and_exit_2(fmt: str) -> None:
+    # A full disk (/dev/full) behind stdout: one line naming the problem, exit 2, never a traceback.
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-P", "-m", "soinspect", "--format", fmt, corpus.path("greet.so")],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines == ["soinspect: error: cannot write the report to standard output: No space left on device"]

@@ -480,8 +480,15 @@ def run(args: argparse.Namespace) -> int:
             except OSError as exc:
                 print(f"soinspect: error: --output {path}: cannot write: {exc.strerror or exc}", file=sys.stderr)
                 return EXIT_ERROR
-        sys.stdout.write(stdout)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader went away: exit 2 without a word (main)
+        except OSError as exc:  # a full disk, a closed terminal: one line, never a traceback
+            problem = exc.strerror or str(exc)
+            print(f"soinspect: error: cannot write the report to standard output: {problem}", file=sys.stderr)
+            return EXIT_ERROR
     if errors:
         return EXIT_ERROR
     return EXIT_OK if all(r.loadable for r in reports) else EXIT_REJECTED
