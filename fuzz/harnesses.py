@@ -20,11 +20,14 @@ versions   version needs and definitions (soinspect/loader/dynamic.py)     overl
 ldcache    ``/etc/ld.so.cache`` (soinspect/loader/dynamic.py)              machine byte + the cache
 ldconf     ``/etc/ld.so.conf`` and its includes (same module)              the files, split at NUL
 config     the policy file (soinspect/cli/config.py)                       TOML bytes
+manifest   host manifests (soinspect/loader/manifest.py): a document that  JSON bytes
+           reads also writes back to the same model
 ========== =============================================================== ==============================
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -38,10 +41,12 @@ from fuzz.overlay import MAX_LEN, ROOT, Region, Templates, region, section_regio
 from soinspect.cli import config as _config
 from soinspect.elf.file import ElfFile
 from soinspect.elf.structs import DT_VERDEF, DT_VERNEED, PT_DYNAMIC
-from soinspect.errors import SoinspectError
+from soinspect.errors import ManifestError, SoinspectError
 from soinspect.go import facts as _facts
 from soinspect.go.buildinfo import BUILDINFO_MAGIC, read_buildinfo
 from soinspect.loader import dynamic as _dynamic
+from soinspect.loader import manifest as _manifest
+from soinspect.loader.host import load_host
 
 #: corpus files' heads seed the harnesses whose input is not ELF (every harness starts from every corpus file)
 TEXT_MAX_LEN = 4096
@@ -71,6 +76,8 @@ class Harness:
     flush: Callable[[], None] | None = None  # compare what a batched oracle still holds
     #: the file an input stands for (overlay harnesses), to save beside a finding
     mutant: Callable[[bytes], bytes | None] | None = None
+    #: tokens for libFuzzer's ``-dict`` (text formats: the words a mutation should be able to insert whole)
+    tokens: Callable[[], Iterator[bytes]] | None = None
 
 
 def _own(call: Callable[[], object]) -> str:
@@ -423,6 +430,67 @@ def config_seeds() -> Iterator[tuple[str, bytes]]:
         yield name, b"\0" + head
 
 
+# -- host manifests ---------------------------------------------------------------------------------------
+
+MANIFEST_MAX_LEN = 1 << 16  # the corpus hosts' manifests are 1.5 to 6 KiB
+
+
+def manifest_one(data: bytes) -> str:
+    """The manifest reader's property, and a second one: a document it accepts describes a model that
+    :func:`~soinspect.loader.manifest.write_manifest` writes back to a document that reads as the same model
+    (nothing the reader accepts is lost or changed on the way to ``soinspect manifest``'s output)."""
+    try:
+        model = _manifest.read_manifest("fuzz.json", data)
+    except ManifestError:
+        return "ManifestError"
+    host = json.loads(data.decode("utf-8-sig"))["host"]  # the reader checked its shape
+    again = _manifest.write_manifest(model, host_file=host["file"], host_size=host["size"])
+    if _manifest.read_manifest("fuzz.json", again.encode()) != model:
+        raise AssertionError(f"a manifest read, written back and read again describes another host: {again[:300]}")
+    return "result"
+
+
+def manifest_seeds() -> Iterator[tuple[str, bytes]]:
+    """The manifest of every corpus host (one also with a contract, ``expect``), then every corpus file's
+    head (not JSON: the reader's first refusals)."""
+    import dataclasses
+
+    import corpus
+
+    for name in corpus.names("go-host"):
+        p = corpus.path(name)
+        model = load_host(p)
+        size = os.path.getsize(p)
+        yield f"manifest.{name}", _manifest.write_manifest(model, host_file=p, host_size=size).encode()
+        if name == "host-1.27.3":
+            contract = dataclasses.replace(model, expects=(("Greet", "func() string"), ("V", "*int")))
+            text = _manifest.write_manifest(contract, host_file=p, host_size=size)
+            yield f"manifest.{name}.expect", text.encode()
+    yield from _corpus_heads()
+
+
+def manifest_tokens() -> Iterator[bytes]:
+    """Every key and short string of the seed manifests, and JSON's own words."""
+    words: set[str] = set()
+
+    def walk(v: object) -> None:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                words.add(json.dumps(k))
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str) and len(v) <= 32:
+            words.add(json.dumps(v))
+
+    for name, data in manifest_seeds():
+        if name.startswith("manifest."):
+            walk(json.loads(data))
+    yield from (w.encode() for w in sorted(words))
+    yield from (b"null", b"true", b"false", b"[]", b"{}", b'""', b"-1", b"1e999", b"18446744073709551616")
+
+
 def _data(templates: Templates, data: bytes) -> bytes | None:
     m = templates.mutant(data)
     return None if m is None else m.data
@@ -450,4 +518,5 @@ HARNESSES: dict[str, Harness] = {
     "ldcache": Harness("ldcache", LDCACHE_MAX_LEN, ldcache_one, ldcache_seeds),
     "ldconf": Harness("ldconf", TEXT_MAX_LEN, ldconf_one, ldconf_seeds),
     "config": Harness("config", TEXT_MAX_LEN, config_one, config_seeds),
+    "manifest": Harness("manifest", MANIFEST_MAX_LEN, manifest_one, manifest_seeds, tokens=manifest_tokens),
 }

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = ("elf", "buildinfo", "gomodule", "versions", "ldcache", "ldconf", "config")
+NAMES = ("elf", "buildinfo", "gomodule", "versions", "ldcache", "ldconf", "config", "manifest")
 
 
 def _innermost(exc: BaseException) -> str:
@@ -83,6 +83,12 @@ def fuzz(args: argparse.Namespace) -> None:
     for name, data in h.seeds():
         (seeds / name).write_bytes(data[: h.max_len])
     stats = Stats(out)
+    dictionary: list[str] = []
+    if h.tokens is not None:  # libFuzzer's -dict: one quoted token a line, non-printable bytes as \xNN
+        lines = ('"' + "".join(chr(b) if 32 <= b < 127 and b not in b'"\\' else f"\\x{b:02x}" for b in t) + '"'
+                 for t in h.tokens())  # fmt: skip
+        (out / "tokens.dict").write_text("\n".join(lines) + "\n")
+        dictionary = [f"-dict={out / 'tokens.dict'}"]
 
     def record(key: str, data: bytes, text: str, file: bytes | None = None) -> None:
         key = re.sub(r"[^\w.+-]+", "_", key)[:80]
@@ -154,6 +160,7 @@ def fuzz(args: argparse.Namespace) -> None:
         f"-rss_limit_mb={args.rss_mb}",
         f"-artifact_prefix={artifacts}/",
         "-print_final_stats=1",
+        *dictionary,
     ]
     atheris.Setup(libfuzzer, one)
     atheris.Fuzz()
@@ -167,8 +174,11 @@ def long_run(args: argparse.Namespace) -> int:
     out = Path(args.out) / args.name
     out.mkdir(parents=True, exist_ok=True)
     log = open(out / "log.txt", "a")  # noqa: SIM115 (open for the whole run)
-    summary: dict[str, Any] = {"children": 0, "cpu": 0.0, "stops": {}}
-    started = time.time()
+    # a long run goes on where an earlier one on this --out stopped: its CPU time and children add up
+    summary: dict[str, Any] = {"children": 0, "cpu": 0.0, "stops": {}, "elapsed": 0.0}
+    with contextlib.suppress(OSError, ValueError):
+        summary.update(json.loads((out / "long.json").read_text()))
+    started = time.time() - summary["elapsed"]
     while time.time() < deadline - 5:
         cmd = [sys.executable, "-m", "fuzz.run", args.name, "--out", args.out, "--keep-going",
                "--time", str(int(deadline - time.time())), "--timeout", str(args.timeout),

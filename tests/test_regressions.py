@@ -34,7 +34,7 @@ SEED_DIR = Path(__file__).resolve().parent / "regressions"
 # that fuzz/ replaced wrote them).
 # Every one goes through its harness's property; every ELF file also through the fact readers and audit.
 
-_TEXT_HARNESSES = ("ldcache", "ldconf", "config")
+_TEXT_HARNESSES = ("ldcache", "ldconf", "config", "manifest")
 
 
 def _seed_files() -> list[Path]:
@@ -219,6 +219,22 @@ def test_config_file_not_utf8_was_a_traceback(tmp_path: Path) -> None:
     with pytest.raises(config.ConfigError, match="not UTF-8"):
         config.load(p)
     assert cli.main(["--config", str(p), corpus.path("greet.so")]) == 2
+
+
+def test_manifest_host_file_with_a_slash_did_not_survive_a_round_trip(tmp_path: Path) -> None:
+    """A manifest's ``host.file`` is the executable's base name (what ``soinspect manifest`` writes); the
+    reader took ``host-1/27.3`` too, so a manifest read and written back named another host
+    (``27.3``). It is refused now. Found by the manifest harness's round-trip property."""
+    from soinspect import cli
+    from soinspect.errors import ManifestError
+    from soinspect.loader.manifest import read_manifest
+
+    data = (SEED_DIR / "manifest-host-file-with-slash").read_bytes()
+    with pytest.raises(ManifestError, match=r'host\.file: not a file name: "host-1/27\.3"'):
+        read_manifest("m.json", data)
+    p = tmp_path / "m.json"
+    p.write_bytes(data)
+    assert cli.main(["--host", str(p), corpus.path("greet.so")]) == 2
 
 
 # -- memory ---------------------------------------------------------------------------------------------

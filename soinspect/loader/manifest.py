@@ -184,6 +184,9 @@ class _Reader:
         host = self.obj(top["host"], "host")
         self.keys(host, "host", ("file", "size", "sha256"))
         host_file = self.text(host["file"], "host.file")
+        if host_file in ("", ".", "..") or "/" in host_file:
+            # what soinspect manifest writes (the executable's base name), and all a report shows
+            self.fail("host.file", f"not a file name: {_show(host_file)}")
         self.count(host["size"], "host.size", 1 << 62)
         sha = host["sha256"]
         if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
