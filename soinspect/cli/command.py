@@ -440,12 +440,15 @@ def run(args: argparse.Namespace) -> int:
         "expect": expectations,
     }
     seen: set[RunError] = set(errors)  # a file that cannot be read is one error, however many hosts
+    color = use_color(args.color, sys.stdout, os.environ)
+    parts: list[str | None] = []  # each report's part of the output on stdout, where a worker rendered it
     for host in args.hosts or [None]:
-        judged = _judge(args, host, found.files, options, target)
+        judged = _judge(args, host, found.files, options, target, (fmt, color))
         if judged is None:
             return EXIT_ERROR
-        host_reports, host_errors = judged
+        host_reports, host_parts, host_errors = judged
         reports.extend(host_reports)
+        parts.extend(host_parts)
         errors += [e for e in host_errors if e not in seen]
         seen.update(host_errors)
     for e in errors:
@@ -466,13 +469,20 @@ def run(args: argparse.Namespace) -> int:
         "config": args.config_source,
     }
 
-    def text(f: Format, color: bool = False) -> str:
+    def text(f: Format, color: bool = False, parts: list[str | None] | None = None) -> str:
         return render(
-            reports, f, policy=policy, verbose=args.verbose, skipped=found.skipped, errors=errors, color=color
+            reports,
+            f,
+            policy=policy,
+            verbose=args.verbose,
+            skipped=found.skipped,
+            errors=errors,
+            color=color,
+            parts=parts,
         )
 
     documents = [(path, text(f)) for f, path in outputs]  # files are never coloured
-    stdout = text(fmt, use_color(args.color, sys.stdout, os.environ))
+    stdout = text(fmt, color, parts)
     with _signals_held():
         for path, doc in documents:
             try:
@@ -495,10 +505,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _judge(
-    args: argparse.Namespace, host: str | None, files: Sequence[str], options: dict[str, Any], target: Target
-) -> tuple[list[Report], list[RunError]] | None:
-    """The reports of *files* against *host* (None: a host built like each file) and the files that could
-    not be read; None if the host cannot be used (its error printed)."""
+    args: argparse.Namespace,
+    host: str | None,
+    files: Sequence[str],
+    options: dict[str, Any],
+    target: Target,
+    output: tuple[Format, bool],
+) -> tuple[list[Report], list[str | None], list[RunError]] | None:
+    """The reports of *files* against *host* (None: a host built like each file), each one's part of the
+    *output* (format, colour) where a worker rendered it, and the files that could not be read; None if the
+    host cannot be used (its error printed)."""
     from soinspect.verdict import audit as api
 
     reports: list[Report] = []
@@ -513,28 +529,33 @@ def _judge(
             print(f"soinspect: error: {exc}", file=sys.stderr)
             return None
         # each one a plugin.Open that fails without touching the process
-        return reports, [_run_error(problem) for problem in unreadable]
+        return reports, [None] * len(reports), [_run_error(problem) for problem in unreadable]
     func: Callable[..., Report]
     if host is not None:
         func, kwargs = scan.check_each, {**options, "host": host}
     else:
         func, kwargs = api.audit, {**options, "target": target}
+    fmt, color = output
+    kwargs = {**kwargs, "judge": func, "fmt": fmt, "verbose": args.verbose, "color": color}
     bar = scan.ProgressBar.for_stderr(len(files), quiet=args.quiet)
     try:
-        results = scan.judge_all(files, func, kwargs, workers=args.workers, progress=bar)
+        results = scan.judge_all(files, scan.judge_rendered, kwargs, workers=args.workers, progress=bar)
     finally:
         bar.close()
+    parts: list[str | None] = []
     for path, result in zip(files, results, strict=True):
-        if isinstance(result, Report):
-            reports.append(result)
+        if isinstance(result, scan.Rendered):
+            reports.append(result.report)
+            parts.append(result.part)
         elif isinstance(result, ParserCrashError):  # the parser died on it: a rejected file
             print(f"soinspect: error: {result}", file=sys.stderr)
             reports.append(api.crashed_report(path, result, target=target))
+            parts.append(None)  # rendered with the others
         elif isinstance(result, FileAccessError):
             errors.append(_run_error(result))
         else:
             errors.append(RunError(result.path, "unreadable", result.problem))
-    return reports, errors
+    return reports, parts, errors
 
 
 def _run_error(exc: FileAccessError) -> RunError:

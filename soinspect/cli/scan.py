@@ -31,7 +31,7 @@ import stat
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from soinspect.cli import pool as _isolate
 from soinspect.cli.pool import Job, run_many
@@ -39,6 +39,7 @@ from soinspect.elf.file import read_head
 from soinspect.errors import SoinspectError
 from soinspect.loader.host import load_host as _load_host
 from soinspect.loader.process import HostModel
+from soinspect.output.interface import Format, render_part
 from soinspect.verdict import audit as api
 from soinspect.verdict.report import Report, RunError, Skipped
 
@@ -154,14 +155,17 @@ def _file_type(mode: int) -> str:
     return f"mode {mode:#o}"
 
 
+_R = TypeVar("_R")
+
+
 def judge_all(
     paths: Sequence[str],
-    func: Callable[..., Report],
+    func: Callable[..., _R],
     kwargs: Mapping[str, Any],
     *,
     workers: int,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Report | SoinspectError]:
+) -> list[_R | SoinspectError]:
     """``func(path, **kwargs)`` for every path, on *workers* isolated worker processes
     (:func:`soinspect.cli.pool.run_many`; ``0``: in this process). Results in the order of *paths*: the
     report, or the :class:`~soinspect.errors.SoinspectError` that says why the file could not be judged
@@ -171,6 +175,24 @@ def judge_all(
     """
     jobs = [Job(func, p, kwargs) for p in paths]
     return list(run_many(jobs, workers=_workers_for(workers, len(jobs)), progress=progress))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A file's report and its part of the output (:func:`soinspect.output.interface.render_part`),
+    rendered in the worker that judged it: what :func:`judge_rendered` sends back to the parent."""
+
+    report: Report
+    part: str | None
+
+
+def judge_rendered(
+    path: str, *, judge: Callable[..., Report], fmt: Format, verbose: bool, color: bool, **kwargs: Any
+) -> Rendered:
+    """``judge(path, **kwargs)`` and the report's part of *fmt*: a job for :func:`judge_all` that spares
+    the parent, which writes the output alone, the rendering of every file in turn."""
+    report = judge(path, **kwargs)
+    return Rendered(report, render_part(report, fmt, verbose=verbose, color=color))
 
 
 def _workers_for(workers: int, njobs: int) -> int:

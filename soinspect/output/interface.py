@@ -32,10 +32,13 @@ def render(
     skipped: Sequence[Skipped] = (),
     errors: Sequence[RunError] = (),
     color: bool = False,
+    parts: Sequence[str | None] | None = None,
 ) -> str:
     """The text of *fmt* for one run: its *reports*, the paths it *skipped* and the paths it could not
     judge (*errors*). Every format shows all three, so a report never looks like a pass when the run was
-    not one. *color* (ANSI, for a terminal) applies to the formats a person reads: table and line."""
+    not one. *color* (ANSI, for a terminal) applies to the formats a person reads: table and line.
+    *parts*, where given, holds each report's :func:`render_part` for *fmt*, rendered elsewhere (a scan's
+    workers) with the same *verbose* and *color*; None for one that is to be rendered here."""
     if fmt is Format.JSON:
         from soinspect.output.json import render_json
 
@@ -43,7 +46,7 @@ def render(
     if fmt is Format.TABLE:
         from soinspect.output.table import render_table
 
-        return render_table(reports, verbose=verbose, skipped=skipped, errors=errors, color=color)
+        return render_table(reports, verbose=verbose, skipped=skipped, errors=errors, color=color, blocks=parts)
     if fmt is Format.SARIF:
         from soinspect.output.sarif import render_sarif
 
@@ -57,3 +60,19 @@ def render(
 
         return render_line(reports, skipped=skipped, errors=errors, color=color)
     assert_never(fmt)
+
+
+def render_part(report: Report, fmt: Format, *, verbose: bool = False, color: bool = False) -> str | None:
+    """The part of *fmt*'s text that depends on *report* alone, for :func:`render`'s *parts*; None for a
+    format whose text is not made of such parts. A scan renders these in its workers, beside the audits, so
+    that the one process that writes the output does not render every file in turn: only the table, whose
+    per-file block is most of a scan's rendering time, has parts."""
+    match fmt:
+        case Format.TABLE:
+            from soinspect.output.table import report_block
+
+            return report_block(report, verbose=verbose, color=color)
+        case Format.JSON | Format.SARIF | Format.MARKDOWN | Format.LINE:
+            return None
+        case _:
+            assert_never(fmt)

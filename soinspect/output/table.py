@@ -54,6 +54,87 @@ def fix_lines(fix: Fix) -> list[str]:
     return out
 
 
+def _table(rows: Sequence[Sequence[str]], headers: Sequence[str], widths: Sequence[int | None] = ()) -> str:
+    """A ``simple`` table of text cells. Numbers are never parsed (a fingerprint like ``12e45678`` is text,
+    not a float), and cells are wrapped at *widths* only when one is longer: tabulate's type detection and
+    wrapping were most of a scan's rendering time."""
+    wrap = any(w is not None and len(row[i]) > w for row in rows for i, w in enumerate(widths))
+    return tabulate(
+        rows, headers=headers, tablefmt="simple", disable_numparse=True, maxcolwidths=list(widths) if wrap else None
+    )
+
+
+def report_block(r: Report, *, verbose: bool = False, color: bool = False) -> str:
+    """One report's part of the table: its verdict line, the cause and the fix, its checks, what differs
+    and its exported symbols (everything but the ``host:`` line above a host's first file). It depends on
+    this report alone, so a scan's worker renders it beside the audit (``blocks`` of :func:`render_table`)."""
+    lines = [verdict_line(r, color)]
+    if not r.loadable:
+        groups = r.causes
+        n = len(r.mismatches)
+        why = cause_line(r) if len(groups) < 2 else f"{n} packages differ, for {len(groups)} causes:"
+        lines.append(f"  {paint('why:', 'bold', color)} {why}")
+        if verbose and r.verdict.reason not in why:
+            lines.append(f"  detail: {r.verdict.reason}")
+        if len(groups) > 1 or (verbose and groups):
+            lines.extend(_groups(groups, verbose, with_cause=len(groups) > 1))
+        elif groups and len(groups[0].packages) > 1:
+            lines.append(f"    {_collapsed(groups[0])}")
+    if r.fix is not None:
+        lines.extend(fix_lines(r.fix))
+    rows = [
+        (c.id, paint(_MARK[c.status], STATUS_STYLE.get(_MARK[c.status]), color), c.message)
+        for c in r.checks
+        if verbose or c.status != "pass" or c.id in ("go.buildinfo", "go.pluginpath", "loader.verdict")
+    ]
+    if rows:
+        lines.append(
+            _table(
+                rows,
+                ("check", "status", "detail"),
+                (None, None, 90),
+            )
+        )
+    diffs = r.differences if not r.loadable or verbose else ()
+    if diffs:
+        lines.append("")
+        lines.append(
+            _table(
+                [(d.field, d.plugin, d.host) for d in diffs],
+                ("differs", "plugin", "host"),
+                (40, 50, 50),
+            )
+        )
+    if verbose and r.verdict.mismatches:
+        lines.append("")
+        lines.append(
+            _table(
+                [
+                    (m.package, "yes" if m.first else "", m.plugin_hash, m.process_hash, m.provider)
+                    for m in r.verdict.mismatches
+                ],
+                ("mismatching package", "Go names it", "plugin", "process", "from"),
+                (None, None, None, None, 40),
+            )
+        )
+    exports = r.plugin.exports if r.plugin is not None else ()
+    symbols = r.plugin.symbols if r.plugin is not None else None
+    if symbols:
+        lines.append("")
+        rows = [(s.name, s.kind or "?", s.type or f"unknown: {s.reason}") for s in symbols]
+        lines.append(
+            _table(
+                rows,
+                ("exported symbol", "kind", "Go type"),
+                (None, None, 90),
+            )
+        )
+    elif exports:
+        lines.append("")
+        lines.append(_table([(e,) for e in exports], ("exported symbol",)))
+    return "\n".join(lines)
+
+
 def render_table(
     reports: Sequence[Report],
     *,
@@ -61,83 +142,18 @@ def render_table(
     skipped: Sequence[Skipped] = (),
     errors: Sequence[RunError] = (),
     color: bool = False,
+    blocks: Sequence[str | None] | None = None,
 ) -> str:
+    """The table of a run. *blocks*, where given, holds each report's :func:`report_block` already rendered
+    with the same *verbose* and *color* (a scan's workers render their files' blocks; None: render it here)."""
     parts: list[str] = []
     shown_host: HostInfo | None = None
-    for r in reports:
-        lines = []
+    for i, r in enumerate(reports):
         if r.host is not None and _new_host(r.host, shown_host):
             shown_host = r.host
             parts.append(f"host: {host_line(r.host)}")
-        lines.append(verdict_line(r, color))
-        if not r.loadable:
-            groups = r.causes
-            n = len(r.mismatches)
-            why = cause_line(r) if len(groups) < 2 else f"{n} packages differ, for {len(groups)} causes:"
-            lines.append(f"  {paint('why:', 'bold', color)} {why}")
-            if verbose and r.verdict.reason not in why:
-                lines.append(f"  detail: {r.verdict.reason}")
-            if len(groups) > 1 or (verbose and groups):
-                lines.extend(_groups(groups, verbose, with_cause=len(groups) > 1))
-            elif groups and len(groups[0].packages) > 1:
-                lines.append(f"    {_collapsed(groups[0])}")
-        if r.fix is not None:
-            lines.extend(fix_lines(r.fix))
-        rows = [
-            (c.id, paint(_MARK[c.status], STATUS_STYLE.get(_MARK[c.status]), color), c.message)
-            for c in r.checks
-            if verbose or c.status != "pass" or c.id in ("go.buildinfo", "go.pluginpath", "loader.verdict")
-        ]
-        if rows:
-            lines.append(
-                tabulate(
-                    rows,
-                    headers=("check", "status", "detail"),
-                    tablefmt="simple",
-                    maxcolwidths=[None, None, 90],
-                )
-            )
-        diffs = r.differences if not r.loadable or verbose else ()
-        if diffs:
-            lines.append("")
-            lines.append(
-                tabulate(
-                    [(d.field, d.plugin, d.host) for d in diffs],
-                    headers=("differs", "plugin", "host"),
-                    tablefmt="simple",
-                    maxcolwidths=[40, 50, 50],
-                )
-            )
-        if verbose and r.verdict.mismatches:
-            lines.append("")
-            lines.append(
-                tabulate(
-                    [
-                        (m.package, "yes" if m.first else "", m.plugin_hash, m.process_hash, m.provider)
-                        for m in r.verdict.mismatches
-                    ],
-                    headers=("mismatching package", "Go names it", "plugin", "process", "from"),
-                    tablefmt="simple",
-                    maxcolwidths=[None, None, None, None, 40],
-                )
-            )
-        exports = r.plugin.exports if r.plugin is not None else ()
-        symbols = r.plugin.symbols if r.plugin is not None else None
-        if symbols:
-            lines.append("")
-            rows = [(s.name, s.kind or "?", s.type or f"unknown: {s.reason}") for s in symbols]
-            lines.append(
-                tabulate(
-                    rows,
-                    headers=("exported symbol", "kind", "Go type"),
-                    tablefmt="simple",
-                    maxcolwidths=[None, None, 90],
-                )
-            )
-        elif exports:
-            lines.append("")
-            lines.append(tabulate([(e,) for e in exports], headers=("exported symbol",), tablefmt="simple"))
-        parts.append("\n".join(lines))
+        block = blocks[i] if blocks is not None else None
+        parts.append(block if block is not None else report_block(r, verbose=verbose, color=color))
     total = len(reports)
     ok = sum(1 for r in reports if r.loadable)
     if verbose and skipped:
