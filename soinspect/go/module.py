@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass, field
-from typing import Literal
 
 from soinspect.elf.file import ElfFile, Symbol
 from soinspect.go import gotypes as _gotypes
@@ -259,17 +258,41 @@ def _moduledata_pointing_at(elf: ElfFile, pclntab: int) -> tuple[int | None, str
 
 def _scan_pclntab_magic(elf: ElfFile) -> list[int]:
     """Addresses of pcHeader magics (``magic, 0, 0, minLC, ptrSize``), pointer-aligned, in any PT_LOAD:
-    Go 1.2x puts the pclntab of an externally linked ``-s -w`` plugin inside writable ``.data.rel.ro``."""
+    Go 1.2x puts the pclntab of an externally linked ``-s -w`` plugin inside writable ``.data.rel.ro``.
+    In segment order, then in the order of :data:`PCLNTAB_MAGICS`, then by address.
+
+    One pass per segment for the bytes every magic ends with (``ff ff ff`` then the two zero pads: each
+    magic is ``0xffffff??``), the byte before telling the magics apart: a search for each magic in turn
+    made as many passes, and ``bytes.find`` is slow on needles of ``ff`` and ``00``, which binaries are full
+    of (3 passes took 7 ms on a 1.4 MB plugin)."""
     out: list[int] = []
-    order: Literal["little", "big"] = "little" if elf.little else "big"
+    if elf.little:
+        tail, lead = b"\xff\xff\xff\x00\x00", {m & 0xFF: m for m in PCLNTAB_MAGICS}  # magic low byte first
+    else:
+        tail, lead = b"\x00\x00", {}  # big-endian: ff ff ff ?? 00 00, found by its pads and checked below
     for seg in elf.segments:
         if seg.type != 1:
             continue
         start, end = seg.offset, min(seg.offset + seg.filesz, len(elf.data))
+        found: dict[int, list[int]] = {m: [] for m in PCLNTAB_MAGICS}
+        if elf.little:
+            i = elf.data.find(tail, start + 1, end)
+            while i >= 0:  # bounded by the segment: find moves forward
+                magic = lead.get(elf.data[i - 1])
+                if magic is not None:
+                    found[magic].append(i - 1)
+                i = elf.data.find(tail, i + 1, end)
+        else:
+            for magic in PCLNTAB_MAGICS:
+                needle = magic.to_bytes(4, "big") + tail
+                i = elf.data.find(needle, start, end)
+                while i >= 0:
+                    found[magic].append(i)
+                    i = elf.data.find(needle, i + 1, end)
         for magic in PCLNTAB_MAGICS:
-            needle = magic.to_bytes(4, order) + b"\0\0"
-            i = elf.data.find(needle, start, end)
-            while i >= 0 and len(out) < _MAX_PCLNTAB_CANDIDATES:
+            for i in found[magic]:
+                if len(out) >= _MAX_PCLNTAB_CANDIDATES:
+                    return out
                 va = seg.vaddr + (i - start)
                 if (
                     i + 8 <= end
@@ -278,7 +301,6 @@ def _scan_pclntab_magic(elf: ElfFile) -> list[int]:
                     and elf.data[i + 7] == elf.ptrsize
                 ):
                     out.append(va)
-                i = elf.data.find(needle, i + 1, end)
     return out
 
 
