@@ -736,6 +736,29 @@ class ElfFile:
         where = self._reloc_index.get(va)
         if where is None:
             return inplace
+        return self._relocated(where, inplace)
+
+    def read_words(self, va: int, count: int) -> tuple[list[int], list[int]] | None:
+        """*count* pointer-sized words at *va*: (as the bytes hold them, as :meth:`read_ptr` reads each),
+        in one read; None unless all of them are in the file. For arrays of pointers read in bulk (a
+        struct type's fields): one bounds check and one unpack instead of one per word."""
+        p = self.ptrsize
+        if count < 0 or count * p > len(self.data):
+            return None
+        off = self.va_to_offset(va, count * p) if count else 0
+        if off is None:
+            return None
+        inplace = list(struct.unpack_from(f"{self.endian}{count}{'Q' if p == 8 else 'I'}", self.data, off))
+        ptrs = inplace[:]
+        index = self._reloc_index
+        for i in range(count):
+            where = index.get(va + i * p)
+            if where is not None:
+                ptrs[i] = self._relocated(where, inplace[i])
+        return inplace, ptrs
+
+    def _relocated(self, where: int, inplace: int) -> int:
+        """The pointer a relocation (``_reloc_index`` entry *where*) leaves over the word *inplace*."""
         raw, ent, rela = self._reloc_tables[where >> 32]
         t = self._rel_struct[rela].unpack_from(raw, (where & 0xFFFFFFFF) * ent)
         rsym = t[1] >> 32 if self.is64 else t[1] >> 8

@@ -146,12 +146,19 @@ def struct_fields(elf: ElfFile, addr: int) -> list[StructField] | None:
     count = elf.read_uint(base + p, p)
     if data is None or count is None or count > _MAX_FIELDS:
         return None
+    # StructField{Name Name; Typ *Type; Offset uintptr}: the array in one read where it lies in one
+    # segment, else word by word as before (an array across two segments is read all the same)
+    words = elf.read_words(data, 3 * count)
     out: list[StructField] = []
     for i in range(count):
         f = data + i * 3 * p
-        name_ptr = elf.read_ptr(f)
-        typ = elf.read_ptr(f + p)
-        off = elf.read_uint(f + 2 * p, p)
+        name_ptr: int | None
+        typ: int | None
+        off: int | None
+        if words is not None:
+            name_ptr, typ, off = words[1][3 * i], words[1][3 * i + 1], words[0][3 * i + 2]
+        else:
+            name_ptr, typ, off = elf.read_ptr(f), elf.read_ptr(f + p), elf.read_uint(f + 2 * p, p)
         if name_ptr is None or typ is None or off is None:
             return None
         name = read_name(elf, name_ptr)
