@@ -111,6 +111,25 @@ def test_pyproject_found_upward_and_its_policy_applies(
     assert doc["policy"]["config"] == f"{tmp_path / 'pyproject.toml'} [tool.soinspect]"
 
 
+def test_pyproject_that_never_names_soinspect_is_passed_over_unparsed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discovery reads a pyproject.toml only if it can hold the key: the word, or an escape that could
+    spell it. A project's own broken pyproject.toml without either is not soinspect's config (before,
+    it failed the run); a table named through an escape is still found."""
+    (tmp_path / "pyproject.toml").write_text('[tool."soinspe\\u0063t"]\nstrict = true\n')
+    deep = tmp_path / "a"
+    deep.mkdir()
+    (deep / "pyproject.toml").write_text("[project\nname = \n")  # not TOML, and no soinspect in it
+    monkeypatch.chdir(deep)
+    code, doc = run_json(capsys, corpus.path("greet-stripped.so"))
+    assert code == cli.EXIT_REJECTED and doc["policy"]["strict"] is True
+    assert doc["policy"]["config"] == f"{tmp_path / 'pyproject.toml'} [tool.soinspect]"
+    (deep / "pyproject.toml").write_text("[tool.soinspect\n")  # names it, and is broken: an error
+    code, err = run_err(capsys, corpus.path("greet.so"))
+    assert code == cli.EXIT_ERROR and "not valid TOML" in err
+
+
 def test_flags_override_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "policy.toml"
     f.write_text('target = "linux/arm64"\nignore = ["sym.symtab"]\n')

@@ -30,7 +30,7 @@ from soinspect.cli.pool import Interrupted
 from soinspect.elf.targets import DEFAULT_TARGET, TARGETS, Target, parse_target
 from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
 from soinspect.loader import dynamic as sysroot
-from soinspect.output.interface import Format, render
+from soinspect.output.interface import Format, preload, render
 from soinspect.verdict import plugin
 from soinspect.verdict.checks import CHECK_IDS, POLICY_CHECKS
 from soinspect.verdict.registry import CHECKS, list_checks
@@ -537,6 +537,7 @@ def _judge(
         func, kwargs = api.audit, {**options, "target": target}
     fmt, color = output
     kwargs = {**kwargs, "judge": func, "fmt": fmt, "verbose": args.verbose, "color": color}
+    preload(fmt)
     bar = scan.ProgressBar.for_stderr(len(files), quiet=args.quiet)
     try:
         results = scan.judge_all(files, scan.judge_rendered, kwargs, workers=args.workers, progress=bar)

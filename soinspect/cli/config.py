@@ -145,12 +145,25 @@ def discover(start: str | os.PathLike[str] | None = None) -> Config | None:
     here = Path(start if start is not None else os.getcwd()).resolve()
     for directory in (here, *here.parents):
         candidate = directory / PYPROJECT
-        if candidate.is_file():
+        if candidate.is_file() and _may_name_soinspect(candidate):
             data = _read_toml(candidate)
             tool = data.get("tool")
             if isinstance(tool, dict) and "soinspect" in tool:
                 return _validate(candidate, f"{candidate} [tool.soinspect]", tool["soinspect"])
     return None
+
+
+def _may_name_soinspect(p: Path) -> bool:
+    """Whether the TOML file *p* can hold a ``soinspect`` key: the word is in it, or an escape that could
+    spell it (``"\u0073oinspect"``). A project's pyproject.toml that has neither is passed over unparsed:
+    on a cold start the TOML parser and its import were a tenth of the run. One that cannot be read is
+    parsed, so that its error is reported."""
+    try:
+        with p.open("rb") as fh:
+            data = fh.read()
+    except OSError:
+        return True
+    return b"soinspect" in data or b"\\u" in data or b"\\U" in data
 
 
 def _read_toml(p: Path) -> dict[str, Any]:

@@ -11,10 +11,10 @@ in soinspect, so it raises ``ValueError`` rather than being skipped.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 _RELEASE = re.compile(r"^go(\d+)\.(\d+)(?:\.(\d+))?$")
@@ -147,7 +147,10 @@ def parse(data: dict[str, Any]) -> tuple[Advisory, ...]:
 @cache
 def advisories() -> tuple[Advisory, ...]:
     """The advisories shipped with soinspect (validated once per process)."""
-    text = resources.files("soinspect.go").joinpath("advisories.json").read_text(encoding="utf-8")
+    # beside this module in every install (package data); importlib.resources would cost a cold start its
+    # zipfile and email imports for one file read
+    with open(os.path.join(os.path.dirname(__file__), "advisories.json"), encoding="utf-8") as fh:
+        text = fh.read()
     return parse(json.loads(text))
 
 

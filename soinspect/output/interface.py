@@ -76,3 +76,11 @@ def render_part(report: Report, fmt: Format, *, verbose: bool = False, color: bo
             return None
         case _:
             assert_never(fmt)
+
+
+def preload(fmt: Format) -> None:
+    """Import *fmt*'s renderer now. A scan's workers render their files' parts (:func:`render_part`) and
+    the parent renders the rest: imported before the workers fork, the module is imported once, not once
+    in each of them and again in the parent."""
+    if fmt is Format.TABLE:
+        import soinspect.output.table  # noqa: F401
