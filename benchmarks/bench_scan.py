@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
 import bigplugin  # noqa: E402
-from bench import paired, report, soinspect_cli  # noqa: E402
+from bench import install_note, paired, report, soinspect_cli  # noqa: E402
 
 import corpus  # noqa: E402
 
@@ -59,6 +59,7 @@ def main() -> None:
         found = scan.expand([directory])
         n = len(found.files)
         plugins = sum(1 for f in found.files if os.path.basename(f) in set(corpus.names("go-plugin")))
+        print(install_note())
         print(f"directory: {directory}: {n} ELF files ({plugins} plugins), {len(found.skipped)} skipped; "
               f"{scan.default_workers()} core(s); {args.runs} pairs each")
         gocmd = [go, "version", "-m", directory]
