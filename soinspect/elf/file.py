@@ -526,20 +526,34 @@ class ElfFile:
         raw, _ = self._table(table)
         return self._column(raw, 24 if self.is64 else 16, 0, "I")  # st_name: a u32 at byte 0
 
-    def _first_with_name(self, table: str) -> dict[int, int]:
-        """st_name -> the index of the first symbol of *table* with that st_name, cached on the instance.
-        Built in C (a reversed ``zip``: a later pair overwrites, so the first index is what stays): one
-        dictionary per table served a file's lookups at a fraction of a pass over the column per lookup."""
+    #: lookups of one table that search its st_name column before a first-index dictionary pays for itself
+    _SEARCHES_BEFORE_INDEX = 2
+
+    def _first_with_name(self, table: str) -> dict[int, int] | None:
+        """st_name -> the index of the first symbol of *table* with that st_name, cached on the instance,
+        once the table has had more lookups than :attr:`_SEARCHES_BEFORE_INDEX` (None before: a search of
+        the column, in C, is cheaper for a file's first few). Built in C too (a reversed ``zip``: a later
+        pair overwrites, so the first index is what stays)."""
         key = f"_first_with_name_{table}"
         first: dict[int, int] | None = self.__dict__.get(key)
         if first is None:
+            count = self.__dict__[f"_searches_{table}"] = self.__dict__.get(f"_searches_{table}", 0) + 1
+            if count <= self._SEARCHES_BEFORE_INDEX:
+                return None
             names = self._name_column(table)
             first = self.__dict__[key] = dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
         return first
 
     def _first_index(self, table: str, offset: int, *, defined: bool) -> int | None:
         """The index of the first symbol of *table* whose st_name is *offset* (defined, if *defined*)."""
-        i = self._first_with_name(table).get(offset)
+        first = self._first_with_name(table)
+        if first is not None:
+            i = first.get(offset)
+        else:
+            try:
+                i = self._name_column(table).index(offset)
+            except ValueError:
+                i = None
         if i is None or not defined:
             return i
         shndx = self._shndx_column(table)  # st_shndx is SHN_UNDEF (0) for an undefined symbol
@@ -580,10 +594,13 @@ class ElfFile:
     def _symbol(self, table: str, i: int) -> Symbol | None:
         raw, strtab = self._table(table)
         ent = 24 if self.is64 else 16
-        chunk = raw[i * ent : (i + 1) * ent]
-        if len(chunk) != ent:
+        if i < 0 or (i + 1) * ent > len(raw):
             return None
-        return next(self._iter_symbols(chunk, strtab), None)
+        if self.is64:
+            name, info, _other, shndx, value, size = struct.unpack_from(self.endian + "IBBHQQ", raw, i * ent)
+        else:
+            name, value, size, info, _other, shndx = struct.unpack_from(self.endian + "IIIBBH", raw, i * ent)
+        return Symbol(self.dynstr_at(strtab, name), value, size, info, shndx)
 
     def find_symbol(self, name: str, table: str = "dynsym", *, defined: bool = True) -> Symbol | None:
         """The first symbol called *name* in ``.dynsym`` or ``.symtab`` (defined ones unless told)."""
@@ -766,10 +783,22 @@ class ElfFile:
         mask = (1 << (8 * self.ptrsize)) - 1
         if rsym == 0:
             return addend & mask
-        sym = self.dynsym_at(rsym)
-        if sym is not None and sym.defined:
-            return (sym.value + addend) & mask
+        value = self._defined_dynsym_value(rsym)
+        if value is not None:
+            return (value + addend) & mask
         return inplace
+
+    def _defined_dynsym_value(self, index: int) -> int | None:
+        """st_value of ``.dynsym`` entry *index* if it is defined (st_shndx not SHN_UNDEF), else None; the
+        name is not decoded (a symbolic relocation needs only the value: a type descriptor's fields)."""
+        ent = 24 if self.is64 else 16
+        if index < 0 or (index + 1) * ent > len(self.dynsym_raw):
+            return None
+        if self.is64:
+            shndx, value = struct.unpack_from(self.endian + "6xHQ", self.dynsym_raw, index * ent)
+        else:
+            value, shndx = struct.unpack_from(self.endian + "4xI6xH", self.dynsym_raw, index * ent)
+        return int(value) if shndx != SHN_UNDEF else None
 
     def reloc_symbol(self, va: int) -> str | None:
         """Name of the symbol a symbolic relocation at *va* refers to, if any."""
