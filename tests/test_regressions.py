@@ -208,6 +208,75 @@ def test_segment_flags_lost_bits_outside_rwx() -> None:
     assert oracles.compare_elf(elf) == []
 
 
+def test_header_of_a_big_endian_file_was_read_little_endian() -> None:
+    """hdr-msb.so claims big-endian (EI_DATA 2): LIEF read e_type and e_machine little-endian (3 and 62);
+    the file's big-endian fields are 0x0300 and 0x3e00, as pyelftools, Go's debug/elf (file.go:309-319:
+    the byte order comes from EI_DATA) and glibc read them. The door now reads the header from the bytes.
+    Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-header-type-big-endian.json")
+    assert (elf.header.file_type, elf.header.machine) == (0x0300, 0x3E00)
+    assert oracles.compare_elf(elf) == []
+
+
+def test_segment_type_lief_does_not_name_became_0() -> None:
+    """A ``p_type`` of 0x08000000 (no name in LIEF's enum) came back from LIEF as 0 (PT_NULL); glibc skips
+    segment types it does not know and Go keeps the value (file.go:489/501). Now the file's value. Found
+    by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-segment-type-unknown.json")
+    assert elf.segments[1].type == 0x08000000
+    assert oracles.compare_elf(elf) == []
+
+
+def test_segment_filesz_is_the_program_headers_own() -> None:
+    """Recorded by the elf harness: with damaged section headers (and the file cut after them) a segment's
+    ``p_filesz`` was seen as 411, the file's size, where its program header says 564817. It did not
+    reproduce at LIEF 0.15.1 or 1.0.0 when triaged; the door now reads every program header field from
+    the table (as glibc and Go do), so no reading of the sections can change one."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-segment-filesz-with-damaged-sections.json")
+    assert len(elf.data) == 411
+    assert [s.filesz for s in elf.segments[:3]] == [336, 100, 564817]
+    assert oracles.compare_elf(elf) == []
+
+
+def test_section_names_of_a_table_cut_by_the_end_of_the_file() -> None:
+    """``.shstrtab`` cut by the end of the file: the door fell back to LIEF's names, and section 0's ran
+    to the end of the file (``'\\x04EE...'``). Names are now read from the bytes of the table that are in
+    the file, as Go's ``getString`` reads them (file.go:761-772): no NUL before the end, no name.
+    pyelftools gives "" too; Go's NewFile refuses the file (file.go:627). Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-section-name-table-cut-by-eof.json")
+    assert elf.sections[0].name == ""
+    assert oracles.compare_elf(elf) == []
+
+
+def test_dynamic_tag_is_signed() -> None:
+    """``d_tag`` is ``Elf64_Sxword`` (signed; Go's ``DynTag`` is an int): LIEF gave -1 as 2**64 - 1. The
+    door now reads the dynamic table from PT_DYNAMIC as glibc walks it. Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-dynamic-tag-signed.json")
+    assert elf.dynamic[0].tag == -1
+    assert oracles.compare_elf(elf) == []
+
+
+def test_processor_specific_section_type_had_an_offset_added() -> None:
+    """LIEF 0.15 gives processor-specific section types with an architecture offset added: SHT_LOPROC
+    (0x70000000) came back as 0x270000000, wider than ``sh_type``'s 32 bits. Now the file's value. Found
+    by the elf harness at LIEF 0.15.1."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-section-type-processor-specific.json")
+    assert elf.sections[0].type == 0x70000000
+    assert oracles.compare_elf(elf) == []
+
+
 def test_config_file_not_utf8_was_a_traceback(tmp_path: Path) -> None:
     """tomllib decodes the whole file before parsing: a byte that is not UTF-8 raised UnicodeDecodeError
     out of config.load (found by the config harness). Now a ConfigError naming the file, exit 2."""
