@@ -12,7 +12,8 @@ differently at each release. No LIEF object leaves this module.
 Supported LIEF: 0.15.1 up to 1.0.x (``pyproject.toml``; CI runs the suite at both ends). The stream is the
 one input every release in that range accepts (0.15 takes no ``bytes``), and it costs no copy on our side.
 LIEF only ever sees a file that `soinspect.elf.file._parse` has checked starts with an ELF
-identification and holds its header.
+identification and holds its header; where LIEF 0.15/0.16 still return None they take a reference to
+None with it, which :func:`_parse_or_raise` gives back.
 
 Tables that are large (``.dynsym``, ``.dynstr``, relocations) are *not* taken from LIEF as one Python
 object per entry: :mod:`soinspect.elf.file` slices them out of the raw bytes in bulk, which is what keeps a
@@ -24,6 +25,7 @@ from __future__ import annotations
 import functools
 import io
 import struct
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -289,12 +291,38 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+#: how many references to None LIEF took and :func:`_give_back_none` gave back (a figure for the tests)
+_NONE_GIVEN_BACK = [0]
+
+
+def _give_back_none() -> None:
+    """One reference to None with no owner, for the one LIEF 0.15/0.16 took (:func:`_parse_or_raise`).
+
+    A holder of it (a list of None kept by this module) would not do: it releases its references when the
+    interpreter clears the module at exit, and None's count then reaches 0 as early as without it. The
+    reference must never be released, as the stolen one never was taken, so it goes through the C API
+    (``Py_IncRef``). ``import ctypes`` opens the running interpreter itself (``dlopen(NULL)``): no file
+    is loaded, and it happens only after LIEF has taken a reference."""
+    import ctypes
+
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
+    _NONE_GIVEN_BACK[0] += 1
+
+
 def _parse_or_raise(path: str, lief: Any, stream: _Stream) -> Any:
+    before = sys.getrefcount(None)
     try:
         binary = lief.ELF.parse(stream, _config())
     except Exception as exc:  # LIEF raises its own assorted exception types
         raise MalformedError(path, f"the ELF parser rejected the file: {exc}") from None
     if binary is None:
+        # LIEF 0.15 and 0.16 return None without the reference that goes with it: each such return
+        # lowers None's reference count by one, and on CPython 3.11 (where None is not immortal) the
+        # interpreter aborts ("Fatal Python error: none_dealloc") once enough have been lost, at the
+        # latest at exit. `binary` holds the reference that was returned; where the count did not go up
+        # by it, LIEF took it, and it is given back. From CPython 3.12 None is immortal: nothing to do.
+        if sys.version_info < (3, 12) and sys.getrefcount(None) - before < 1:
+            _give_back_none()
         raise MalformedError(path, "the ELF parser could not read the ELF headers", offset=0)
     return binary
 
