@@ -89,6 +89,53 @@ def test_go_batch_matches_each_file(tmp_path: Path) -> None:
     assert batch[corpus.path("greet.so")] is not None and batch[corpus.path("libplain.so")] is None
 
 
+_NEWFILE = """package main
+
+import (
+	"debug/elf"
+	"fmt"
+	"os"
+)
+
+func main() {
+	for _, p := range os.Args[1:] {
+		f, err := elf.Open(p)
+		if err != nil {
+			fmt.Println("refuses:", err)
+			continue
+		}
+		f.Close()
+		fmt.Println("reads")
+	}
+}
+"""
+
+
+def test_go_elf_refusal_is_go_debug_elf_newfile(tmp_path: Path) -> None:
+    """Rule 6 leaves out Go's "none" where fuzz/oracles.go_elf_refusal says Go's debug/elf refuses the
+    file: on every corpus file and every ELF regression seed it must say what the real NewFile does."""
+    from fuzz.overlay import apply_patch
+
+    go = oracles.go_binary()
+    assert go is not None, "no Go toolchain: set SOINSPECT_GO"
+    (tmp_path / "main.go").write_text(_NEWFILE)
+    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="", GOPROXY="off", CGO_ENABLED="0")
+    tool = tmp_path / "newfile"
+    subprocess.run([go, "build", "-o", str(tool), "main.go"], cwd=tmp_path, env=env, check=True, timeout=300)
+    files = {n: Path(corpus.path(n)).read_bytes() for n in corpus.names()}
+    for seed in sorted((ROOT / "tests" / "regressions").glob("*.json")):
+        files[seed.name] = apply_patch(json.loads(seed.read_text()))
+    paths = []
+    for i, data in enumerate(files.values()):
+        paths.append(tmp_path / f"f{i}")
+        paths[-1].write_bytes(data)
+    lines = subprocess.run([str(tool), *map(str, paths)], capture_output=True, text=True, check=True).stdout.split("\n")
+    real = {n: line.startswith("refuses") for n, line in zip(files, lines, strict=False)}
+    ours = {n: oracles.go_elf_refusal(data) is not None for n, data in files.items()}
+    assert any(ours.values()) and not all(ours.values())
+    assert ours == real, {n: (ours[n], lines[i]) for i, n in enumerate(files) if ours[n] != real[n]}
+
+
 def _parses(name: str) -> ElfFile | None:
     try:
         return load(corpus.path(name))

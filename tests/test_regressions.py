@@ -266,6 +266,17 @@ def test_dynamic_tag_is_signed() -> None:
     assert oracles.compare_elf(elf) == []
 
 
+def test_shnum_counts_no_section_where_shoff_is_0() -> None:
+    """``e_shoff`` 0 means no section header table (gABI); LIEF counted ``e_shnum`` (24) sections of it.
+    pyelftools counts none, Go's NewFile refuses the file (file.go:382), glibc never reads sections.
+    Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-shnum-without-table.json")
+    assert elf.header.shoff == 0 and elf.header.shnum == 0 and elf.sections == ()
+    assert oracles.compare_elf(elf) == []
+
+
 def test_processor_specific_section_type_had_an_offset_added() -> None:
     """LIEF 0.15 gives processor-specific section types with an architecture offset added: SHT_LOPROC
     (0x70000000) came back as 0x270000000, wider than ``sh_type``'s 32 bits. Now the file's value. Found
@@ -275,6 +286,60 @@ def test_processor_specific_section_type_had_an_offset_added() -> None:
     elf = _seed_elf("elf-section-type-processor-specific.json")
     assert elf.sections[0].type == 0x70000000
     assert oracles.compare_elf(elf) == []
+
+
+def test_pyelftools_reads_program_headers_of_a_short_phentsize(tmp_path: Path) -> None:
+    """pyelftools' bug, documented (rule 7 of fuzz/oracles.py): ``e_phentsize`` 0 at ``e_phoff`` 0, and
+    pyelftools reads 6400 program headers, all the same bytes (``_segment_offset`` checks the entry size
+    only when ``e_phoff`` is not 0). glibc refuses the file (open_verify: "ELF file's phentsize not the
+    expected size") and Go's NewFile too (file.go:399); soinspect reads no segment. Found by the elf
+    harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-short-phentsize.json")
+    assert elf.segments == () and elf.header.phnum == 6400
+    assert len(oracles.elftools_facts(elf.data)["segments"]) == 6400
+    assert oracles.pyelftools_misreads_phdrs(elf)
+    assert oracles.compare_elf(elf) == []
+    path = tmp_path / "short-phentsize.so"
+    path.write_bytes(elf.data)
+    assert not api.audit(str(path)).loadable
+
+
+def test_go_reader_reads_garbage_after_a_misaligned_magic(tmp_path: Path) -> None:
+    """Go's bug again (rule 5 of fuzz/oracles.py): after a misaligned magic, searchMagic returns an index
+    into the re-sliced chunk as if from its start (debug/buildinfo/buildinfo.go:392-404), and here the
+    header at that wrong address decodes: Go reads a "version" made of module info bytes. soinspect reads
+    the aligned magic, whose version is empty. Rule 5 now leaves out Go's answer whatever it is, not only
+    its "none". Found by the buildinfo harness."""
+    from fuzz import oracles
+    from soinspect.go.buildinfo import read_buildinfo
+
+    elf = _seed_elf("buildinfo-go-searchmagic-reads-garbage.json")
+    assert oracles.go_misses_after_misaligned_magic(elf)
+    go = _go_reads(tmp_path, elf.data)
+    assert go is not None and not go["GoVersion"].startswith("go")
+    result = read_buildinfo(elf)
+    assert result.info is None and "empty Go version" in result.reason
+    assert oracles.compare_buildinfo(go, result) is not None  # without the rule, a disagreement
+    assert oracles.compare_buildinfo(go, result, go_search_bug=True) is None
+
+
+def test_go_elf_reader_refuses_a_file_over_a_section_name(tmp_path: Path) -> None:
+    """Go's reader, documented (rule 6 of fuzz/oracles.py): a section name index past the end of
+    ``.shstrtab`` makes Go's debug/elf refuse the whole file ("bad section name index", file.go:632-636),
+    so ``go version -m`` reads no build info; glibc never reads section headers, and the loaded plugin
+    has its build info. soinspect reads it (the name is ""). Found by the buildinfo harness."""
+    from fuzz import oracles
+    from soinspect.go.buildinfo import read_buildinfo
+
+    elf = _seed_elf("buildinfo-go-elf-refuses-bad-name-index.json")
+    assert oracles.go_elf_refusal(elf.data) == "bad section name index"
+    assert _go_reads(tmp_path, elf.data) is None
+    result = read_buildinfo(elf)
+    assert result.info is not None and result.info.source == "section .go.buildinfo"
+    assert oracles.compare_buildinfo(None, result) is not None  # without the rule, a disagreement
+    assert oracles.compare_buildinfo(None, result, go_elf_refuses=True) is None
 
 
 def test_config_file_not_utf8_was_a_traceback(tmp_path: Path) -> None:
