@@ -31,6 +31,13 @@ Normalisations, one rule each (every other difference is a disagreement, a bug o
    ``open_verify``: "ELF file's phentsize not the expected size", which soinspect's loader model says),
    Go's NewFile too (file.go:399-401), and soinspect reads no segment. Its program headers and the
    dynamic table found through them are not compared there (:func:`pyelftools_misreads_phdrs`).
+8. pyelftools reads the dynamic table of the first PT_DYNAMIC at its ``p_offset`` (elftools/elf/dynamic.py,
+   ``DynamicSegment.__init__``, and elftools_facts's ``dyn[0]``); glibc's loader reads the last one's
+   (each overwrites ``l_ld``) at its ``p_vaddr`` in the mapped segments (elf/dl-load.c
+   ``_dl_map_object_from_fd``: ``l_ld = ph->p_vaddr``; seen on glibc 2.36: a library whose ``p_offset``
+   was moved loads), and so does soinspect, where the PT_LOAD that maps ``p_vaddr`` has it in the file.
+   Where there is more than one PT_DYNAMIC, or that place is not ``p_offset`` (or no PT_LOAD maps it from
+   the file), the dynamic table is not compared (:func:`pyelftools_reads_dynamic_elsewhere`).
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from soinspect.elf.file import ElfFile
+from soinspect.elf.structs import PT_DYNAMIC, PT_LOAD
 from soinspect.go.buildinfo import ALIGN as BUILDINFO_ALIGN
 from soinspect.go.buildinfo import BUILDINFO_MAGIC, BuildInfo, BuildInfoResult
 
@@ -428,12 +436,27 @@ def pyelftools_misreads_phdrs(elf: ElfFile) -> bool:
     return phnum > 0 and elf.header.phoff == 0 and phentsize < (56 if elf.is64 else 32)
 
 
+def pyelftools_reads_dynamic_elsewhere(elf: ElfFile) -> bool:
+    """Rule 8: more than one PT_DYNAMIC, or its ``p_offset`` is not where the PT_LOAD that maps its
+    ``p_vaddr`` has it in the file (or none does)."""
+    dyns = [s for s in elf.segments if s.type == PT_DYNAMIC]
+    if len(dyns) > 1:
+        return True
+    if not dyns or dyns[0].filesz == 0:
+        return False
+    dyn = dyns[0]
+    load = next((s for s in elf.segments if s.type == PT_LOAD and s.vaddr <= dyn.vaddr < s.vaddr + s.filesz), None)
+    return load is None or load.offset + (dyn.vaddr - load.vaddr) != dyn.offset
+
+
 def compare_elf(elf: ElfFile) -> list[tuple[str, str]]:
     """(part.field, what differs) for every part pyelftools could parse where soinspect reads otherwise."""
     theirs = elftools_facts(elf.data)
     ours = soinspect_elf_facts(elf)
     if pyelftools_misreads_phdrs(elf):  # rule 7
         theirs.pop("segments", None)
+        theirs.pop("dynamic", None)
+    if pyelftools_reads_dynamic_elsewhere(elf):  # rule 8
         theirs.pop("dynamic", None)
     out: list[tuple[str, str]] = []
     for part, their in theirs.items():

@@ -342,6 +342,57 @@ def test_go_elf_reader_refuses_a_file_over_a_section_name(tmp_path: Path) -> Non
     assert oracles.compare_buildinfo(None, result, go_elf_refuses=True) is None
 
 
+def test_machine_of_a_big_endian_header_was_read_little_endian() -> None:
+    """The kind the long runs recorded as "pyelftools header.machine", found again by a probe: a big-endian
+    header whose ``e_type`` reads the same either way (0), so the first difference is ``e_machine``: LIEF
+    62, the file's big-endian 0x3e00. Fixed with the header read from the bytes (file.go:342/361)."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-header-machine-big-endian.json")
+    assert (elf.header.file_type, elf.header.machine) == (0, 0x3E00)
+    assert oracles.compare_elf(elf) == []
+
+
+def test_segment_offsets_of_a_wide_phentsize_were_read_56_bytes_apart() -> None:
+    """The kind recorded as "pyelftools segments.offset", found again by a probe: ``e_phentsize`` 112.
+    LIEF stepped 56 bytes through the table, so its entry 1 was the table's entry 2 (the same ``p_type``,
+    another ``p_offset``); Go's debug/elf (file.go:483, ``off = i * phentsize``) and pyelftools step
+    ``e_phentsize``. glibc refuses the table ("ELF file's phentsize not the expected size")."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-segment-offset-phentsize-112.json")
+    table = elf.data[64 : 64 + 10 * 112]
+    assert [s.offset for s in elf.segments] == [
+        int.from_bytes(table[i * 112 + 8 : i * 112 + 16], "little") for i in range(10)
+    ]
+    assert oracles.compare_elf(elf) == []
+
+
+def test_dynamic_table_of_a_pt_dynamic_with_no_file_bytes() -> None:
+    """A kind recorded as "pyelftools dynamic.count", found again by a probe: PT_DYNAMIC with ``p_filesz``
+    0. LIEF read 26 entries; glibc 2.36 refuses such a library ("object file has no dynamic section":
+    seen here, dlopen of a gcc-built library so damaged), pyelftools reads none, and so does soinspect."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-dynamic-filesz-0.json")
+    assert elf.dynamic == ()
+    assert oracles.compare_elf(elf) == []
+
+
+def test_pyelftools_reads_the_dynamic_table_at_p_offset() -> None:
+    """pyelftools' difference, documented (rule 8 of fuzz/oracles.py), behind the other "dynamic.count":
+    PT_DYNAMIC's ``p_offset`` moved by 16 bytes. pyelftools reads the table at ``p_offset`` (25 entries);
+    glibc reads it at ``p_vaddr`` in the mapped segment (``l_ld = ph->p_vaddr``; a library so damaged
+    loads on glibc 2.36, seen here), and so did LIEF and so does soinspect (26)."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-dynamic-at-p-offset.json")
+    assert len(elf.dynamic) == 26 and elf.dynamic[-1].tag == 0
+    assert len(oracles.elftools_facts(elf.data)["dynamic"]) == 25
+    assert oracles.pyelftools_reads_dynamic_elsewhere(elf)
+    assert oracles.compare_elf(elf) == []
+
+
 def test_config_file_not_utf8_was_a_traceback(tmp_path: Path) -> None:
     """tomllib decodes the whole file before parsing: a byte that is not UTF-8 raised UnicodeDecodeError
     out of config.load (found by the config harness). Now a ConfigError naming the file, exit 2."""

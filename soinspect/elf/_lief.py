@@ -35,6 +35,7 @@ from soinspect.elf.structs import (
     ELFCLASS64,
     ELFDATA2LSB,
     PT_DYNAMIC,
+    PT_LOAD,
     SHT_NOBITS,
     DynEntry,
     ElfHeader,
@@ -260,26 +261,38 @@ def _section_names(read: Read, size: int, rows: list[tuple[int, ...]], shstrndx:
 
 
 def _dynamic(read: Read, size: int, segments: list[Segment], is64: bool, e: str, entsize: int) -> tuple[DynEntry, ...]:
-    """The dynamic table of the first PT_DYNAMIC, from its file offset up to and including DT_NULL, as
-    glibc's ``elf_get_dynamic_info`` walks it (``d_tag`` is signed: ``Elf64_Sxword``); entries wholly
-    inside the file only. A PT_DYNAMIC of no file bytes holds none (glibc: "object file has no dynamic
-    section")."""
-    dyn = next((s for s in segments if s.type == PT_DYNAMIC), None)
-    if dyn is None or dyn.filesz == 0 or dyn.offset >= size:
+    """The dynamic table where glibc's loader reads it (elf/dl-load.c ``_dl_map_object_from_fd``): the last
+    PT_DYNAMIC's (each one overwrites ``l_ld``), at its ``p_vaddr`` in the file bytes of the PT_LOAD that
+    maps it (``l_ld`` is ``p_vaddr`` plus the load bias; ``p_offset`` is never read: seen on glibc 2.36,
+    a moved ``p_offset`` loads), entry by entry up to and including DT_NULL, as ``elf_get_dynamic_info``
+    walks it (``d_tag`` is signed: ``Elf64_Sxword``). Entries wholly inside that segment's file bytes only.
+    A PT_DYNAMIC of no file bytes holds none (glibc 2.36 refuses the file: "object file has no dynamic
+    section"), nor one whose address no PT_LOAD maps from the file."""
+    dyn = next((s for s in reversed(segments) if s.type == PT_DYNAMIC), None)
+    if dyn is None or dyn.filesz == 0:
         return ()
+    load = next(
+        (s for s in segments if s.type == PT_LOAD and s.vaddr <= dyn.vaddr < s.vaddr + s.filesz),
+        None,
+    )
+    if load is None:
+        return ()
+    start = load.offset + (dyn.vaddr - load.vaddr)
+    end = min(load.offset + load.filesz, size)
     fmt = struct.Struct(e + ("qQ" if is64 else "iI"))
     out: list[DynEntry] = []
-    at = dyn.offset
-    while at + entsize <= size:  # bound: the file size
-        chunk = read(at, min(size - at, entsize << 10))
-        for i in range(len(chunk) // entsize):
+    at = start
+    while at + entsize <= end:  # bound: the segment's file bytes, inside the file
+        chunk = read(at, min(end - at, entsize << 10))
+        n = len(chunk) // entsize
+        for i in range(n):
             tag, value = fmt.unpack_from(chunk, i * entsize)
             out.append(DynEntry(tag=tag, value=value))
             if tag == DT_NULL:
                 return tuple(out)
-        at += len(chunk) - len(chunk) % entsize
-        if len(chunk) < entsize:
+        if n == 0:
             break
+        at += n * entsize
     return tuple(out)
 
 
