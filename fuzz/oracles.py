@@ -51,7 +51,7 @@ import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -140,37 +140,57 @@ def make_sentinel(path: str) -> None:
         fh.write(data.replace(old, b"\t" + SENTINEL_PATH.encode() + b"\n"))
 
 
-def go_version_m(files: Sequence[str], sentinel: str) -> dict[str, dict[str, Any] | None]:
+def go_version_m(
+    files: Sequence[str], sentinel: str, alone: Collection[str] = ()
+) -> dict[str, dict[str, Any] | None]:
     """``go version -m -json`` of many files in one run: file -> its JSON, or None where Go reads none.
 
     Go prints the JSON objects of the files it could read, in argument order, with no file name, and for
     a file it cannot read it may print nothing at all. So every file is followed by *sentinel*
     (:func:`make_sentinel`): the objects between two sentinel objects are the one file's between them.
+    A file that holds the sentinel's path itself (the fuzzer learns it from the comparison below) could
+    pass for the sentinel: the caller names those in *alone*, and each of them gets a ``go`` of its own.
     """
     go = go_binary()
     if go is None:
         raise RuntimeError("no Go toolchain: set SOINSPECT_GO")
     env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="", GOPROXY="off")
-    argv = [a for f in files for a in (f, sentinel)]
+    out: dict[str, dict[str, Any] | None] = {}
+    for f in alone:
+        proc = subprocess.run([go, "version", "-m", "-json", f], capture_output=True, env=env, timeout=300)
+        objs = _json_objects(proc.stdout.decode("utf-8"))
+        if len(objs) > 1:
+            raise RuntimeError(f"go version -m: {len(objs)} objects for one file {f}: {proc.stderr!r}")
+        out[f] = objs[0] if objs else None
+    batch = [f for f in files if f not in out]
+    if not batch:
+        return {f: out[f] for f in files}
+    argv = [a for f in batch for a in (f, sentinel)]
     proc = subprocess.run([go, "version", "-m", "-json", *argv], capture_output=True, env=env, timeout=300)
-    decoder = json.JSONDecoder()
-    text = proc.stdout.decode("utf-8")
     groups: list[list[dict[str, Any]]] = [[]]
-    pos = 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            break
-        obj, pos = decoder.raw_decode(text, pos)
+    for obj in _json_objects(proc.stdout.decode("utf-8")):
         if obj.get("Path") == SENTINEL_PATH:
             groups.append([])
         else:
             groups[-1].append(obj)
     groups.pop()  # after the last sentinel: nothing
-    if len(groups) != len(files) or any(len(g) > 1 for g in groups):
-        raise RuntimeError(f"go version -m: cannot match its output to {len(files)} files: {proc.stderr!r}")
-    return {f: (g[0] if g else None) for f, g in zip(files, groups, strict=True)}
+    if len(groups) != len(batch) or any(len(g) > 1 for g in groups):
+        raise RuntimeError(f"go version -m: cannot match its output to {len(batch)} files: {proc.stderr!r}")
+    out.update((f, g[0] if g else None) for f, g in zip(batch, groups, strict=True))
+    return {f: out[f] for f in files}
+
+
+def _json_objects(text: str) -> list[dict[str, Any]]:
+    decoder = json.JSONDecoder()
+    objs: list[dict[str, Any]] = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return objs
+        obj, pos = decoder.raw_decode(text, pos)
+        objs.append(obj)
 
 
 class GoBatch:
@@ -183,6 +203,8 @@ class GoBatch:
         self.sentinel = os.path.join(self.dir, "sentinel")
         make_sentinel(self.sentinel)
         self.pending: list[tuple[str, bytes, BuildInfoResult | None, bool, bool]] = []
+        #: pending files that hold the sentinel's path (:func:`go_version_m`)
+        self.alone: set[str] = set()
 
     def add(self, elf: ElfFile, ours: BuildInfoResult | None, tag: bytes = b"") -> list[tuple[bytes, tuple[str, str]]]:
         """Queue a mutant (known to the caller as *tag*) with soinspect's build info; when the batch is
@@ -192,13 +214,16 @@ class GoBatch:
             fh.write(elf.data)
         bugs = go_misses_after_misaligned_magic(elf), go_elf_refusal(elf.data) is not None
         self.pending.append((path, tag, ours, *bugs))
+        if SENTINEL_PATH.encode() in elf.data:
+            self.alone.add(path)
         return self.flush() if len(self.pending) >= self.size else []
 
     def flush(self) -> list[tuple[bytes, tuple[str, str]]]:
         pending, self.pending = self.pending, []
         if not pending:
             return []
-        theirs = go_version_m([p for p, _, _, _, _ in pending], self.sentinel)
+        alone, self.alone = self.alone, set()
+        theirs = go_version_m([p for p, _, _, _, _ in pending], self.sentinel, alone)
         return [
             (tag, why)
             for path, tag, ours, bug, refused in pending

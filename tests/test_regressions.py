@@ -393,6 +393,28 @@ def test_pyelftools_reads_the_dynamic_table_at_p_offset() -> None:
     assert oracles.compare_elf(elf) == []
 
 
+def test_a_mutant_holding_the_sentinel_path_broke_the_go_batch(tmp_path: Path) -> None:
+    """The fuzzer's own bug: atheris learnt the sentinel's path from the comparison in
+    fuzz/oracles.go_version_m and wrote it into a mutant's build info, so Go's output for the batch had one
+    sentinel object too many and could not be matched to its files (a RuntimeError in the harness). A
+    file holding that path now gets a ``go`` of its own. Found by the buildinfo harness at LIEF 0.15.1."""
+    from fuzz import oracles
+    from soinspect.go.buildinfo import read_buildinfo
+
+    data = _buildinfo_seed("sentinel-path-in-a-mutant")
+    assert oracles.SENTINEL_PATH.encode() in data
+    path = tmp_path / "mutant.so"
+    path.write_bytes(data)
+    sentinel = tmp_path / "sentinel"
+    oracles.make_sentinel(str(sentinel))
+    with pytest.raises(RuntimeError, match="cannot match"):
+        oracles.go_version_m([str(path)], str(sentinel))
+    go = oracles.go_version_m([str(path)], str(sentinel), alone={str(path)})[str(path)]
+    assert go is not None and go["Path"] == oracles.SENTINEL_PATH
+    elf = _elf.ElfFile.from_bytes("mutant.so", data)
+    assert oracles.GoBatch(size=1).add(elf, read_buildinfo(elf)) == []
+
+
 def test_config_file_not_utf8_was_a_traceback(tmp_path: Path) -> None:
     """tomllib decodes the whole file before parsing: a byte that is not UTF-8 raised UnicodeDecodeError
     out of config.load (found by the config harness). Now a ConfigError naming the file, exit 2."""
