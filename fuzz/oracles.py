@@ -38,6 +38,12 @@ Normalisations, one rule each (every other difference is a disagreement, a bug o
    was moved loads), and so does soinspect, where the PT_LOAD that maps ``p_vaddr`` has it in the file.
    Where there is more than one PT_DYNAMIC, or that place is not ``p_offset`` (or no PT_LOAD maps it from
    the file), the dynamic table is not compared (:func:`pyelftools_reads_dynamic_elsewhere`).
+9. pyelftools reads a section name from ``sh_offset + sh_name`` of the name table up to the next NUL
+   anywhere in the file (elftools/elf/sections.py ``StringTableSection.get_string``: no bound by
+   ``sh_size``), so a name with no NUL before the table's end is made of the bytes after the table. Go's
+   ``getString`` (debug/elf/file.go:761-772) stops at the table's end (and NewFile then refuses the file,
+   file.go:632-636); soinspect reads "". Such a name of pyelftools' is compared as ""
+   (:func:`names_past_their_table`).
 """
 
 from __future__ import annotations
@@ -474,6 +480,24 @@ def pyelftools_reads_dynamic_elsewhere(elf: ElfFile) -> bool:
     return load is None or load.offset + (dyn.vaddr - load.vaddr) != dyn.offset
 
 
+def names_past_their_table(elf: ElfFile) -> list[int]:
+    """Rule 9: the sections whose ``sh_name`` is inside the name table but no NUL follows it before the
+    table's end (pyelftools reads on past it)."""
+    h, e = elf.header, elf.endian
+    at = 58 if elf.is64 else 46
+    shentsize, _, shstrndx = struct.unpack_from(e + "HHH", elf.data, at)
+    if not elf.sections or not 0 < shstrndx < len(elf.sections):
+        return []
+    table = elf.sections[shstrndx]
+    data = elf.data[table.offset : table.offset + table.size]
+    out = []
+    for i in range(len(elf.sections)):
+        name_at = struct.unpack_from(e + "I", elf.data, h.shoff + i * shentsize)[0]
+        if name_at < len(data) and data.find(b"\0", name_at) < 0:
+            out.append(i)
+    return out
+
+
 def compare_elf(elf: ElfFile) -> list[tuple[str, str]]:
     """(part.field, what differs) for every part pyelftools could parse where soinspect reads otherwise."""
     theirs = elftools_facts(elf.data)
@@ -483,6 +507,10 @@ def compare_elf(elf: ElfFile) -> list[tuple[str, str]]:
         theirs.pop("dynamic", None)
     if pyelftools_reads_dynamic_elsewhere(elf):  # rule 8
         theirs.pop("dynamic", None)
+    if "sections" in theirs:  # rule 9
+        for i in names_past_their_table(elf):
+            if i < len(theirs["sections"]):
+                theirs["sections"][i]["name"] = ""
     out: list[tuple[str, str]] = []
     for part, their in theirs.items():
         our = ours[part]

@@ -393,6 +393,22 @@ def test_pyelftools_reads_the_dynamic_table_at_p_offset() -> None:
     assert oracles.compare_elf(elf) == []
 
 
+def test_pyelftools_reads_a_section_name_past_its_table() -> None:
+    """pyelftools' bug, documented (rule 9 of fuzz/oracles.py): a name with no NUL before the end of
+    ``.shstrtab``. pyelftools reads on past the table's end up to a NUL in the bytes after it
+    (``StringTableSection.get_string`` has no bound by ``sh_size``) and gives U+FFFDs and ``211pkghashes``;
+    Go's ``getString`` stops at the table's end (file.go:761-772) and NewFile refuses the file; soinspect
+    reads "". Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-name-past-table.json")
+    assert elf.sections[40].name == ""
+    assert "pkghashes" in oracles.elftools_facts(elf.data)["sections"][40]["name"]
+    assert 40 in oracles.names_past_their_table(elf)
+    assert oracles.go_elf_refusal(elf.data) == "bad section name index"
+    assert oracles.compare_elf(elf) == []
+
+
 def test_a_mutant_holding_the_sentinel_path_broke_the_go_batch(tmp_path: Path) -> None:
     """The fuzzer's own bug: atheris learnt the sentinel's path from the comparison in
     fuzz/oracles.go_version_m and wrote it into a mutant's build info, so Go's output for the batch had one
