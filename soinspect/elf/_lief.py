@@ -3,8 +3,8 @@
 It configures LIEF once (lean :class:`lief.ELF.ParserConfig`, logging off) and hands it the file's bytes
 through a raw stream that soinspect controls (:class:`_Stream`: LIEF reads straight into its own buffer,
 at most the size that was checked against ``--max-size``). LIEF decides whether the headers can be parsed:
-a ``None`` from it, any exception it raises, or an enum value it cannot name becomes
-:class:`~soinspect.errors.MalformedError` naming the file. The values soinspect keeps (the frozen
+a ``None`` from it or any exception it raises becomes :class:`~soinspect.errors.MalformedError` naming
+the file. The values soinspect keeps (the frozen
 dataclasses of :mod:`soinspect.elf.structs`) are read from the file's own tables, as glibc's loader and
 Go's ``debug/elf`` read them (:func:`_raw_layout`): LIEF rewrites, drops or guesses some of them, and
 differently at each release. No LIEF object leaves this module.
@@ -26,7 +26,6 @@ import functools
 import io
 import struct
 import sys
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -125,10 +124,12 @@ def parse_layout(path: str, size: int, read_into: ReadInto, read: Read) -> ElfLa
     """Parse the ELF header, the program and section headers and the dynamic table of the *size*-byte file
     whose bytes *read_into* serves (LIEF's copy) and *read* gives (the tables, read again here).
 
-    LIEF decides whether the headers can be parsed at all (its rejections, and the enum values it cannot
-    name, are one :class:`MalformedError`); the values handed over are the file's own, read from the raw
-    tables as glibc's loader and Go's ``debug/elf`` read them (:func:`_raw_layout`): LIEF rewrites, drops
-    or guesses some of them, and differently at each release."""
+    LIEF decides whether the headers can be parsed at all (its rejection is one :class:`MalformedError`);
+    the values handed over are the file's own, read from the raw tables as glibc's loader and Go's
+    ``debug/elf`` read them (:func:`_raw_layout`): LIEF rewrites, drops or guesses some of them, and
+    differently at each release. A type or tag value LIEF's enums do not name is kept as the file has it,
+    as glibc (which skips the types it does not know) and Go do: the releases name different sets (1.0
+    refused values 0.15 took), so rejecting them gave one file two answers."""
     lief = _lief()
     binary = _parse_or_raise(path, lief, _Stream(size, read_into))
     if int(binary.type.value) != int(binary.header.identity_class.value):
@@ -137,14 +138,6 @@ def parse_layout(path: str, size: int, read_into: ReadInto, read: Read) -> ElfLa
         # headers at the width EI_CLASS gives. Parse again with e_machine hidden (EM_NONE), so that
         # EI_CLASS decides whether LIEF can parse the file.
         binary = _parse_or_raise(path, lief, _Stream(size, read_into, mask_machine=True))
-    try:
-        with warnings.catch_warnings():
-            # LIEF warns (RuntimeWarning) when a type field holds a value its enum does not name; a hostile
-            # file must not turn into warning text on stderr.
-            warnings.simplefilter("ignore")
-            _check_names(binary)
-    except (AttributeError, ValueError, TypeError, OverflowError) as exc:
-        raise MalformedError(path, f"inconsistent ELF headers: {exc}") from None
     del binary
     return _raw_layout(read, size)
 
@@ -338,34 +331,3 @@ def _parse_or_raise(path: str, lief: Any, stream: _Stream) -> Any:
             _give_back_none()
         raise MalformedError(path, "the ELF parser could not read the ELF headers", offset=0)
     return binary
-
-
-def _value(member: Any) -> int:
-    """The raw value of a LIEF enum member, or ValueError for a value LIEF's enum does not name.
-
-    The releases say "not a value I know" differently: 1.0 gives a plain int (the door has always turned
-    that into a rejection: a header LIEF cannot name is a hostile one), 0.15 a member that cannot print
-    itself ("nb_enum: could not find entry"). Both are rejected alike, so a file gets the same answer
-    whatever the release.
-    """
-    if isinstance(member, int):
-        raise ValueError(f"value {member:#x} is not one LIEF names")
-    try:
-        repr(member)
-    except RuntimeError:
-        raise ValueError(f"value {int(member.value):#x} is not one LIEF names") from None
-    return int(member.value)
-
-
-def _check_names(binary: Any) -> None:
-    """Every enum value of the headers LIEF parsed must be one the release names (:func:`_value`): the
-    rejection of a header LIEF cannot name, as the door has always made it."""
-    h = binary.header
-    for member in (h.identity_class, h.identity_data, h.identity_os_abi, h.file_type, h.machine_type):
-        _value(member)
-    for s in binary.sections:
-        _value(s.type)
-    for p in binary.segments:
-        _value(p.type)
-    for d in binary.dynamic_entries:
-        _value(d.tag)
