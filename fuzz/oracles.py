@@ -40,7 +40,8 @@ Normalisations, one rule each (every other difference is a disagreement, a bug o
    the file), the dynamic table is not compared (:func:`pyelftools_reads_dynamic_elsewhere`).
 9. pyelftools reads a section name from ``sh_offset + sh_name`` of the name table up to the next NUL
    anywhere in the file (elftools/elf/sections.py ``StringTableSection.get_string``: no bound by
-   ``sh_size``), so a name with no NUL before the table's end is made of the bytes after the table. Go's
+   ``sh_size``), so a name with no NUL before the table's end, or an ``sh_name`` past its end, is made of
+   the bytes after the table. Go's
    ``getString`` (debug/elf/file.go:761-772) stops at the table's end (and NewFile then refuses the file,
    file.go:632-636); soinspect reads "". Such a name of pyelftools' is compared as ""
    (:func:`names_past_their_table`).
@@ -481,8 +482,8 @@ def pyelftools_reads_dynamic_elsewhere(elf: ElfFile) -> bool:
 
 
 def names_past_their_table(elf: ElfFile) -> list[int]:
-    """Rule 9: the sections whose ``sh_name`` is inside the name table but no NUL follows it before the
-    table's end (pyelftools reads on past it)."""
+    """Rule 9: the sections whose ``sh_name`` is past the end of the name table, or no NUL follows it
+    before the table's end (pyelftools reads outside the table)."""
     h, e = elf.header, elf.endian
     at = 58 if elf.is64 else 46
     shentsize, _, shstrndx = struct.unpack_from(e + "HHH", elf.data, at)
@@ -493,7 +494,7 @@ def names_past_their_table(elf: ElfFile) -> list[int]:
     out = []
     for i in range(len(elf.sections)):
         name_at = struct.unpack_from(e + "I", elf.data, h.shoff + i * shentsize)[0]
-        if name_at < len(data) and data.find(b"\0", name_at) < 0:
+        if name_at >= len(data) or data.find(b"\0", name_at) < 0:
             out.append(i)
     return out
 

@@ -409,6 +409,22 @@ def test_pyelftools_reads_a_section_name_past_its_table() -> None:
     assert oracles.compare_elf(elf) == []
 
 
+def test_pyelftools_reads_a_section_name_at_an_index_past_its_table() -> None:
+    """Rule 9 again, the other way out of the table: section 0's ``sh_name`` (1488) is past the end of
+    ``.shstrtab`` (477 bytes). pyelftools reads the bytes at that offset after the table (``'\\x08'``);
+    Go's ``getString`` gives "" for a start past the end (file.go:762); soinspect reads "". (Go's
+    NewFile refuses this file earlier: section 0 claims SHF_COMPRESSED with no bytes for the header, "EOF"
+    from file.go:584-604.) Found by the elf harness at LIEF 0.15.1 (greet-arm64.so)."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-name-index-past-table.json")
+    assert elf.sections[0].name == ""
+    assert oracles.elftools_facts(elf.data)["sections"][0]["name"] == "\x08"
+    assert 0 in oracles.names_past_their_table(elf)
+    assert oracles.go_elf_refusal(elf.data) == "EOF reading a compression header"
+    assert oracles.compare_elf(elf) == []
+
+
 def test_a_mutant_holding_the_sentinel_path_broke_the_go_batch(tmp_path: Path) -> None:
     """The fuzzer's own bug: atheris learnt the sentinel's path from the comparison in
     fuzz/oracles.go_version_m and wrote it into a mutant's build info, so Go's output for the batch had one
