@@ -13,11 +13,38 @@ Normalisations, one rule each (every other difference is a disagreement, a bug o
 4. Where ``runtime/debug.ParseBuildInfo`` rejects the module info, Go's reader returns no build info at
    all; soinspect keeps the Go version and says why the rest is missing (``BuildInfoResult.problems``).
    They agree when both reject it.
-5. Go's bug, not a normalisation: Go's ``searchMagic`` (debug/buildinfo), after skipping a misaligned copy
-   of the magic, goes on in the re-sliced chunk but returns the next match's index as if from the chunk's
-   start, so it reads a header at the wrong address and finds no build info. Where the ``.go.buildinfo``
-   section holds a misaligned magic before the aligned one, Go's "none" is not compared
-   (:func:`go_misses_after_misaligned_magic`; tests/test_regressions.py shows it on the real ``go``).
+5. Go's bug, not a normalisation: Go's ``searchMagic`` (debug/buildinfo/buildinfo.go:392-404, go1.27.3),
+   after skipping a misaligned copy of the magic, goes on in the re-sliced chunk (``data = data[next:]``)
+   but returns ``start + uint64(i)``, the next match's index as if counted from the chunk's start: it reads
+   a header at the wrong address, and says "not a Go executable" or reads a "version" made of whatever
+   bytes are there. Where the ``.go.buildinfo`` section holds a misaligned magic before the aligned one,
+   Go's answer, none or any, is not compared (:func:`go_misses_after_misaligned_magic`;
+   tests/test_regressions.py shows both on the real ``go``).
+6. Go's ``debug/elf.NewFile`` refuses the whole file over a section header table glibc never reads (a
+   section name index outside ``.shstrtab`` or with no NUL, file.go:632-636; ``e_shnum`` with ``e_shoff``
+   0, file.go:382; a name table cut by the end of the file, file.go:627; ...): ``go version -m`` then reads
+   no build info, though the loaded plugin has it. Where :func:`go_elf_refusal` (NewFile's checks, in
+   its order) says Go's ELF reader refuses the file, Go's "none" is not compared.
+7. pyelftools reads program headers whose ``e_phentsize`` is smaller than an ``Elf_Phdr`` when
+   ``e_phoff`` is 0 (elftools/elf/elffile.py ``_segment_offset`` checks the size only for ``e_phoff >
+   0``): overlapping entries made of the ELF header. glibc refuses such a file (elf/dl-load.c
+   ``open_verify``: "ELF file's phentsize not the expected size", which soinspect's loader model says),
+   Go's NewFile too (file.go:399-401), and soinspect reads no segment. Its program headers and the
+   dynamic table found through them are not compared there (:func:`pyelftools_misreads_phdrs`).
+8. pyelftools reads the dynamic table of the first PT_DYNAMIC at its ``p_offset`` (elftools/elf/dynamic.py,
+   ``DynamicSegment.__init__``, and elftools_facts's ``dyn[0]``); glibc's loader reads the last one's
+   (each overwrites ``l_ld``) at its ``p_vaddr`` in the mapped segments (elf/dl-load.c
+   ``_dl_map_object_from_fd``: ``l_ld = ph->p_vaddr``; seen on glibc 2.36: a library whose ``p_offset``
+   was moved loads), and so does soinspect, where the PT_LOAD that maps ``p_vaddr`` has it in the file.
+   Where there is more than one PT_DYNAMIC, or that place is not ``p_offset`` (or no PT_LOAD maps it from
+   the file), the dynamic table is not compared (:func:`pyelftools_reads_dynamic_elsewhere`).
+9. pyelftools reads a section name from ``sh_offset + sh_name`` of the name table up to the next NUL
+   anywhere in the file (elftools/elf/sections.py ``StringTableSection.get_string``: no bound by
+   ``sh_size``), so a name with no NUL before the table's end, or an ``sh_name`` past its end, is made of
+   the bytes after the table. Go's
+   ``getString`` (debug/elf/file.go:761-772) stops at the table's end (and NewFile then refuses the file,
+   file.go:632-636); soinspect reads "". Such a name of pyelftools' is compared as ""
+   (:func:`names_past_their_table`).
 """
 
 from __future__ import annotations
@@ -27,14 +54,16 @@ import io
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from soinspect.elf.file import ElfFile
+from soinspect.elf.structs import PT_DYNAMIC, PT_LOAD
 from soinspect.go.buildinfo import ALIGN as BUILDINFO_ALIGN
 from soinspect.go.buildinfo import BUILDINFO_MAGIC, BuildInfo, BuildInfoResult
 
@@ -118,37 +147,57 @@ def make_sentinel(path: str) -> None:
         fh.write(data.replace(old, b"\t" + SENTINEL_PATH.encode() + b"\n"))
 
 
-def go_version_m(files: Sequence[str], sentinel: str) -> dict[str, dict[str, Any] | None]:
+def go_version_m(
+    files: Sequence[str], sentinel: str, alone: Collection[str] = ()
+) -> dict[str, dict[str, Any] | None]:
     """``go version -m -json`` of many files in one run: file -> its JSON, or None where Go reads none.
 
     Go prints the JSON objects of the files it could read, in argument order, with no file name, and for
     a file it cannot read it may print nothing at all. So every file is followed by *sentinel*
     (:func:`make_sentinel`): the objects between two sentinel objects are the one file's between them.
+    A file that holds the sentinel's path itself (the fuzzer learns it from the comparison below) could
+    pass for the sentinel: the caller names those in *alone*, and each of them gets a ``go`` of its own.
     """
     go = go_binary()
     if go is None:
         raise RuntimeError("no Go toolchain: set SOINSPECT_GO")
     env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="", GOPROXY="off")
-    argv = [a for f in files for a in (f, sentinel)]
+    out: dict[str, dict[str, Any] | None] = {}
+    for f in alone:
+        proc = subprocess.run([go, "version", "-m", "-json", f], capture_output=True, env=env, timeout=300)
+        objs = _json_objects(proc.stdout.decode("utf-8"))
+        if len(objs) > 1:
+            raise RuntimeError(f"go version -m: {len(objs)} objects for one file {f}: {proc.stderr!r}")
+        out[f] = objs[0] if objs else None
+    batch = [f for f in files if f not in out]
+    if not batch:
+        return {f: out[f] for f in files}
+    argv = [a for f in batch for a in (f, sentinel)]
     proc = subprocess.run([go, "version", "-m", "-json", *argv], capture_output=True, env=env, timeout=300)
-    decoder = json.JSONDecoder()
-    text = proc.stdout.decode("utf-8")
     groups: list[list[dict[str, Any]]] = [[]]
-    pos = 0
-    while True:
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-        if pos >= len(text):
-            break
-        obj, pos = decoder.raw_decode(text, pos)
+    for obj in _json_objects(proc.stdout.decode("utf-8")):
         if obj.get("Path") == SENTINEL_PATH:
             groups.append([])
         else:
             groups[-1].append(obj)
     groups.pop()  # after the last sentinel: nothing
-    if len(groups) != len(files) or any(len(g) > 1 for g in groups):
-        raise RuntimeError(f"go version -m: cannot match its output to {len(files)} files: {proc.stderr!r}")
-    return {f: (g[0] if g else None) for f, g in zip(files, groups, strict=True)}
+    if len(groups) != len(batch) or any(len(g) > 1 for g in groups):
+        raise RuntimeError(f"go version -m: cannot match its output to {len(batch)} files: {proc.stderr!r}")
+    out.update((f, g[0] if g else None) for f, g in zip(batch, groups, strict=True))
+    return {f: out[f] for f in files}
+
+
+def _json_objects(text: str) -> list[dict[str, Any]]:
+    decoder = json.JSONDecoder()
+    objs: list[dict[str, Any]] = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return objs
+        obj, pos = decoder.raw_decode(text, pos)
+        objs.append(obj)
 
 
 class GoBatch:
@@ -160,7 +209,9 @@ class GoBatch:
         self.dir = tempfile.mkdtemp(prefix="soinspect-fuzz-go-")
         self.sentinel = os.path.join(self.dir, "sentinel")
         make_sentinel(self.sentinel)
-        self.pending: list[tuple[str, bytes, BuildInfoResult | None, bool]] = []
+        self.pending: list[tuple[str, bytes, BuildInfoResult | None, bool, bool]] = []
+        #: pending files that hold the sentinel's path (:func:`go_version_m`)
+        self.alone: set[str] = set()
 
     def add(self, elf: ElfFile, ours: BuildInfoResult | None, tag: bytes = b"") -> list[tuple[bytes, tuple[str, str]]]:
         """Queue a mutant (known to the caller as *tag*) with soinspect's build info; when the batch is
@@ -168,16 +219,22 @@ class GoBatch:
         path = os.path.join(self.dir, f"m{len(self.pending)}")
         with open(path, "wb") as fh:
             fh.write(elf.data)
-        self.pending.append((path, tag, ours, go_misses_after_misaligned_magic(elf)))
+        bugs = go_misses_after_misaligned_magic(elf), go_elf_refusal(elf.data) is not None
+        self.pending.append((path, tag, ours, *bugs))
+        if SENTINEL_PATH.encode() in elf.data:
+            self.alone.add(path)
         return self.flush() if len(self.pending) >= self.size else []
 
     def flush(self) -> list[tuple[bytes, tuple[str, str]]]:
         pending, self.pending = self.pending, []
         if not pending:
             return []
-        theirs = go_version_m([p for p, _, _, _ in pending], self.sentinel)
+        alone, self.alone = self.alone, set()
+        theirs = go_version_m([p for p, _, _, _, _ in pending], self.sentinel, alone)
         return [
-            (tag, why) for path, tag, ours, bug in pending if (why := compare_buildinfo(theirs[path], ours, bug))
+            (tag, why)
+            for path, tag, ours, bug, refused in pending
+            if (why := compare_buildinfo(theirs[path], ours, bug, refused))
         ]
 
 
@@ -198,11 +255,98 @@ def go_misses_after_misaligned_magic(elf: ElfFile) -> bool:
     return at >= 0
 
 
+def go_elf_refusal(data: bytes) -> str | None:
+    """Rule 6: why Go's ``debug/elf.NewFile`` (go1.27.3, debug/elf/file.go:288-640) refuses *data*, or
+    None where it reads it. Its checks, in its order; a read past the end of the file is its EOF error."""
+    size = len(data)
+    if data[:4] != b"\x7fELF" or size < 16:
+        return "bad magic number"
+    if data[4] not in (1, 2) or data[5] not in (1, 2) or data[6] != 1:
+        return "unknown ELF class, data encoding or version"  # file.go:301-324
+    is64, e = data[4] == 2, "<" if data[5] == 1 else ">"
+    ehdr = 64 if is64 else 52
+    if size < ehdr:
+        return "EOF reading the ELF header"
+    if is64:
+        version, _, phoff, shoff = struct.unpack_from(e + "IQQQ", data, 20)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(e + "HHHHH", data, 54)
+    else:
+        version, _, phoff, shoff = struct.unpack_from(e + "IIII", data, 20)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(e + "HHHHH", data, 42)
+    if version != 1:
+        return "mismatched ELF version"  # file.go:344/363
+    if shoff >= 1 << 63 or phoff >= 1 << 63:
+        return "invalid shoff or phoff"  # file.go:375-380
+    if shoff == 0 and shnum != 0:
+        return "invalid ELF shnum for shoff=0"  # file.go:382
+    if shnum > 0 and shstrndx >= shnum:
+        return "invalid ELF shstrndx"  # file.go:386
+    want_ph, want_sh = (56, 64) if is64 else (32, 40)
+    if phnum > 0 and phentsize < want_ph:
+        return "invalid ELF phentsize"  # file.go:399
+    sh = struct.Struct(e + ("IIQQQQIIQQ" if is64 else "IIIIIIIIII"))  # name type flags addr off size link info
+    if shoff > 0 and (shnum == 0 or phnum == 0xFFFF):  # file.go:413-467
+        if shoff + sh.size > size:
+            return "EOF reading section 0"
+        _, typ, _, _, _, sec0_size, link, info, _, _ = sh.unpack_from(data, shoff)
+        if typ != 0:
+            return "invalid type of the initial section"
+        if shnum == 0:
+            if sec0_size < 0xFF00:
+                return "invalid ELF shnum contained in sh_size"
+            shnum = sec0_size
+        if phnum == 0xFFFF:
+            if info < 0xFFFF:
+                return "invalid ELF phnum contained in sh_info"
+            phnum = info
+        if shstrndx == 0xFFFF:
+            shstrndx = link
+            if shstrndx < 0xFF00 or shstrndx >= shnum:
+                return "invalid ELF shstrndx contained in sh_link"
+    if phoff + phnum * phentsize > size:
+        return "EOF reading the program headers"  # file.go:478
+    ph = struct.Struct(e + ("IIQQQQQQ" if is64 else "IIIIIIII"))
+    for i in range(phnum):
+        fields = ph.unpack_from(data, phoff + i * phentsize)
+        off, filesz = (fields[2], fields[5]) if is64 else (fields[1], fields[4])
+        if off >= 1 << 63 or filesz >= 1 << 63:
+            return "invalid program header offset or file size"  # file.go:511-516
+    if shnum > 0 and shentsize < want_sh:
+        return "invalid ELF shentsize"  # file.go:522
+    if shoff + shnum * shentsize > size:
+        return "EOF reading the section headers"  # file.go:536
+    rows = [sh.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
+    for _, _, flags, _, off, fsize, _, _, _, _ in rows:
+        if off >= 1 << 63 or fsize >= 1 << 63:
+            return "invalid section offset or size"  # file.go:573-578
+        if flags & 0x800 and (fsize < (24 if is64 else 12) or off + (24 if is64 else 12) > size):
+            return "EOF reading a compression header"  # file.go:584-604
+    if not rows or shstrndx == 0:
+        return None
+    _, typ, flags, _, off, fsize, _, _, _, _ = rows[shstrndx]
+    if typ != 3:
+        return "invalid ELF section name string table type"  # file.go:624
+    if flags & 0x800:
+        return None  # a compressed name table: not followed here (Go decompresses it)
+    if off + fsize > size:
+        return "EOF reading the section name table"  # file.go:627
+    table = data[off : off + fsize]
+    for row in rows:
+        if row[0] >= len(table) or table.find(b"\0", row[0]) < 0:
+            return "bad section name index"  # file.go:632-636 (getString)
+    return None
+
+
 def compare_buildinfo(
-    go: dict[str, Any] | None, result: BuildInfoResult | None, go_search_bug: bool = False
+    go: dict[str, Any] | None,
+    result: BuildInfoResult | None,
+    go_search_bug: bool = False,
+    go_elf_refuses: bool = False,
 ) -> tuple[str, str] | None:
     """None when soinspect's build info is what Go's reader gives, else (which part, what differs)."""
     ours = result.info if result is not None else None
+    if go_search_bug:
+        return None  # rule 5: Go's bug, whatever it read
     if go is None:
         if ours is None:
             return None
@@ -210,8 +354,8 @@ def compare_buildinfo(
             return None  # rules 2 and 3
         if result is not None and result.problems:
             return None  # rule 4
-        if go_search_bug:
-            return None  # rule 5: Go's bug
+        if go_elf_refuses:
+            return None  # rule 6: Go's ELF reader refuses a section table glibc never reads
         return "only-soinspect-reads", f"go reads no build info, soinspect reads {our_fields(ours)}"
     if ours is None:
         return "only-go-reads", f"go reads {go_fields(go)}, soinspect none ({result.reason if result else ''})"
@@ -316,10 +460,58 @@ def soinspect_elf_facts(elf: ElfFile) -> dict[str, Any]:
     }
 
 
+def pyelftools_misreads_phdrs(elf: ElfFile) -> bool:
+    """Rule 7: program headers of an ``e_phentsize`` smaller than an ``Elf_Phdr`` at ``e_phoff`` 0, which
+    pyelftools reads (overlapping) where glibc and Go refuse them."""
+    at = 54 if elf.is64 else 42
+    phentsize, phnum = struct.unpack_from(elf.endian + "HH", elf.data, at)
+    return phnum > 0 and elf.header.phoff == 0 and phentsize < (56 if elf.is64 else 32)
+
+
+def pyelftools_reads_dynamic_elsewhere(elf: ElfFile) -> bool:
+    """Rule 8: more than one PT_DYNAMIC, or its ``p_offset`` is not where the PT_LOAD that maps its
+    ``p_vaddr`` has it in the file (or none does)."""
+    dyns = [s for s in elf.segments if s.type == PT_DYNAMIC]
+    if len(dyns) > 1:
+        return True
+    if not dyns or dyns[0].filesz == 0:
+        return False
+    dyn = dyns[0]
+    load = next((s for s in elf.segments if s.type == PT_LOAD and s.vaddr <= dyn.vaddr < s.vaddr + s.filesz), None)
+    return load is None or load.offset + (dyn.vaddr - load.vaddr) != dyn.offset
+
+
+def names_past_their_table(elf: ElfFile) -> list[int]:
+    """Rule 9: the sections whose ``sh_name`` is past the end of the name table, or no NUL follows it
+    before the table's end (pyelftools reads outside the table)."""
+    h, e = elf.header, elf.endian
+    at = 58 if elf.is64 else 46
+    shentsize, _, shstrndx = struct.unpack_from(e + "HHH", elf.data, at)
+    if not elf.sections or not 0 < shstrndx < len(elf.sections):
+        return []
+    table = elf.sections[shstrndx]
+    data = elf.data[table.offset : table.offset + table.size]
+    out = []
+    for i in range(len(elf.sections)):
+        name_at = struct.unpack_from(e + "I", elf.data, h.shoff + i * shentsize)[0]
+        if name_at >= len(data) or data.find(b"\0", name_at) < 0:
+            out.append(i)
+    return out
+
+
 def compare_elf(elf: ElfFile) -> list[tuple[str, str]]:
     """(part.field, what differs) for every part pyelftools could parse where soinspect reads otherwise."""
     theirs = elftools_facts(elf.data)
     ours = soinspect_elf_facts(elf)
+    if pyelftools_misreads_phdrs(elf):  # rule 7
+        theirs.pop("segments", None)
+        theirs.pop("dynamic", None)
+    if pyelftools_reads_dynamic_elsewhere(elf):  # rule 8
+        theirs.pop("dynamic", None)
+    if "sections" in theirs:  # rule 9
+        for i in names_past_their_table(elf):
+            if i < len(theirs["sections"]):
+                theirs["sections"][i]["name"] = ""
     out: list[tuple[str, str]] = []
     for part, their in theirs.items():
         our = ours[part]

@@ -208,6 +208,245 @@ def test_segment_flags_lost_bits_outside_rwx() -> None:
     assert oracles.compare_elf(elf) == []
 
 
+def test_header_of_a_big_endian_file_was_read_little_endian() -> None:
+    """hdr-msb.so claims big-endian (EI_DATA 2): LIEF read e_type and e_machine little-endian (3 and 62);
+    the file's big-endian fields are 0x0300 and 0x3e00, as pyelftools, Go's debug/elf (file.go:309-319:
+    the byte order comes from EI_DATA) and glibc read them. The door now reads the header from the bytes.
+    Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-header-type-big-endian.json")
+    assert (elf.header.file_type, elf.header.machine) == (0x0300, 0x3E00)
+    assert oracles.compare_elf(elf) == []
+
+
+def test_segment_type_lief_does_not_name_became_0() -> None:
+    """A ``p_type`` of 0x08000000 (no name in LIEF's enum) came back from LIEF as 0 (PT_NULL); glibc skips
+    segment types it does not know and Go keeps the value (file.go:489/501). Now the file's value. Found
+    by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-segment-type-unknown.json")
+    assert elf.segments[1].type == 0x08000000
+    assert oracles.compare_elf(elf) == []
+
+
+def test_segment_filesz_is_the_program_headers_own() -> None:
+    """Recorded by the elf harness: with damaged section headers (and the file cut after them) a segment's
+    ``p_filesz`` was seen as 411, the file's size, where its program header says 564817. It did not
+    reproduce at LIEF 0.15.1 or 1.0.0 when triaged; the door now reads every program header field from
+    the table (as glibc and Go do), so no reading of the sections can change one."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-segment-filesz-with-damaged-sections.json")
+    assert len(elf.data) == 411
+    assert [s.filesz for s in elf.segments[:3]] == [336, 100, 564817]
+    assert oracles.compare_elf(elf) == []
+
+
+def test_section_names_of_a_table_cut_by_the_end_of_the_file() -> None:
+    """``.shstrtab`` cut by the end of the file: the door fell back to LIEF's names, and section 0's ran
+    to the end of the file (``'\\x04EE...'``). Names are now read from the bytes of the table that are in
+    the file, as Go's ``getString`` reads them (file.go:761-772): no NUL before the end, no name.
+    pyelftools gives "" too; Go's NewFile refuses the file (file.go:627). Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-section-name-table-cut-by-eof.json")
+    assert elf.sections[0].name == ""
+    assert oracles.compare_elf(elf) == []
+
+
+def test_dynamic_tag_is_signed() -> None:
+    """``d_tag`` is ``Elf64_Sxword`` (signed; Go's ``DynTag`` is an int): LIEF gave -1 as 2**64 - 1. The
+    door now reads the dynamic table from PT_DYNAMIC as glibc walks it. Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-dynamic-tag-signed.json")
+    assert elf.dynamic[0].tag == -1
+    assert oracles.compare_elf(elf) == []
+
+
+def test_shnum_counts_no_section_where_shoff_is_0() -> None:
+    """``e_shoff`` 0 means no section header table (gABI); LIEF counted ``e_shnum`` (24) sections of it.
+    pyelftools counts none, Go's NewFile refuses the file (file.go:382), glibc never reads sections.
+    Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-shnum-without-table.json")
+    assert elf.header.shoff == 0 and elf.header.shnum == 0 and elf.sections == ()
+    assert oracles.compare_elf(elf) == []
+
+
+def test_processor_specific_section_type_had_an_offset_added() -> None:
+    """LIEF 0.15 gives processor-specific section types with an architecture offset added: SHT_LOPROC
+    (0x70000000) came back as 0x270000000, wider than ``sh_type``'s 32 bits. Now the file's value. Found
+    by the elf harness at LIEF 0.15.1."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-section-type-processor-specific.json")
+    assert elf.sections[0].type == 0x70000000
+    assert oracles.compare_elf(elf) == []
+
+
+def test_pyelftools_reads_program_headers_of_a_short_phentsize(tmp_path: Path) -> None:
+    """pyelftools' bug, documented (rule 7 of fuzz/oracles.py): ``e_phentsize`` 0 at ``e_phoff`` 0, and
+    pyelftools reads 6400 program headers, all the same bytes (``_segment_offset`` checks the entry size
+    only when ``e_phoff`` is not 0). glibc refuses the file (open_verify: "ELF file's phentsize not the
+    expected size") and Go's NewFile too (file.go:399); soinspect reads no segment. Found by the elf
+    harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-short-phentsize.json")
+    assert elf.segments == () and elf.header.phnum == 6400
+    assert len(oracles.elftools_facts(elf.data)["segments"]) == 6400
+    assert oracles.pyelftools_misreads_phdrs(elf)
+    assert oracles.compare_elf(elf) == []
+    path = tmp_path / "short-phentsize.so"
+    path.write_bytes(elf.data)
+    assert not api.audit(str(path)).loadable
+
+
+def test_go_reader_reads_garbage_after_a_misaligned_magic(tmp_path: Path) -> None:
+    """Go's bug again (rule 5 of fuzz/oracles.py): after a misaligned magic, searchMagic returns an index
+    into the re-sliced chunk as if from its start (debug/buildinfo/buildinfo.go:392-404), and here the
+    header at that wrong address decodes: Go reads a "version" made of module info bytes. soinspect reads
+    the aligned magic, whose version is empty. Rule 5 now leaves out Go's answer whatever it is, not only
+    its "none". Found by the buildinfo harness."""
+    from fuzz import oracles
+    from soinspect.go.buildinfo import read_buildinfo
+
+    elf = _seed_elf("buildinfo-go-searchmagic-reads-garbage.json")
+    assert oracles.go_misses_after_misaligned_magic(elf)
+    go = _go_reads(tmp_path, elf.data)
+    assert go is not None and not go["GoVersion"].startswith("go")
+    result = read_buildinfo(elf)
+    assert result.info is None and "empty Go version" in result.reason
+    assert oracles.compare_buildinfo(go, result) is not None  # without the rule, a disagreement
+    assert oracles.compare_buildinfo(go, result, go_search_bug=True) is None
+
+
+def test_go_elf_reader_refuses_a_file_over_a_section_name(tmp_path: Path) -> None:
+    """Go's reader, documented (rule 6 of fuzz/oracles.py): a section name index past the end of
+    ``.shstrtab`` makes Go's debug/elf refuse the whole file ("bad section name index", file.go:632-636),
+    so ``go version -m`` reads no build info; glibc never reads section headers, and the loaded plugin
+    has its build info. soinspect reads it (the name is ""). Found by the buildinfo harness."""
+    from fuzz import oracles
+    from soinspect.go.buildinfo import read_buildinfo
+
+    elf = _seed_elf("buildinfo-go-elf-refuses-bad-name-index.json")
+    assert oracles.go_elf_refusal(elf.data) == "bad section name index"
+    assert _go_reads(tmp_path, elf.data) is None
+    result = read_buildinfo(elf)
+    assert result.info is not None and result.info.source == "section .go.buildinfo"
+    assert oracles.compare_buildinfo(None, result) is not None  # without the rule, a disagreement
+    assert oracles.compare_buildinfo(None, result, go_elf_refuses=True) is None
+
+
+def test_machine_of_a_big_endian_header_was_read_little_endian() -> None:
+    """The kind the long runs recorded as "pyelftools header.machine", found again by a probe: a big-endian
+    header whose ``e_type`` reads the same either way (0), so the first difference is ``e_machine``: LIEF
+    62, the file's big-endian 0x3e00. Fixed with the header read from the bytes (file.go:342/361)."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-header-machine-big-endian.json")
+    assert (elf.header.file_type, elf.header.machine) == (0, 0x3E00)
+    assert oracles.compare_elf(elf) == []
+
+
+def test_segment_offsets_of_a_wide_phentsize_were_read_56_bytes_apart() -> None:
+    """The kind recorded as "pyelftools segments.offset", found again by a probe: ``e_phentsize`` 112.
+    LIEF stepped 56 bytes through the table, so its entry 1 was the table's entry 2 (the same ``p_type``,
+    another ``p_offset``); Go's debug/elf (file.go:483, ``off = i * phentsize``) and pyelftools step
+    ``e_phentsize``. glibc refuses the table ("ELF file's phentsize not the expected size")."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-segment-offset-phentsize-112.json")
+    table = elf.data[64 : 64 + 10 * 112]
+    assert [s.offset for s in elf.segments] == [
+        int.from_bytes(table[i * 112 + 8 : i * 112 + 16], "little") for i in range(10)
+    ]
+    assert oracles.compare_elf(elf) == []
+
+
+def test_dynamic_table_of_a_pt_dynamic_with_no_file_bytes() -> None:
+    """A kind recorded as "pyelftools dynamic.count", found again by a probe: PT_DYNAMIC with ``p_filesz``
+    0. LIEF read 26 entries; glibc 2.36 refuses such a library ("object file has no dynamic section":
+    seen here, dlopen of a gcc-built library so damaged), pyelftools reads none, and so does soinspect."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-dynamic-filesz-0.json")
+    assert elf.dynamic == ()
+    assert oracles.compare_elf(elf) == []
+
+
+def test_pyelftools_reads_the_dynamic_table_at_p_offset() -> None:
+    """pyelftools' difference, documented (rule 8 of fuzz/oracles.py), behind the other "dynamic.count":
+    PT_DYNAMIC's ``p_offset`` moved by 16 bytes. pyelftools reads the table at ``p_offset`` (25 entries);
+    glibc reads it at ``p_vaddr`` in the mapped segment (``l_ld = ph->p_vaddr``; a library so damaged
+    loads on glibc 2.36, seen here), and so did LIEF and so does soinspect (26)."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-dynamic-at-p-offset.json")
+    assert len(elf.dynamic) == 26 and elf.dynamic[-1].tag == 0
+    assert len(oracles.elftools_facts(elf.data)["dynamic"]) == 25
+    assert oracles.pyelftools_reads_dynamic_elsewhere(elf)
+    assert oracles.compare_elf(elf) == []
+
+
+def test_pyelftools_reads_a_section_name_past_its_table() -> None:
+    """pyelftools' bug, documented (rule 9 of fuzz/oracles.py): a name with no NUL before the end of
+    ``.shstrtab``. pyelftools reads on past the table's end up to a NUL in the bytes after it
+    (``StringTableSection.get_string`` has no bound by ``sh_size``) and gives U+FFFDs and ``211pkghashes``;
+    Go's ``getString`` stops at the table's end (file.go:761-772) and NewFile refuses the file; soinspect
+    reads "". Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-name-past-table.json")
+    assert elf.sections[40].name == ""
+    assert "pkghashes" in oracles.elftools_facts(elf.data)["sections"][40]["name"]
+    assert 40 in oracles.names_past_their_table(elf)
+    assert oracles.go_elf_refusal(elf.data) == "bad section name index"
+    assert oracles.compare_elf(elf) == []
+
+
+def test_pyelftools_reads_a_section_name_at_an_index_past_its_table() -> None:
+    """Rule 9 again, the other way out of the table: section 0's ``sh_name`` (1488) is past the end of
+    ``.shstrtab`` (477 bytes). pyelftools reads the bytes at that offset after the table (``'\\x08'``);
+    Go's ``getString`` gives "" for a start past the end (file.go:762); soinspect reads "". (Go's
+    NewFile refuses this file earlier: section 0 claims SHF_COMPRESSED with no bytes for the header, "EOF"
+    from file.go:584-604.) Found by the elf harness at LIEF 0.15.1 (greet-arm64.so)."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-name-index-past-table.json")
+    assert elf.sections[0].name == ""
+    assert oracles.elftools_facts(elf.data)["sections"][0]["name"] == "\x08"
+    assert 0 in oracles.names_past_their_table(elf)
+    assert oracles.go_elf_refusal(elf.data) == "EOF reading a compression header"
+    assert oracles.compare_elf(elf) == []
+
+
+def test_a_mutant_holding_the_sentinel_path_broke_the_go_batch(tmp_path: Path) -> None:
+    """The fuzzer's own bug: atheris learnt the sentinel's path from the comparison in
+    fuzz/oracles.go_version_m and wrote it into a mutant's build info, so Go's output for the batch had one
+    sentinel object too many and could not be matched to its files (a RuntimeError in the harness). A
+    file holding that path now gets a ``go`` of its own. Found by the buildinfo harness at LIEF 0.15.1."""
+    from fuzz import oracles
+    from soinspect.go.buildinfo import read_buildinfo
+
+    data = _buildinfo_seed("sentinel-path-in-a-mutant")
+    assert oracles.SENTINEL_PATH.encode() in data
+    path = tmp_path / "mutant.so"
+    path.write_bytes(data)
+    sentinel = tmp_path / "sentinel"
+    oracles.make_sentinel(str(sentinel))
+    with pytest.raises(RuntimeError, match="cannot match"):
+        oracles.go_version_m([str(path)], str(sentinel))
+    go = oracles.go_version_m([str(path)], str(sentinel), alone={str(path)})[str(path)]
+    assert go is not None and go["Path"] == oracles.SENTINEL_PATH
+    elf = _elf.ElfFile.from_bytes("mutant.so", data)
+    assert oracles.GoBatch(size=1).add(elf, read_buildinfo(elf)) == []
+
+
 def test_config_file_not_utf8_was_a_traceback(tmp_path: Path) -> None:
     """tomllib decodes the whole file before parsing: a byte that is not UTF-8 raised UnicodeDecodeError
     out of config.load (found by the config harness). Now a ConfigError naming the file, exit 2."""

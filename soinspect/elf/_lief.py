@@ -1,17 +1,19 @@
 """The only module that imports LIEF.
 
-It configures LIEF once (lean :class:`lief.ELF.ParserConfig`, logging off), hands it the file's bytes
+It configures LIEF once (lean :class:`lief.ELF.ParserConfig`, logging off) and hands it the file's bytes
 through a raw stream that soinspect controls (:class:`_Stream`: LIEF reads straight into its own buffer,
-at most the size that was checked against ``--max-size``), and turns what LIEF returns into the project's
-own frozen dataclasses (:class:`soinspect.elf.structs.ElfHeader` and friends). A ``None`` from LIEF, or
-any exception it raises, becomes :class:`~soinspect.errors.MalformedError` naming the file. No LIEF
-object leaves this module.
+at most the size that was checked against ``--max-size``). LIEF decides whether the headers can be parsed:
+a ``None`` from it or any exception it raises becomes :class:`~soinspect.errors.MalformedError` naming
+the file. The values soinspect keeps (the frozen
+dataclasses of :mod:`soinspect.elf.structs`) are read from the file's own tables, as glibc's loader and
+Go's ``debug/elf`` read them (:func:`_raw_layout`): LIEF rewrites, drops or guesses some of them, and
+differently at each release. No LIEF object leaves this module.
 
 Supported LIEF: 0.15.1 up to 1.0.x (``pyproject.toml``; CI runs the suite at both ends). The stream is the
 one input every release in that range accepts (0.15 takes no ``bytes``), and it costs no copy on our side.
 LIEF only ever sees a file that `soinspect.elf.file._parse` has checked starts with an ELF
-identification and holds its header: 0.15 and 0.16 mishandle the reference count of None when they return
-None for a file they cannot identify (the interpreter aborts at exit after some tens of them).
+identification and holds its header; where LIEF 0.15/0.16 still return None they take a reference to
+None with it, which :func:`_parse_or_raise` gives back.
 
 Tables that are large (``.dynsym``, ``.dynstr``, relocations) are *not* taken from LIEF as one Python
 object per entry: :mod:`soinspect.elf.file` slices them out of the raw bytes in bulk, which is what keeps a
@@ -20,17 +22,19 @@ full audit within a small multiple of ``go version -m``.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import io
 import struct
-import warnings
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from soinspect.elf.structs import (
+    DT_NULL,
     ELFCLASS64,
     ELFDATA2LSB,
+    PT_DYNAMIC,
+    PT_LOAD,
     SHT_NOBITS,
     DynEntry,
     ElfHeader,
@@ -118,84 +122,171 @@ Read = Callable[[int, int], bytes]
 
 def parse_layout(path: str, size: int, read_into: ReadInto, read: Read) -> ElfLayout:
     """Parse the ELF header, the program and section headers and the dynamic table of the *size*-byte file
-    whose bytes *read_into* serves (LIEF's copy) and *read* gives (the few tables read again here)."""
+    whose bytes *read_into* serves (LIEF's copy) and *read* gives (the tables, read again here).
+
+    LIEF decides whether the headers can be parsed at all (its rejection is one :class:`MalformedError`);
+    the values handed over are the file's own, read from the raw tables as glibc's loader and Go's
+    ``debug/elf`` read them (:func:`_raw_layout`): LIEF rewrites, drops or guesses some of them, and
+    differently at each release. A type or tag value LIEF's enums do not name is kept as the file has it,
+    as glibc (which skips the types it does not know) and Go do: the releases name different sets (1.0
+    refused values 0.15 took), so rejecting them gave one file two answers."""
     lief = _lief()
     binary = _parse_or_raise(path, lief, _Stream(size, read_into))
-    machine: int | None = None
     if int(binary.type.value) != int(binary.header.identity_class.value):
         # LIEF 0.15 and 0.16 guess the class from e_machine when EI_CLASS disagrees with it (an x86-64
         # e_machine is parsed as ELF64 whatever EI_CLASS says); glibc, and LIEF from 0.17 on, read the
         # headers at the width EI_CLASS gives. Parse again with e_machine hidden (EM_NONE), so that
-        # EI_CLASS decides, and keep the real e_machine.
-        machine = int(binary.header.machine_type.value)
+        # EI_CLASS decides whether LIEF can parse the file.
         binary = _parse_or_raise(path, lief, _Stream(size, read_into, mask_machine=True))
-    try:
-        with warnings.catch_warnings():
-            # LIEF warns (RuntimeWarning) when a type field holds a value its enum does not name; the
-            # raw value is all we keep, and a hostile file must not turn into warning text on stderr.
-            warnings.simplefilter("ignore")
-            layout = _names_as_go_reads_them(read, size, _convert(binary, machine))
-            return _raw_segment_flags(read, size, layout)
-    except (AttributeError, ValueError, TypeError, OverflowError) as exc:
-        raise MalformedError(path, f"inconsistent ELF headers: {exc}") from None
+    del binary
+    return _raw_layout(read, size)
 
 
-def _names_as_go_reads_them(read: Read, size: int, layout: ElfLayout) -> ElfLayout:
-    """Section names as Go's ``debug/elf`` reads them: the NUL-terminated string at ``sh_name`` inside the
-    section name table, or "" when ``sh_name`` is past its end or no NUL follows before it (LIEF took
-    the bytes up to the table's end, and a name could be made of whatever follows the table).
+#: gABI entry sizes: (ELF header, program header, section header, dynamic entry) by class
+_SIZES = {False: (52, 32, 40, 8), True: (64, 56, 64, 16)}
+_SHN_XINDEX = 0xFFFF
+_SHT_NULL = 0
 
-    Only where LIEF's sections are the file's section header table entry for entry; else LIEF's names."""
-    h = layout.header
-    is64 = h.elf_class == ELFCLASS64
-    e = "<" if h.data_encoding == ELFDATA2LSB else ">"
-    shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", read(0, 64), 58 if is64 else 46)
-    entry = struct.Struct(e + ("IIQQQQ" if is64 else "IIIIII"))  # name, type, flags, addr, offset, size
-    if shnum != len(layout.sections) or shentsize < entry.size or h.shoff + shnum * shentsize > size:
-        return layout
-    data = read(h.shoff, shnum * shentsize)  # the section header table, inside the file (checked above)
-    if len(data) != shnum * shentsize:
-        return layout
-    if shstrndx == _SHN_XINDEX and shnum:  # the real index is in section 0's sh_link
-        shstrndx = struct.unpack_from(e + "I", data, 40 if is64 else 24)[0]
-    if shstrndx >= shnum:
-        return layout
-    _, kind, _, _, str_off, str_size = entry.unpack_from(data, shstrndx * shentsize)
-    if kind == SHT_NOBITS or str_off + str_size > size:
-        return layout
-    table = read(str_off, str_size)
+
+def _raw_layout(read: Read, size: int) -> ElfLayout:
+    """The headers and the dynamic table as the file has them, read as glibc and Go's ``debug/elf`` read
+    them (``debug/elf/file.go`` ``NewFile``; glibc ``elf/dl-load.c``), at the width ``EI_CLASS`` gives and in
+    the byte order ``EI_DATA`` gives. ``file._parse`` has checked both bytes, that the ELF header is in the
+    file and that the program header table lies inside it.
+
+    Where LIEF gave other values (seen by the fuzzers against pyelftools): ``e_type`` and ``e_machine`` of a
+    big-endian header read little-endian; unknown ``p_type`` values as 0; ``p_flags`` bits outside RWX
+    dropped; a ``p_filesz`` rewritten from damaged section headers; processor-specific section types with
+    an architecture offset added (0.15); ``d_tag`` read unsigned (it is ``Elf64_Sxword``); ``e_shnum``
+    where ``e_shoff`` is 0 (no table); section names running past their table; every segment after one
+    cut by the end of the file dropped (0.15).
+    """
+    head = read(0, 64)
+    is64 = head[4] == ELFCLASS64
+    e = "<" if head[5] == ELFDATA2LSB else ">"
+    ehsize, phsize, shsize, dynsize = _SIZES[is64]
+    if is64:
+        etype, machine, _version, entry, phoff, shoff, flags = struct.unpack_from(e + "HHIQQQI", head, 16)
+        phentsize, phnum, shentsize, e_shnum, shstrndx = struct.unpack_from(e + "HHHHH", head, 54)
+    else:
+        etype, machine, _version, entry, phoff, shoff, flags = struct.unpack_from(e + "HHIIIII", head, 16)
+        phentsize, phnum, shentsize, e_shnum, shstrndx = struct.unpack_from(e + "HHHHH", head, 42)
+    del ehsize
+    sh_entry = struct.Struct(e + ("IIQQQQIIQQ" if is64 else "IIIIIIIIII"))
+    # name, type, flags, addr, offset, size, link, info, addralign, entsize
+
+    # e_shnum, with the gABI's escape: 0 when the count is >= SHN_LORESERVE, the real one in section 0's
+    # sh_size; and no table at all where e_shoff is 0 (Go refuses that with a count, file.go "invalid ELF
+    # shnum for shoff=0"; pyelftools counts none; glibc never reads sections).
+    shnum = e_shnum if shoff else 0
+    sec0 = read(shoff, shsize) if shoff and shentsize >= shsize and shoff < size else b""
+    first = sh_entry.unpack(sec0) if len(sec0) == shsize else None
+    if shoff and e_shnum == 0:
+        shnum = first[5] if first is not None else 0
+    if shstrndx == _SHN_XINDEX and first is not None:
+        shstrndx = first[6]
+
+    # Program headers: e_phnum entries of e_phentsize bytes (glibc reads e_phnum, l_phnum =
+    # header->e_phnum, and refuses an e_phentsize other than the entry size: the loader model says so).
+    # An e_phentsize below the entry size cannot hold one (Go: file.go "invalid ELF phentsize"): none read.
+    segments: list[Segment] = []
+    if phnum and phentsize >= phsize:
+        table = read(phoff, phnum * phentsize)
+        fmt = struct.Struct(e + ("IIQQQQQQ" if is64 else "IIIIIIII"))
+        for i in range(len(table) // phentsize):  # bound: e_phnum <= 0xffff, the table is in the file
+            if is64:
+                ptype, pflags, offset, vaddr, _paddr, filesz, memsz, _align = fmt.unpack_from(table, i * phentsize)
+            else:
+                ptype, offset, vaddr, _paddr, filesz, memsz, pflags, _align = fmt.unpack_from(table, i * phentsize)
+            segments.append(Segment(type=ptype, flags=pflags, offset=offset, vaddr=vaddr, filesz=filesz, memsz=memsz))
+
+    # Section headers: only a table wholly inside the file, of entries at least the gABI's size (Go reads
+    # the whole table or refuses the file; glibc never reads it). Otherwise none: a file without section
+    # headers, as a stripped one.
+    sections: list[Section] = []
+    if shnum and shentsize >= shsize and shoff + shnum * shentsize <= size:
+        data = read(shoff, shnum * shentsize)
+        rows = [sh_entry.unpack_from(data, i * shentsize) for i in range(len(data) // shentsize)]  # <= size/64
+        names = _section_names(read, size, rows, shstrndx)
+        for row, name in zip(rows, names, strict=True):
+            _, stype, sflags, addr, offset, ssize, _link, _info, _align, entsize = row
+            sections.append(
+                Section(name=name, type=stype, flags=sflags, addr=addr, offset=offset, size=ssize, entsize=entsize)
+            )
+
+    header = ElfHeader(
+        elf_class=head[4],
+        data_encoding=head[5],
+        os_abi=head[7],
+        file_type=etype,
+        machine=machine,
+        entry=entry,
+        phoff=phoff,
+        phnum=phnum,
+        shoff=shoff,
+        shnum=shnum,
+        flags=flags,
+    )
+    return ElfLayout(
+        header=header,
+        sections=tuple(sections),
+        segments=tuple(segments),
+        dynamic=_dynamic(read, size, segments, is64, e, dynsize),
+    )
+
+
+def _section_names(read: Read, size: int, rows: list[tuple[int, ...]], shstrndx: int) -> list[str]:
+    """Section names as Go's ``debug/elf`` reads them (``getString``): the NUL-terminated string at
+    ``sh_name`` inside the section name table, or "" when ``sh_name`` is past its end or no NUL follows
+    before it; a table cut by the end of the file holds the bytes that are in it. No table (``e_shstrndx``
+    0, out of range, or NOBITS): every name is ""."""
+    table = b""
+    if 0 < shstrndx < len(rows):
+        _, kind, _, _, str_off, str_size = rows[shstrndx][:6]
+        if kind != SHT_NOBITS and str_off < size:
+            table = read(str_off, min(str_size, size - str_off))
     names = []
-    for i in range(shnum):  # shnum equals the number of LIEF sections: a count LIEF already walked
-        at = entry.unpack_from(data, i * shentsize)[0]
+    for row in rows:
+        at = row[0]
         end = table.find(b"\0", at) if at < len(table) else -1
         names.append(table[at:end].decode("utf-8", "replace") if end >= 0 else "")
-    return dataclasses.replace(
-        layout, sections=tuple(dataclasses.replace(s, name=n) for s, n in zip(layout.sections, names, strict=True))
+    return names
+
+
+def _dynamic(read: Read, size: int, segments: list[Segment], is64: bool, e: str, entsize: int) -> tuple[DynEntry, ...]:
+    """The dynamic table where glibc's loader reads it (elf/dl-load.c ``_dl_map_object_from_fd``): the last
+    PT_DYNAMIC's (each one overwrites ``l_ld``), at its ``p_vaddr`` in the file bytes of the PT_LOAD that
+    maps it (``l_ld`` is ``p_vaddr`` plus the load bias; ``p_offset`` is never read: seen on glibc 2.36,
+    a moved ``p_offset`` loads), entry by entry up to and including DT_NULL, as ``elf_get_dynamic_info``
+    walks it (``d_tag`` is signed: ``Elf64_Sxword``). Entries wholly inside that segment's file bytes only.
+    A PT_DYNAMIC of no file bytes holds none (glibc 2.36 refuses the file: "object file has no dynamic
+    section"), nor one whose address no PT_LOAD maps from the file."""
+    dyn = next((s for s in reversed(segments) if s.type == PT_DYNAMIC), None)
+    if dyn is None or dyn.filesz == 0:
+        return ()
+    load = next(
+        (s for s in segments if s.type == PT_LOAD and s.vaddr <= dyn.vaddr < s.vaddr + s.filesz),
+        None,
     )
-
-
-_SHN_XINDEX = 0xFFFF
-
-
-def _raw_segment_flags(read: Read, size: int, layout: ElfLayout) -> ElfLayout:
-    """``p_flags`` as the file has them: LIEF's flag enum keeps only PF_R, PF_W and PF_X and drops the
-    OS- and processor-specific bits. Only where LIEF's segments are the program header table entry for
-    entry (``_check_header_tables`` has checked that the table lies inside the file)."""
-    h = layout.header
-    is64 = h.elf_class == ELFCLASS64
-    e = "<" if h.data_encoding == ELFDATA2LSB else ">"
-    phentsize, phnum = struct.unpack_from(e + "HH", read(0, 64), 54 if is64 else 42)
-    at = 4 if is64 else 24  # p_flags follows p_type in ELF64, comes after p_memsz in ELF32
-    if phnum != len(layout.segments) or phentsize < at + 4 or h.phoff + phnum * phentsize > size:
-        return layout
-    data = read(h.phoff, phnum * phentsize)
-    if len(data) != phnum * phentsize:
-        return layout
-    flags = [struct.unpack_from(e + "I", data, i * phentsize + at)[0] for i in range(phnum)]
-    return dataclasses.replace(
-        layout,
-        segments=tuple(dataclasses.replace(s, flags=f) for s, f in zip(layout.segments, flags, strict=True)),
-    )
+    if load is None:
+        return ()
+    start = load.offset + (dyn.vaddr - load.vaddr)
+    end = min(load.offset + load.filesz, size)
+    fmt = struct.Struct(e + ("qQ" if is64 else "iI"))
+    out: list[DynEntry] = []
+    at = start
+    while at + entsize <= end:  # bound: the segment's file bytes, inside the file
+        chunk = read(at, min(end - at, entsize << 10))
+        n = len(chunk) // entsize
+        for i in range(n):
+            tag, value = fmt.unpack_from(chunk, i * entsize)
+            out.append(DynEntry(tag=tag, value=value))
+            if tag == DT_NULL:
+                return tuple(out)
+        if n == 0:
+            break
+        at += n * entsize
+    return tuple(out)
 
 
 def _text(value: Any) -> str:
@@ -206,70 +297,37 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+#: how many references to None LIEF took and :func:`_give_back_none` gave back (a figure for the tests)
+_NONE_GIVEN_BACK = [0]
+
+
+def _give_back_none() -> None:
+    """One reference to None with no owner, for the one LIEF 0.15/0.16 took (:func:`_parse_or_raise`).
+
+    A holder of it (a list of None kept by this module) would not do: it releases its references when the
+    interpreter clears the module at exit, and None's count then reaches 0 as early as without it. The
+    reference must never be released, as the stolen one never was taken, so it goes through the C API
+    (``Py_IncRef``). ``import ctypes`` opens the running interpreter itself (``dlopen(NULL)``): no file
+    is loaded, and it happens only after LIEF has taken a reference."""
+    import ctypes
+
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
+    _NONE_GIVEN_BACK[0] += 1
+
+
 def _parse_or_raise(path: str, lief: Any, stream: _Stream) -> Any:
+    before = sys.getrefcount(None)
     try:
         binary = lief.ELF.parse(stream, _config())
     except Exception as exc:  # LIEF raises its own assorted exception types
         raise MalformedError(path, f"the ELF parser rejected the file: {exc}") from None
     if binary is None:
+        # LIEF 0.15 and 0.16 return None without the reference that goes with it: each such return
+        # lowers None's reference count by one, and on CPython 3.11 (where None is not immortal) the
+        # interpreter aborts ("Fatal Python error: none_dealloc") once enough have been lost, at the
+        # latest at exit. `binary` holds the reference that was returned; where the count did not go up
+        # by it, LIEF took it, and it is given back. From CPython 3.12 None is immortal: nothing to do.
+        if sys.version_info < (3, 12) and sys.getrefcount(None) - before < 1:
+            _give_back_none()
         raise MalformedError(path, "the ELF parser could not read the ELF headers", offset=0)
     return binary
-
-
-def _value(member: Any) -> int:
-    """The raw value of a LIEF enum member, or ValueError for a value LIEF's enum does not name.
-
-    The releases say "not a value I know" differently: 1.0 gives a plain int (the door has always turned
-    that into a rejection: a header LIEF cannot name is a hostile one), 0.15 a member that cannot print
-    itself ("nb_enum: could not find entry"). Both are rejected alike, so a file gets the same answer
-    whatever the release.
-    """
-    if isinstance(member, int):
-        raise ValueError(f"value {member:#x} is not one LIEF names")
-    try:
-        repr(member)
-    except RuntimeError:
-        raise ValueError(f"value {int(member.value):#x} is not one LIEF names") from None
-    return int(member.value)
-
-
-def _convert(binary: Any, machine: int | None = None) -> ElfLayout:
-    h = binary.header
-    header = ElfHeader(
-        elf_class=_value(h.identity_class),
-        data_encoding=_value(h.identity_data),
-        os_abi=_value(h.identity_os_abi),
-        file_type=_value(h.file_type),
-        machine=_value(h.machine_type) if machine is None else machine,
-        entry=int(h.entrypoint),
-        phoff=int(h.program_header_offset),
-        phnum=int(h.numberof_segments),
-        shoff=int(h.section_header_offset),
-        shnum=int(h.numberof_sections),
-        flags=int(h.processor_flag),
-    )
-    sections = tuple(
-        Section(
-            name=_text(s.name),
-            type=_value(s.type),
-            flags=int(s.flags),
-            addr=int(s.virtual_address),
-            offset=int(s.offset),
-            size=int(s.size),
-            entsize=int(s.entry_size),
-        )
-        for s in binary.sections
-    )
-    segments = tuple(
-        Segment(
-            type=_value(p.type),
-            flags=int(p.flags.value),  # replaced by the raw p_flags: _raw_segment_flags
-            offset=int(p.file_offset),
-            vaddr=int(p.virtual_address),
-            filesz=int(p.physical_size),
-            memsz=int(p.virtual_size),
-        )
-        for p in binary.segments
-    )
-    dynamic = tuple(DynEntry(tag=_value(e.tag), value=int(e.value)) for e in binary.dynamic_entries)
-    return ElfLayout(header=header, sections=sections, segments=segments, dynamic=dynamic)

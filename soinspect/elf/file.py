@@ -8,7 +8,6 @@ was checked that way, so a hostile header cannot make soinspect read or loop bey
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import os
 import shlex
@@ -826,7 +825,7 @@ def _parse(
     path: str, size: int, head: bytes, read_into: ReadInto, read: Callable[[int, int], bytes]
 ) -> ElfLayout:
     """The checks that come before LIEF, on the first bytes *head* of a *size*-byte file, then LIEF (reading
-    the file through *read_into*), then the program headers LIEF leaves out (read through *read*)."""
+    the file through *read_into*) and the tables as the file has them (read through *read*)."""
     # A file that is not ELF is named from all of its bytes (sniff_format may look at its length too).
     what = sniff_format(head if head[:4] == _ELF_MAGIC else read(0, size), path)
     if what is not None:
@@ -844,7 +843,7 @@ def _parse(
     _check_header_tables(path, head, size, ei_class == ELFCLASS64, "<" if ei_data == ELFDATA2LSB else ">")
     from soinspect.elf._lief import parse_layout  # the one door to LIEF
 
-    return _complete_segments(parse_layout(path, size, read_into, read), size, read)
+    return parse_layout(path, size, read_into, read)
 
 
 def _check_header_tables(path: str, data: bytes, size: int, is64: bool, e: str) -> None:
@@ -862,34 +861,6 @@ def _check_header_tables(path: str, data: bytes, size: int, is64: bool, e: str) 
             f"{size}-byte file",
         )
     del shoff, shentsize, shnum
-
-
-def _complete_segments(layout: ElfLayout, size: int, read: Callable[[int, int], bytes]) -> ElfLayout:
-    """*layout* with every program header of the table, as glibc's loader reads them.
-
-    LIEF before 1.0 stops at the first segment whose file bytes run past the end of the file and drops it
-    and every one after it; glibc maps them all (and a process touching the missing pages dies with
-    SIGBUS, which is what soinspect must predict). When LIEF gave fewer segments than ``e_phnum``, the table
-    is read here from the bytes: ``_check_header_tables`` has checked that it lies inside the file.
-    """
-    h = layout.header
-    is64 = h.elf_class == ELFCLASS64
-    entsize = 56 if is64 else 32
-    if len(layout.segments) >= h.phnum or h.phoff + h.phnum * entsize > size:
-        return layout
-    table = read(h.phoff, h.phnum * entsize)
-    if len(table) != h.phnum * entsize:
-        return layout
-    e = "<" if h.data_encoding != ELFDATA2MSB else ">"
-    segments = []
-    for i in range(h.phnum):  # bound: e_phnum <= 0xffff, and the table lies inside the file
-        at = i * entsize
-        if is64:
-            ptype, flags, offset, vaddr, _paddr, filesz, memsz, _align = struct.unpack_from(e + "IIQQQQQQ", table, at)
-        else:
-            ptype, offset, vaddr, _paddr, filesz, memsz, flags, _align = struct.unpack_from(e + "IIIIIIII", table, at)
-        segments.append(Segment(type=ptype, flags=flags, offset=offset, vaddr=vaddr, filesz=filesz, memsz=memsz))
-    return dataclasses.replace(layout, segments=tuple(segments))
 
 
 def load(path: str, max_size: int = DEFAULT_MAX_SIZE) -> ElfFile:
