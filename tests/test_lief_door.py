@@ -138,8 +138,7 @@ def test_none_returns_of_lief_do_not_use_up_nones_references() -> None:
     """LIEF 0.15 and 0.16 return None without its reference (each None return lowers None's count by one;
     on CPython 3.11 the interpreter then aborts, at the latest at exit, "Fatal Python error:
     none_dealloc"). The door gives each one back: a few hundred None returns in one process, and the
-    process ends normally with None's count where it was (the ctypes import that gives them back holds
-    some of its own)."""
+    process ends normally with None's count where it was (held by a thread that never ends; no ctypes)."""
     import subprocess
     import sys
 

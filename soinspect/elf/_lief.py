@@ -26,6 +26,7 @@ import functools
 import io
 import struct
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -300,18 +301,31 @@ def _text(value: Any) -> str:
 #: how many references to None LIEF took and :func:`_give_back_none` gave back (a figure for the tests)
 _NONE_GIVEN_BACK = [0]
 
+#: (the thread whose frame holds the list, the list) of :func:`_give_back_none`
+_NONE_KEEPER: tuple[threading.Thread, list[None]] | None = None
+
+
+def _keep_forever(held: list[None], never: threading.Lock) -> None:
+    never.acquire()  # blocks for the life of the process; ``held`` stays in this frame
+
 
 def _give_back_none() -> None:
-    """One reference to None with no owner, for the one LIEF 0.15/0.16 took (:func:`_parse_or_raise`).
+    """One reference to None that is never released, for the one LIEF 0.15/0.16 took (:func:`_parse_or_raise`).
 
-    A holder of it (a list of None kept by this module) would not do: it releases its references when the
-    interpreter clears the module at exit, and None's count then reaches 0 as early as without it. The
-    reference must never be released, as the stolen one never was taken, so it goes through the C API
-    (``Py_IncRef``). ``import ctypes`` opens the running interpreter itself (``dlopen(NULL)``): no file
-    is loaded, and it happens only after LIEF has taken a reference."""
-    import ctypes
-
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
+    A list kept by this module would not do: it releases its references when the interpreter clears the
+    module at exit, and None's count then reaches 0 as early as without it. The reference must never be
+    released, as the stolen one never was taken. It is held by the frame of a daemon thread that waits
+    forever: the interpreter never unwinds such a frame at exit, so what it holds is never released (pure
+    Python; no C API). Started on the first stolen reference, again in a process forked after it."""
+    global _NONE_KEEPER
+    if _NONE_KEEPER is None or not _NONE_KEEPER[0].is_alive():
+        held: list[None] = []
+        never = threading.Lock()
+        never.acquire()
+        keeper = threading.Thread(target=_keep_forever, args=(held, never), name="soinspect-none", daemon=True)
+        keeper.start()
+        _NONE_KEEPER = (keeper, held)
+    _NONE_KEEPER[1].append(None)
     _NONE_GIVEN_BACK[0] += 1
 
 
