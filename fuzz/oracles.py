@@ -481,6 +481,16 @@ def pyelftools_reads_dynamic_elsewhere(elf: ElfFile) -> bool:
     return load is None or load.offset + (dyn.vaddr - load.vaddr) != dyn.offset
 
 
+def pyelftools_extends_phnum(elf: ElfFile) -> bool:
+    """Rule 10: ``e_phnum`` is ``PN_XNUM`` (0xffff). pyelftools (``ELFFile.num_segments``), like Go's
+    ``debug/elf`` (file.go:408-453), then takes the count from section 0's ``sh_info``; glibc's loader reads
+    ``e_phnum`` itself, as soinspect does: a gcc-built library of 9 program headers with ``e_phnum`` 0xffff
+    and section 0's ``sh_info`` 9 fails ``dlopen`` ("cannot read file data") on glibc 2.36
+    (``tests/test_regressions.py``)."""
+    at = 56 if elf.is64 else 44
+    return bool(struct.unpack_from(elf.endian + "H", elf.data, at)[0] == 0xFFFF)
+
+
 def names_past_their_table(elf: ElfFile) -> list[int]:
     """Rule 9: the sections whose ``sh_name`` is past the end of the name table, or no NUL follows it
     before the table's end (pyelftools reads outside the table)."""
@@ -507,6 +517,11 @@ def compare_elf(elf: ElfFile) -> list[tuple[str, str]]:
         theirs.pop("segments", None)
         theirs.pop("dynamic", None)
     if pyelftools_reads_dynamic_elsewhere(elf):  # rule 8
+        theirs.pop("dynamic", None)
+    if pyelftools_extends_phnum(elf):  # rule 10: their count of program headers is not the loader's
+        if "header" in theirs:
+            theirs["header"]["phnum"] = ours["header"]["phnum"]
+        theirs.pop("segments", None)
         theirs.pop("dynamic", None)
     if "sections" in theirs:  # rule 9
         for i in names_past_their_table(elf):

@@ -393,6 +393,43 @@ def test_pyelftools_reads_the_dynamic_table_at_p_offset() -> None:
     assert oracles.compare_elf(elf) == []
 
 
+def test_pyelftools_extends_a_pn_xnum_phnum_glibc_does_not(tmp_path: Path) -> None:
+    """The other readers' difference, documented (rule 10 of fuzz/oracles.py): ``e_phnum`` 0xffff
+    (``PN_XNUM``). pyelftools, like Go's debug/elf, takes the count from section 0's ``sh_info``; glibc
+    reads ``e_phnum``, as soinspect does: a library built here with gcc, patched to a valid ``PN_XNUM``
+    encoding, no longer loads ("cannot read file data"), and the unpatched one does. Found by the elf
+    harness on the truncated plugin (soinspect 65535, pyelftools 0)."""
+    import shutil
+    import struct
+    import subprocess
+
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-pn-xnum.json")
+    assert elf.header.phnum == 0xFFFF and oracles.pyelftools_extends_phnum(elf)
+    assert oracles.elftools_facts(elf.data)["header"]["phnum"] != 0xFFFF
+    assert oracles.compare_elf(elf) == []
+
+    gcc = shutil.which("gcc")
+    assert gcc is not None, "gcc builds the library that shows what glibc does (CI has it: tests/test_sysroot.py)"
+    (tmp_path / "lib.c").write_text("int answer(void) { return 42; }\n")
+    (tmp_path / "open.c").write_text(
+        "#include <dlfcn.h>\n#include <stdio.h>\nint main(int c, char **v) { void *h = dlopen(v[1], RTLD_NOW);"
+        ' if (!h) { printf("%s\\n", dlerror()); return 1; } return 0; }\n'
+    )
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", "lib.so", "lib.c"], cwd=tmp_path, check=True)
+    subprocess.run([gcc, "-o", "open", "open.c", "-ldl"], cwd=tmp_path, check=True)
+    data = bytearray((tmp_path / "lib.so").read_bytes())
+    phnum, shoff = struct.unpack_from("<H", data, 56)[0], struct.unpack_from("<Q", data, 40)[0]
+    struct.pack_into("<H", data, 56, 0xFFFF)
+    struct.pack_into("<I", data, shoff + 44, phnum)  # section 0's sh_info: the real count
+    (tmp_path / "xnum.so").write_bytes(bytes(data))
+    ok = subprocess.run(["./open", "./lib.so"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    xnum = subprocess.run(["./open", "./xnum.so"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stdout
+    assert xnum.returncode == 1 and "cannot read file data" in xnum.stdout, xnum.stdout
+
+
 def test_pyelftools_reads_a_section_name_past_its_table() -> None:
     """pyelftools' bug, documented (rule 9 of fuzz/oracles.py): a name with no NUL before the end of
     ``.shstrtab``. pyelftools reads on past the table's end up to a NUL in the bytes after it
