@@ -3,6 +3,7 @@
     python -m fuzz.run NAME                        # until stopped; findings stop it (libFuzzer's crash)
     python -m fuzz.run NAME --time 10              # a bounded run (CI: tests/test_fuzz_harnesses.py)
     python -m fuzz.run NAME --until 18:00 --keep-going --nice 19    # a long run, restarted on a timeout
+    python -m fuzz.run NAME --until 18:00 --cpu-minutes 61 --keep-going # ... that stops at 61 CPU-minutes
     python -m fuzz.run --list
 
 NAME is one of :data:`fuzz.harnesses.HARNESSES`. Everything goes under ``--out`` (default ``fuzz-out/``)
@@ -17,6 +18,8 @@ does not trip it: over it is a finding, ``slow-NAME``), ``--timeout`` wall-clock
 where Python cannot measure) and ``--rss-mb`` MiB of resident memory (libFuzzer's ``-rss_limit_mb``). A long
 run (``--until``) runs the fuzzer in a child process and starts a new one after a timeout or an
 out-of-memory stop, until the time given; the corpus carries over, so the search goes on where it was.
+With ``--cpu-minutes`` it stops earlier, once its processes (``go`` children included) have used that much
+CPU time in all, counted across every long run on the same ``--out`` (``long.json``).
 """
 
 from __future__ import annotations
@@ -184,6 +187,14 @@ def long_run(args: argparse.Namespace) -> int:
                "--time", str(int(deadline - time.time())), "--timeout", str(args.timeout),
                "--cpu-limit", str(args.cpu_limit), "--rss-mb", str(args.rss_mb)]  # fmt: skip
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, preexec_fn=lambda: os.nice(args.nice))
+        budget = args.cpu_minutes * 60 - summary["cpu"] if args.cpu_minutes else 0.0
+        spent = False
+        while budget and proc.poll() is None:  # the CPU budget: checked every 10 s, ended with SIGTERM
+            time.sleep(10)
+            if _process_cpu(proc.pid) >= budget:
+                spent = True
+                proc.terminate()
+                break
         _, status, ru = os.wait4(proc.pid, 0)
         summary["children"] += 1
         summary["cpu"] += ru.ru_utime + ru.ru_stime
@@ -192,10 +203,19 @@ def long_run(args: argparse.Namespace) -> int:
         summary["elapsed"] = time.time() - started
         summary.update(_totals(out))
         (out / "long.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
-        if code == 0:
+        if code == 0 or spent or (args.cpu_minutes and summary["cpu"] >= args.cpu_minutes * 60):
             break
         time.sleep(1)
     return 0
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds of a running process and of its children it has waited for (``/proc/PID/stat``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _totals(out: Path) -> dict[str, Any]:
@@ -225,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rss-mb", type=int, default=3072, help="resident memory bound (libFuzzer -rss_limit_mb)")
     ap.add_argument("--keep-going", action="store_true", help="record findings and go on instead of stopping")
     ap.add_argument("--until", help="HH:MM: a long run, restarting the fuzzer after each stop until then")
+    ap.add_argument("--cpu-minutes", type=float, default=0, help="with --until: stop once the run used this much CPU")
     ap.add_argument("--nice", type=int, default=19, help="niceness of a long run's fuzzing processes")
     args = ap.parse_args(argv)
     if args.list:
