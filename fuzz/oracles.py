@@ -45,6 +45,18 @@ Normalisations, one rule each (every other difference is a disagreement, a bug o
    ``getString`` (debug/elf/file.go:761-772) stops at the table's end (and NewFile then refuses the file,
    file.go:632-636); soinspect reads "". Such a name of pyelftools' is compared as ""
    (:func:`names_past_their_table`).
+10. With ``e_phnum`` 0xffff (``PN_XNUM``) pyelftools, like Go's debug/elf, takes the count of program
+    headers from section 0's ``sh_info``; glibc reads ``e_phnum``, as soinspect does. The count, the
+    program headers and the dynamic table are not compared there (:func:`pyelftools_extends_phnum`).
+11. Where the dynamic table has no DT_NULL inside its PT_LOAD's file bytes and that segment's
+    ``p_memsz`` exceeds its ``p_filesz``, pyelftools reads on from the file; glibc reads the zeros the
+    loader put there, as soinspect does (seen on glibc 2.36). The dynamic table is not compared there
+    (:func:`pyelftools_reads_file_for_zeros`).
+12. A section header table that runs past the end of the file: pyelftools reads the entries whose own
+    bytes are in the file; Go's NewFile refuses the file (file.go:536); soinspect reads none. The
+    sections are not compared there (:func:`section_table_past_the_end`).
+13. ``e_shstrndx`` 0 (no name table): pyelftools reads names from section 0's bytes; Go (file.go:617-621)
+    and soinspect leave every name "". Its names compare as "" there (:func:`no_section_name_table`).
 """
 
 from __future__ import annotations
@@ -509,6 +521,41 @@ def names_past_their_table(elf: ElfFile) -> list[int]:
     return out
 
 
+def pyelftools_reads_file_for_zeros(elf: ElfFile) -> bool:
+    """Rule 11: the dynamic table has no DT_NULL inside the file bytes of the PT_LOAD that maps it, and
+    that segment's ``p_memsz`` exceeds its ``p_filesz``. pyelftools reads on from the file; glibc reads
+    the segment's memory, where the loader has put zeros after the file bytes (a DT_NULL), as soinspect
+    does: a gcc-built library whose next file entry is DT_NEEDED loads there, and fails ``dlopen`` over
+    that DT_NEEDED where ``p_memsz`` equals ``p_filesz`` (``tests/test_regressions.py``)."""
+    dyn = next((s for s in reversed(elf.segments) if s.type == PT_DYNAMIC), None)
+    if dyn is None or not elf.dynamic:
+        return False
+    load = next((s for s in elf.segments if s.type == PT_LOAD and s.vaddr <= dyn.vaddr < s.vaddr + s.filesz), None)
+    if load is None or load.memsz <= load.filesz:
+        return False
+    entsize = 16 if elf.is64 else 8
+    return dyn.vaddr + len(elf.dynamic) * entsize > load.vaddr + load.filesz
+
+
+def section_table_past_the_end(elf: ElfFile) -> bool:
+    """Rule 12: the section header table (``e_shnum`` entries of ``e_shentsize`` bytes at ``e_shoff``)
+    runs past the end of the file. pyelftools reads each entry on its own at ``e_shoff + i * e_shentsize``,
+    so it reads the entries whose own bytes are in the file; Go's NewFile reads the whole table
+    (``saferio.ReadDataAt``, file.go:536) and refuses the file; soinspect, like Go, reads none (glibc never
+    reads section headers: it is no refusal)."""
+    at = 58 if elf.is64 else 46
+    shentsize, shnum = struct.unpack_from(elf.endian + "HH", elf.data, at)
+    return elf.header.shoff > 0 and shnum > 0 and elf.header.shoff + shnum * shentsize > len(elf.data)
+
+
+def no_section_name_table(elf: ElfFile) -> bool:
+    """Rule 13: ``e_shstrndx`` is 0 (``SHN_UNDEF``: no section name table). pyelftools takes section 0
+    as the name table all the same and reads names from its bytes; Go's NewFile (file.go:617-621) and
+    soinspect leave every name ""."""
+    at = 62 if elf.is64 else 50
+    return bool(struct.unpack_from(elf.endian + "H", elf.data, at)[0] == 0)
+
+
 def compare_elf(elf: ElfFile) -> list[tuple[str, str]]:
     """(part.field, what differs) for every part pyelftools could parse where soinspect reads otherwise."""
     theirs = elftools_facts(elf.data)
@@ -523,8 +570,13 @@ def compare_elf(elf: ElfFile) -> list[tuple[str, str]]:
             theirs["header"]["phnum"] = ours["header"]["phnum"]
         theirs.pop("segments", None)
         theirs.pop("dynamic", None)
-    if "sections" in theirs:  # rule 9
-        for i in names_past_their_table(elf):
+    if pyelftools_reads_file_for_zeros(elf):  # rule 11
+        theirs.pop("dynamic", None)
+    if section_table_past_the_end(elf):  # rule 12
+        theirs.pop("sections", None)
+    if "sections" in theirs:  # rules 9 and 13
+        past = range(len(theirs["sections"])) if no_section_name_table(elf) else names_past_their_table(elf)
+        for i in past:
             if i < len(theirs["sections"]):
                 theirs["sections"][i]["name"] = ""
     out: list[tuple[str, str]] = []

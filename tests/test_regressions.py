@@ -393,13 +393,29 @@ def test_pyelftools_reads_the_dynamic_table_at_p_offset() -> None:
     assert oracles.compare_elf(elf) == []
 
 
+def _gcc_library_and_opener(tmp_path: Path, *flags: str) -> None:
+    """``lib.so`` (one function, built by gcc) and ``open``, a C program that ``dlopen``s its argument and
+    prints ``dlerror()``, in *tmp_path*: the real loader's word on a patched library."""
+    import shutil
+    import subprocess
+
+    gcc = shutil.which("gcc")
+    assert gcc is not None, "gcc builds the library that shows what glibc does (CI has it: tests/test_sysroot.py)"
+    (tmp_path / "lib.c").write_text("int answer(void) { return 42; }\n")
+    (tmp_path / "open.c").write_text(
+        "#include <dlfcn.h>\n#include <stdio.h>\nint main(int c, char **v) { void *h = dlopen(v[1], RTLD_NOW);"
+        ' if (!h) { printf("%s\\n", dlerror()); return 1; } return 0; }\n'
+    )
+    subprocess.run([gcc, "-shared", "-fPIC", "-o", "lib.so", "lib.c", *flags], cwd=tmp_path, check=True)
+    subprocess.run([gcc, "-o", "open", "open.c", "-ldl"], cwd=tmp_path, check=True)
+
+
 def test_pyelftools_extends_a_pn_xnum_phnum_glibc_does_not(tmp_path: Path) -> None:
     """The other readers' difference, documented (rule 10 of fuzz/oracles.py): ``e_phnum`` 0xffff
     (``PN_XNUM``). pyelftools, like Go's debug/elf, takes the count from section 0's ``sh_info``; glibc
     reads ``e_phnum``, as soinspect does: a library built here with gcc, patched to a valid ``PN_XNUM``
     encoding, no longer loads ("cannot read file data"), and the unpatched one does. Found by the elf
     harness on the truncated plugin (soinspect 65535, pyelftools 0)."""
-    import shutil
     import struct
     import subprocess
 
@@ -410,15 +426,7 @@ def test_pyelftools_extends_a_pn_xnum_phnum_glibc_does_not(tmp_path: Path) -> No
     assert oracles.elftools_facts(elf.data)["header"]["phnum"] != 0xFFFF
     assert oracles.compare_elf(elf) == []
 
-    gcc = shutil.which("gcc")
-    assert gcc is not None, "gcc builds the library that shows what glibc does (CI has it: tests/test_sysroot.py)"
-    (tmp_path / "lib.c").write_text("int answer(void) { return 42; }\n")
-    (tmp_path / "open.c").write_text(
-        "#include <dlfcn.h>\n#include <stdio.h>\nint main(int c, char **v) { void *h = dlopen(v[1], RTLD_NOW);"
-        ' if (!h) { printf("%s\\n", dlerror()); return 1; } return 0; }\n'
-    )
-    subprocess.run([gcc, "-shared", "-fPIC", "-o", "lib.so", "lib.c"], cwd=tmp_path, check=True)
-    subprocess.run([gcc, "-o", "open", "open.c", "-ldl"], cwd=tmp_path, check=True)
+    _gcc_library_and_opener(tmp_path)
     data = bytearray((tmp_path / "lib.so").read_bytes())
     phnum, shoff = struct.unpack_from("<H", data, 56)[0], struct.unpack_from("<Q", data, 40)[0]
     struct.pack_into("<H", data, 56, 0xFFFF)
@@ -582,3 +590,94 @@ def test_symbol_lookup_was_quadratic_in_repeated_names(tmp_path: Path) -> None:
     report = api.audit(str(path))
     assert time.monotonic() - started < 5.0  # a complexity bound (quadratic: ~16 s), not a speed target
     assert report.kind == "go-plugin"
+
+
+def test_dynamic_table_past_the_file_bytes_of_its_load_was_cut() -> None:
+    """soinspect's bug, fixed: go-pie's ``.dynamic`` moved so that its 12 entries end exactly where the file
+    bytes of the PT_LOAD that maps it end, with no DT_NULL among them. soinspect stopped there (12
+    entries, no terminator); glibc walks the segment's memory, and the page goes on with the file's
+    bytes, a zero entry (DT_NULL) next; pyelftools reads it too (13). Found by the elf harness."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-dynamic-table-past-its-load.json")
+    assert len(elf.dynamic) == 13 and elf.dynamic[-1].tag == 0
+    assert len(oracles.elftools_facts(elf.data)["dynamic"]) == 13
+    assert oracles.compare_elf(elf) == []
+
+
+def test_glibc_reads_a_dynamic_table_on_past_its_loads_file_bytes(tmp_path: Path) -> None:
+    """What the fix above and rule 11 of fuzz/oracles.py rest on, on the real loader: a gcc-built library
+    whose writable PT_LOAD is cut to end just before ``.dynamic``'s DT_NULL. With the entry after it made a
+    DT_NEEDED of a library that does not exist: where ``p_memsz`` equals ``p_filesz`` ``dlopen`` fails
+    naming it (glibc read the file's bytes past the segment, in its last page); where ``p_memsz`` is larger
+    the library loads (glibc read the zeros it put there). soinspect reads each as glibc does; pyelftools
+    reads the DT_NEEDED in both (rule 11)."""
+    import struct
+    import subprocess
+
+    from fuzz import oracles
+
+    _gcc_library_and_opener(tmp_path, "-Wl,-z,norelro")
+    base = (tmp_path / "lib.so").read_bytes()
+    phoff, phnum = struct.unpack_from("<Q", base, 32)[0], struct.unpack_from("<H", base, 56)[0]
+    rows = [(phoff + i * 56, *struct.unpack_from("<IIQQQQQQ", base, phoff + i * 56)) for i in range(phnum)]
+    dyn_off = next(r[3] for r in rows if r[1] == 2)  # PT_DYNAMIC's p_offset
+    rw = next(r for r in rows if r[1] == 1 and r[2] == 6)  # the writable PT_LOAD, which maps .dynamic
+    at, strtab = dyn_off, 0
+    while (tag := struct.unpack_from("<q", base, at)[0]) != 0:
+        strtab = struct.unpack_from("<Q", base, at + 8)[0] if tag == 5 else strtab
+        at += 16
+    name = base.find(b"answer\0", strtab) - strtab  # "answer" in .dynstr: a DT_NEEDED of no such library
+
+    def variant(label: str, needed: bool, bss: int) -> tuple[str, Any]:
+        data = bytearray(base)
+        if needed:
+            struct.pack_into("<qQqQ", data, at, 1, name, 0, 0)
+        filesz = at - rw[3]
+        struct.pack_into("<QQ", data, rw[0] + 32, filesz, filesz + bss)  # p_filesz, p_memsz
+        (tmp_path / label).write_bytes(bytes(data))
+        run = subprocess.run(["./open", f"./{label}"], cwd=tmp_path, capture_output=True, text=True, check=False)
+        return run.stdout if run.returncode else "loads", _elf.load(str(tmp_path / label))
+
+    for label, needed, bss, glibc in (
+        ("cut.so", False, 0, "loads"),
+        ("needed.so", True, 0, "answer: cannot open shared object file"),
+        ("needed-bss.so", True, 0x100, "loads"),
+    ):
+        said, elf = variant(label, needed, bss)
+        assert glibc in said, (label, said)
+        assert elf.dynamic[-1].tag == 0, label
+        assert ("answer" in elf.dyn_strings(1)) == (glibc != "loads"), label  # DT_NEEDED, as glibc read it
+        theirs = [t["tag"] for t in oracles.elftools_facts(elf.data)["dynamic"]]
+        assert (1 in theirs and theirs.count(1) > [e.tag for e in elf.dynamic].count(1)) == (label == "needed-bss.so")
+        assert oracles.pyelftools_reads_file_for_zeros(elf) == (label == "needed-bss.so")
+        assert oracles.compare_elf(elf) == [], label
+
+
+def test_pyelftools_reads_a_section_table_that_runs_past_the_end() -> None:
+    """The other reader's difference, documented (rule 12 of fuzz/oracles.py): ``e_shentsize`` 2304 and
+    ``e_shnum`` 7 at ``e_shoff`` 216 of a 15,128-byte file. pyelftools reads each entry on its own, so 7
+    sections; Go's NewFile reads the whole table and refuses the file (file.go:536); soinspect, like Go,
+    reads none. Found by the elf harness (the 32-bit header corpus file)."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-section-table-past-eof.json")
+    assert elf.sections == () and elf.header.shnum == 7
+    assert len(oracles.elftools_facts(elf.data)["sections"]) == 7
+    assert oracles.section_table_past_the_end(elf)
+    assert oracles.go_elf_refusal(elf.data) is not None
+    assert oracles.compare_elf(elf) == []
+
+
+def test_pyelftools_reads_section_names_where_there_is_no_name_table() -> None:
+    """The other reader's difference, documented (rule 13 of fuzz/oracles.py): ``e_shstrndx`` 0
+    (``SHN_UNDEF``). pyelftools takes section 0 as the name table and reads names from its bytes (here the
+    ELF header: ``'ELF\\x01\\x01\\x01'``); Go's NewFile (file.go:617-621) and soinspect read every name as
+    "". Found by the elf harness (the 32-bit header corpus file)."""
+    from fuzz import oracles
+
+    elf = _seed_elf("elf-pyelftools-names-without-a-name-table.json")
+    assert elf.sections and all(s.name == "" for s in elf.sections)
+    assert oracles.elftools_facts(elf.data)["sections"][2]["name"] == "ELF\x01\x01\x01"
+    assert oracles.no_section_name_table(elf)
+    assert oracles.compare_elf(elf) == []

@@ -145,6 +145,7 @@ def parse_layout(path: str, size: int, read_into: ReadInto, read: Read) -> ElfLa
 
 #: gABI entry sizes: (ELF header, program header, section header, dynamic entry) by class
 _SIZES = {False: (52, 32, 40, 8), True: (64, 56, 64, 16)}
+_PAGE = 4096  # the smallest page a loader maps: the bytes of a segment's last page up to here are mapped
 _SHN_XINDEX = 0xFFFF
 _SHT_NULL = 0
 
@@ -259,7 +260,12 @@ def _dynamic(read: Read, size: int, segments: list[Segment], is64: bool, e: str,
     PT_DYNAMIC's (each one overwrites ``l_ld``), at its ``p_vaddr`` in the file bytes of the PT_LOAD that
     maps it (``l_ld`` is ``p_vaddr`` plus the load bias; ``p_offset`` is never read: seen on glibc 2.36,
     a moved ``p_offset`` loads), entry by entry up to and including DT_NULL, as ``elf_get_dynamic_info``
-    walks it (``d_tag`` is signed: ``Elf64_Sxword``). Entries wholly inside that segment's file bytes only.
+    walks it (``d_tag`` is signed: ``Elf64_Sxword``). The walk reads memory as the mapping has it: the
+    PT_LOAD's file bytes, and after them, where the table has no DT_NULL there, what the loader maps next:
+    zeros where ``p_memsz`` exceeds ``p_filesz`` (glibc clears the rest of the last page and maps zeros
+    after it: a DT_NULL), else the file's bytes to the end of the last 4 KiB page the segment maps (its
+    mapping is whole pages of the file; past the end of the file, ``mmap`` gives zeros to that page's end).
+    What lies past that page (another segment's pages, or nothing) is not modelled: the walk ends there.
     A PT_DYNAMIC of no file bytes holds none (glibc 2.36 refuses the file: "object file has no dynamic
     section"), nor one whose address no PT_LOAD maps from the file."""
     dyn = next((s for s in reversed(segments) if s.type == PT_DYNAMIC), None)
@@ -272,19 +278,28 @@ def _dynamic(read: Read, size: int, segments: list[Segment], is64: bool, e: str,
     if load is None:
         return ()
     start = load.offset + (dyn.vaddr - load.vaddr)
-    end = min(load.offset + load.filesz, size)
+    file_end = load.offset + load.filesz
+    if load.memsz > load.filesz and file_end <= size:
+        end, zeros = file_end, True  # the rest of the segment's memory is zeros
+    else:  # the rest of its last page, from the file; past the end of the file, zeros to that page's end
+        end = min(-(-file_end // _PAGE) * _PAGE, size)
+        zeros = end == size and size % _PAGE != 0
+    tail = bytes(2 * entsize) if zeros else b""  # an entry the bytes end inside, then a DT_NULL
     fmt = struct.Struct(e + ("qQ" if is64 else "iI"))
     out: list[DynEntry] = []
     at = start
-    while at + entsize <= end:  # bound: the segment's file bytes, inside the file
+    while at < end:  # bound: the mapped bytes that are in the file, then the tail
         chunk = read(at, min(end - at, entsize << 10))
+        last = at + len(chunk) >= end
+        if last:
+            chunk += tail
         n = len(chunk) // entsize
         for i in range(n):
             tag, value = fmt.unpack_from(chunk, i * entsize)
             out.append(DynEntry(tag=tag, value=value))
             if tag == DT_NULL:
                 return tuple(out)
-        if n == 0:
+        if n == 0 or last:
             break
         at += n * entsize
     return tuple(out)
