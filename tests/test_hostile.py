@@ -181,6 +181,19 @@ def test_worker_crash_is_that_files_error(fault: str, signame: str, monkeypatch:
     assert isinstance(results[2], Report) and not results[2].loadable
 
 
+def test_jobs_queued_behind_a_crash_go_to_the_next_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker holds its job and the next (pool.QUEUE_DEPTH): when it dies on the first, the one it had
+    not started is judged by its replacement, and every result is in input order."""
+    assert _isolate.QUEUE_DEPTH == 2
+    paths = [corpus.path("libplain.so"), corpus.path("greet.so"), corpus.path("not-elf.txt"), corpus.path("greet.so")]
+    monkeypatch.setenv(_isolate.FAULT_ENV, f"segv:{paths[0]}")
+    results = _isolate.run_many([_isolate.Job(api.audit, p) for p in paths], workers=1, limits=QUICK)
+    assert isinstance(results[0], ParserCrashError) and "SIGSEGV" in str(results[0])
+    assert isinstance(results[1], Report) and results[1].loadable and results[1].path == paths[1]
+    assert isinstance(results[2], Report) and not results[2].loadable and results[2].path == paths[2]
+    assert isinstance(results[3], Report) and results[3].loadable
+
+
 def test_worker_hang_is_that_files_error(monkeypatch: pytest.MonkeyPatch) -> None:
     paths = [corpus.path("libplain.so"), corpus.path("not-elf.txt")]
     monkeypatch.setenv(_isolate.FAULT_ENV, f"hang:{paths[0]}")

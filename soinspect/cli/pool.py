@@ -19,7 +19,9 @@ Contract of ``run_many(jobs, workers=N, limits=Limits()) -> list[result]``:
   re-raised in the caller as :class:`WorkerError` naming the file and the original traceback text.
 * ``workers=0`` runs the jobs in this process, in order, with no isolation and no limits (``--no-isolate``).
   Otherwise at most ``min(workers, len(jobs))`` worker processes (fork) are started; jobs are handed out
-  one at a time to the next free worker, so one slow file does not hold up the rest.
+  to the workers as they finish, each worker holding at most :data:`QUEUE_DEPTH` (its current job and
+  the next, so that it never waits for the parent between two files), so one slow file holds up at most
+  one other. A job a worker had not started when it died goes to another worker, as if never handed out.
 * Each worker runs under ``RLIMIT_AS`` (``limits.memory`` bytes), a CPU-time limit per job
   (``RLIMIT_CPU``, raised before each job) and a wall-clock timeout per job enforced by the parent
   (SIGKILL). The bound on one call is therefore ``len(jobs) * limits.timeout / workers`` plus start-up.
@@ -48,6 +50,9 @@ from typing import Any
 from soinspect.errors import ParserCrashError, SoinspectError
 
 FAULT_ENV = "SOINSPECT_TEST_WORKER_FAULT"
+#: jobs a worker holds at once: the one it works on and the next (sent ahead, so the parent's turn of
+#: receiving and sending overlaps the worker's next job instead of leaving it idle)
+QUEUE_DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -187,8 +192,13 @@ def _test_fault(spec: str, path: str) -> None:
 class _Worker:
     process: Any  # multiprocessing.Process from the fork context
     conn: multiprocessing.connection.Connection
-    index: int | None = None  # the job it is working on
-    deadline: float = 0.0
+    queue: list[int] = field(default_factory=list)  # the jobs sent to it, in order; the first is running
+    deadline: float = 0.0  # of the first job
+
+    @property
+    def index(self) -> int | None:
+        """The job it is working on."""
+        return self.queue[0] if self.queue else None
 
 
 class _Pool:
@@ -246,15 +256,15 @@ class _Pool:
         return _Worker(proc, parent)
 
     def _assign(self, w: _Worker) -> None:
-        if not self.pending:
-            w.index = None
-            return
-        index = self.pending.pop()
-        w.index = index
-        w.deadline = time.monotonic() + self.limits.timeout
-        # A worker that is already dead cannot take it: its sentinel reports that next round.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            w.conn.send((index, self.jobs[index]))
+        """Fill the worker's queue up to :data:`QUEUE_DEPTH` from the pending jobs."""
+        while self.pending and len(w.queue) < QUEUE_DEPTH:
+            index = self.pending.pop()
+            if not w.queue:
+                w.deadline = time.monotonic() + self.limits.timeout
+            w.queue.append(index)
+            # A worker that is already dead cannot take it: its sentinel reports that next round.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                w.conn.send((index, self.jobs[index]))
 
     def _receive(self, w: _Worker) -> bool:
         """Take the worker's reply; False if the worker died before sending a whole one."""
@@ -268,7 +278,8 @@ class _Pool:
         if status == "memory":
             value = ParserCrashError(job.path, f"ran out of the {_mib(self.limits.memory)} memory limit of its worker")
         self.results[index] = value
-        w.index = None
+        w.queue.remove(index)  # the first (a worker answers in order)
+        w.deadline = time.monotonic() + self.limits.timeout  # the next job starts now
         self._tick()
         return True
 
@@ -294,7 +305,8 @@ class _Pool:
         else:
             err = ParserCrashError(path, f"the worker analysing the file exited unexpectedly (exit status {code})")
         self.results[index] = err
-        w.index = None
+        self.pending.extend(reversed(w.queue[1:]))  # never started: next for another worker, in order
+        w.queue.clear()
         w.conn.close()
         self._tick()
 
