@@ -12,10 +12,13 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from test_cli import run, run_json
 
 import corpus
 from soinspect.cli.command import use_color
+from soinspect.errors import SoinspectError
 
 TRIMPATH_CAUSE = "-trimpath is set on the plugin and not on the host"
 
@@ -182,3 +185,57 @@ def test_several_differing_settings_are_all_named(capsys: pytest.CaptureFixture[
     (group,) = doc["results"][0]["causes"]
     assert group["cause"].startswith("-race is set on the host and not on the plugin")
     assert group["cause"].endswith("(-trimpath also differs)")
+
+
+_CELL = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=12).map(str.strip)
+_WORDS = st.lists(
+    st.text(st.sampled_from("ab-_.: "), min_size=0, max_size=14), min_size=0, max_size=8
+).map(lambda words: " ".join(words).strip())
+
+
+@st.composite
+def _plain_tables(draw: st.DrawFn) -> tuple[list[str], list[list[str]], list[int | None]]:
+    n = draw(st.integers(1, 4))
+    headers = draw(st.lists(_CELL, min_size=n, max_size=n))
+    widths = draw(st.lists(st.one_of(st.none(), st.integers(1, 30)), min_size=n, max_size=n))
+    cells = st.one_of(_CELL, _WORDS)
+    rows = draw(st.lists(st.lists(cells, min_size=n, max_size=n), min_size=1, max_size=6))
+    return headers, rows, widths
+
+
+@settings(max_examples=400)
+@given(_plain_tables())
+def test_plain_table_layout_is_tabulates(table: tuple[list[str], list[list[str]], list[int | None]]) -> None:
+    """output.table lays out plain tables itself (a fraction of tabulate's time in a scan): the text must be
+    tabulate's own, cell for cell, with and without wrapping: spaces, hyphens and empty cells included."""
+    from tabulate import tabulate
+
+    from soinspect.output import table as t
+
+    headers, rows, widths = table
+    assume(t._plain(headers) and all(t._plain(row) for row in rows))
+    assert t._simple_table(rows, headers) == tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    assume(t._words_fit(rows, widths))
+    assert t._simple_table(rows, headers, widths) == tabulate(
+        rows, headers=headers, tablefmt="simple", disable_numparse=True, maxcolwidths=widths
+    )
+
+
+def test_every_corpus_report_renders_as_tabulate_renders_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every table of every corpus file's report (with and without -v and colour), through the plain
+    layout and through tabulate: the same text."""
+    from soinspect.output import table as t
+    from soinspect.verdict import audit as api
+
+    reports = []
+    for name in corpus.names():
+        try:
+            reports.append(api.audit(corpus.path(name)))
+        except SoinspectError:
+            continue  # not a report: no table
+    assert len(reports) > 50
+    ours = [t.report_block(r, verbose=v, color=c) for r in reports for v in (False, True) for c in (False, True)]
+    monkeypatch.setattr(t, "_plain", lambda cells: False)
+    assert ours == [
+        t.report_block(r, verbose=v, color=c) for r in reports for v in (False, True) for c in (False, True)
+    ]
