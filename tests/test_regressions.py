@@ -667,6 +667,11 @@ def test_pyelftools_reads_a_section_table_that_runs_past_the_end() -> None:
     assert oracles.section_table_past_the_end(elf)
     assert oracles.go_elf_refusal(elf.data) is not None
     assert oracles.compare_elf(elf) == []
+    # the count from section 0's sh_size (e_shnum 0): the same rule (found by the long run of 3 December)
+    elf = _seed_elf("elf-pyelftools-section-table-past-eof-count-in-section-0.json")
+    assert elf.sections == () and elf.header.shnum == 2 and elf.data[48:50] == b"\0\0"
+    assert len(oracles.elftools_facts(elf.data)["sections"]) == 2
+    assert oracles.compare_elf(elf) == []
 
 
 def test_pyelftools_reads_section_names_where_there_is_no_name_table() -> None:
