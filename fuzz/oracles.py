@@ -539,8 +539,9 @@ def pyelftools_reads_file_for_zeros(elf: ElfFile) -> bool:
 
 def section_table_past_the_end(elf: ElfFile) -> bool:
     """Rule 12: the section header table (``e_shnum`` entries, or section 0's ``sh_size`` where that is 0,
-    of ``e_shentsize`` bytes at ``e_shoff``) runs past the end of the file. pyelftools reads each entry on its own at ``e_shoff + i * e_shentsize``,
-    so it reads the entries whose own bytes are in the file; Go's NewFile reads the whole table
+    of ``e_shentsize`` bytes at ``e_shoff``) runs past the end of the file. pyelftools reads each entry on
+    its own at ``e_shoff + i * e_shentsize``, so it reads the entries whose own bytes are in the file;
+    Go's NewFile reads the whole table
     (``saferio.ReadDataAt``, file.go:536) and refuses the file; soinspect, like Go, reads none (glibc never
     reads section headers: it is no refusal)."""
     shentsize = struct.unpack_from(elf.endian + "H", elf.data, 58 if elf.is64 else 46)[0]

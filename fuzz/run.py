@@ -183,19 +183,23 @@ def long_run(args: argparse.Namespace) -> int:
         summary.update(json.loads((out / "long.json").read_text()))
     started = time.time() - summary["elapsed"]
     while time.time() < deadline - 5:
+        if args.cpu_minutes and summary["cpu"] >= args.cpu_minutes * 60:
+            break  # an earlier long run on this --out spent the budget
         cmd = [sys.executable, "-m", "fuzz.run", args.name, "--out", args.out, "--keep-going",
                "--time", str(int(deadline - time.time())), "--timeout", str(args.timeout),
                "--cpu-limit", str(args.cpu_limit), "--rss-mb", str(args.rss_mb)]  # fmt: skip
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log, preexec_fn=lambda: os.nice(args.nice))
         budget = args.cpu_minutes * 60 - summary["cpu"] if args.cpu_minutes else 0.0
         spent = False
-        while budget and proc.poll() is None:  # the CPU budget: checked every 10 s, ended with SIGTERM
+        # the CPU budget: checked every 10 s, ended with SIGTERM (os.wait4 alone reaps the child: its
+        # rusage is the figure; Popen.poll would reap it first and lose that)
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG if budget else 0)
+        while not pid:
             time.sleep(10)
-            if _process_cpu(proc.pid) >= budget:
+            if not spent and _process_cpu(proc.pid) >= budget:
                 spent = True
                 proc.terminate()
-                break
-        _, status, ru = os.wait4(proc.pid, 0)
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
         summary["children"] += 1
         summary["cpu"] += ru.ru_utime + ru.ru_stime
         code = os.waitstatus_to_exitcode(status)

@@ -51,6 +51,29 @@ def test_short_run(tmp_path: Path, name: str) -> None:
     assert not stats["findings"], stats
 
 
+def test_long_run_stops_at_its_cpu_budget_and_counts_it(tmp_path: Path) -> None:
+    """``--until`` with ``--cpu-minutes``: the long run ends once its fuzzing process used the budget (well
+    before the time given), with that CPU in long.json; a second long run on the same --out, its budget
+    spent, starts no fuzzer."""
+    import time
+
+    env = dict(os.environ, **{TEMPLATES_ENV: CI_TEMPLATES})
+    until = time.strftime("%H:%M", time.localtime(time.time() + 600))
+    if until < time.strftime("%H:%M"):
+        pytest.skip("the run would cross midnight, where --until HH:MM means the next day's time")
+    cmd = [sys.executable, "-m", "fuzz.run", "config", "--until", until, "--cpu-minutes", "0.05", "--nice", "0",
+           "--out", str(tmp_path)]  # fmt: skip
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert time.monotonic() - started < 120
+    summary = json.loads((tmp_path / "config" / "long.json").read_text())
+    assert summary["children"] == 1 and summary["cpu"] >= 3, summary
+    assert summary["executions"] > 0, summary
+    again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert again.returncode == 0 and json.loads((tmp_path / "config" / "long.json").read_text()) == summary
+
+
 # -- the oracles ------------------------------------------------------------------------------------------
 
 
