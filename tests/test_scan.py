@@ -116,6 +116,24 @@ def test_judge_all_same_results_on_one_and_two_workers(tree: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("verbose", [[], ["-v"]])
+def test_table_of_slim_worker_reports_is_the_full_reports_table(
+    tree: Path, capsys: pytest.CaptureFixture[str], verbose: list[str]
+) -> None:
+    """A table run's workers send back slim reports (scan.slim_report) beside each file's block: the text
+    written is the table of the full reports, rendered in one process, and so is the exit code."""
+    from soinspect.output.interface import Format, render
+
+    code = cli.main([str(tree), "--workers", "2", *verbose])
+    out = capsys.readouterr().out
+    found = scan.expand([str(tree)])
+    full = [api.audit(f, digest=False) for f in found.files]
+    assert out == render(full, Format.TABLE, verbose=bool(verbose), skipped=found.skipped)
+    assert code == (cli.EXIT_OK if all(r.loadable for r in full) else cli.EXIT_REJECTED)
+    slim = scan.slim_report(full[0])
+    assert slim.checks == () and slim.plugin is None and slim.loadable == full[0].loadable
+
+
 def test_judge_all_reports_progress_to_the_end(tree: Path) -> None:
     files = scan.expand([str(tree)]).files
     seen: list[tuple[int, int]] = []

@@ -442,8 +442,10 @@ def run(args: argparse.Namespace) -> int:
     seen: set[RunError] = set(errors)  # a file that cannot be read is one error, however many hosts
     color = use_color(args.color, sys.stdout, os.environ)
     parts: list[str | None] = []  # each report's part of the output on stdout, where a worker rendered it
+    # the table's per-file blocks are all that is written of the reports: workers send slim ones back
+    slim = fmt is Format.TABLE and not outputs
     for host in args.hosts or [None]:
-        judged = _judge(args, host, found.files, options, target, (fmt, color))
+        judged = _judge(args, host, found.files, options, target, (fmt, color), slim=slim)
         if judged is None:
             return EXIT_ERROR
         host_reports, host_parts, host_errors = judged
@@ -511,10 +513,13 @@ def _judge(
     options: dict[str, Any],
     target: Target,
     output: tuple[Format, bool],
+    *,
+    slim: bool = False,
 ) -> tuple[list[Report], list[str | None], list[RunError]] | None:
     """The reports of *files* against *host* (None: a host built like each file), each one's part of the
     *output* (format, colour) where a worker rendered it, and the files that could not be read; None if the
-    host cannot be used (its error printed)."""
+    host cannot be used (its error printed). With *slim*, a report whose part was rendered is
+    :func:`scan.slim_report`'s (the run writes nothing else of it)."""
     from soinspect.verdict import audit as api
 
     reports: list[Report] = []
@@ -536,7 +541,7 @@ def _judge(
     else:
         func, kwargs = api.audit, {**options, "target": target}
     fmt, color = output
-    kwargs = {**kwargs, "judge": func, "fmt": fmt, "verbose": args.verbose, "color": color}
+    kwargs = {**kwargs, "judge": func, "fmt": fmt, "verbose": args.verbose, "color": color, "slim": slim}
     preload(fmt)
     bar = scan.ProgressBar.for_stderr(len(files), quiet=args.quiet)
     try:

@@ -25,6 +25,7 @@ file is judged alone against the host, in parallel, each worker reading the host
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import stat
@@ -187,12 +188,36 @@ class Rendered:
 
 
 def judge_rendered(
-    path: str, *, judge: Callable[..., Report], fmt: Format, verbose: bool, color: bool, **kwargs: Any
+    path: str,
+    *,
+    judge: Callable[..., Report],
+    fmt: Format,
+    verbose: bool,
+    color: bool,
+    slim: bool = False,
+    **kwargs: Any,
 ) -> Rendered:
     """``judge(path, **kwargs)`` and the report's part of *fmt*: a job for :func:`judge_all` that spares
-    the parent, which writes the output alone, the rendering of every file in turn."""
+    the parent, which writes the output alone, the rendering of every file in turn. With *slim* (the run
+    writes that part alone, nothing else from the report) the report sent back is :func:`slim_report`'s."""
     report = judge(path, **kwargs)
-    return Rendered(report, render_part(report, fmt, verbose=verbose, color=color))
+    part = render_part(report, fmt, verbose=verbose, color=color)
+    return Rendered(slim_report(report) if slim and part is not None else report, part)
+
+
+def slim_report(report: Report) -> Report:
+    """The report with only what a run needs beside the file's rendered part (its path, verdict, kind
+    and host: the host lines, the summary and the exit code): what a worker sends back when the part is
+    all the output, a tenth of the pickle to read back. Never rendered again: the part stands for it."""
+    return dataclasses.replace(
+        report,
+        verdict=dataclasses.replace(report.verdict, mismatches=()),
+        checks=(),
+        elf=None,
+        buildinfo=None,
+        plugin=None,
+        fix=None,
+    )
 
 
 def _workers_for(workers: int, njobs: int) -> int:
