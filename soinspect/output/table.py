@@ -5,8 +5,6 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from tabulate import tabulate
-
 from soinspect.output.ansi import STATUS_STYLE, paint, verdict_style
 from soinspect.verdict.explain import SHOWN_PACKAGES, cause_line, collapsed_packages, host_line, verdict_word
 from soinspect.verdict.report import CauseGroup, Fix, HostInfo, Report, RunError, Skipped
@@ -66,6 +64,8 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str], widths: Sequen
             return _simple_table(rows, headers)
         if _words_fit(rows, widths):
             return _simple_table(rows, headers, widths)
+    from tabulate import tabulate  # imported here: it costs 30 ms of a cold start (importlib.metadata)
+
     return tabulate(
         rows, headers=headers, tablefmt="simple", disable_numparse=True, maxcolwidths=list(widths) if wrap else None
     )
