@@ -399,10 +399,12 @@ class ElfFile:
             return None
         if size == 0:
             return b""
+        last = self._last_load  # va_to_offset's first test, here: the hottest call of a file's reading
+        if last is not None and last.vaddr <= va and va + size <= last.vaddr + last.filesz:
+            start = last.offset + (va - last.vaddr)
+            return self.data[start : start + size] if start >= 0 and start + size <= len(self.data) else None
         off = self.va_to_offset(va, size)
-        if off is None:
-            return None
-        return self.data[off : off + size]
+        return None if off is None else self.data[off : off + size]
 
     def in_bss(self, va: int) -> bool:
         """True if *va* lies in the zero-filled (memsz > filesz) tail of a PT_LOAD."""
