@@ -220,3 +220,20 @@ def test_regression_name_index_leaked_every_file() -> None:
     ref = weakref.ref(elf)
     del elf
     assert ref() is None
+
+
+@pytest.mark.parametrize("name", ["greet.so", "types.so", "cgo-demo.so", "host-1.27.3", "greet-1.19.so"])
+def test_symbols_with_prefix_is_the_first_definition_of_each_name_in_table_order(name: str) -> None:
+    """ElfFile.symbols_with_prefix (a prefix's many offsets in one pass over the first-index dictionary)
+    against the definition, symbol by symbol over the whole table: the first defined symbol of each name
+    that starts with the prefix, in table order."""
+    elf = _elf.ElfFile.from_bytes(name, Path(corpus.path(name)).read_bytes())
+    for table in ("dynsym", "symtab"):
+        raw, strtab = elf._table(table)
+        every = list(elf._iter_symbols(raw, strtab))
+        for prefix in ("go:link.pkghashbytes.", "runtime.", "type:", "main.", "go:", "x"):
+            want: dict[str, object] = {}
+            for sym in every:
+                if sym.defined and sym.name.startswith(prefix) and sym.name not in want:
+                    want[sym.name] = sym
+            assert elf.symbols_with_prefix(prefix, table) == list(want.values()), (table, prefix)

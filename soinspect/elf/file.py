@@ -530,16 +530,16 @@ class ElfFile:
     #: lookups of one table that search its st_name column before a first-index dictionary pays for itself
     _SEARCHES_BEFORE_INDEX = 2
 
-    def _first_with_name(self, table: str) -> dict[int, int] | None:
+    def _first_with_name(self, table: str, *, now: bool = False) -> dict[int, int] | None:
         """st_name -> the index of the first symbol of *table* with that st_name, cached on the instance,
         once the table has had more lookups than :attr:`_SEARCHES_BEFORE_INDEX` (None before: a search of
-        the column, in C, is cheaper for a file's first few). Built in C too (a reversed ``zip``: a later
-        pair overwrites, so the first index is what stays)."""
+        the column, in C, is cheaper for a file's first few), or *now*. Built in C too (a reversed ``zip``:
+        a later pair overwrites, so the first index is what stays)."""
         key = f"_first_with_name_{table}"
         first: dict[int, int] | None = self.__dict__.get(key)
         if first is None:
             count = self.__dict__[f"_searches_{table}"] = self.__dict__.get(f"_searches_{table}", 0) + 1
-            if count <= self._SEARCHES_BEFORE_INDEX:
+            if count <= self._SEARCHES_BEFORE_INDEX and not now:
                 return None
             names = self._name_column(table)
             first = self.__dict__[key] = dict(zip(reversed(names), range(len(names) - 1, -1, -1), strict=True))
@@ -568,9 +568,22 @@ class ElfFile:
 
     def _with_name_offsets(self, table: str, offsets: set[int], *, defined: bool) -> list[int]:
         """Indexes, in table order, of the first symbol (the first defined one if *defined*) for each of
-        the st_name *offsets*."""
-        found = (self._first_index(table, o, defined=defined) for o in offsets)
-        return sorted(i for i in found if i is not None)
+        the st_name *offsets*. Many offsets at once (a prefix's): the first-index dictionary now, and one
+        pass over them with it; an offset whose first symbol is undefined goes the long way."""
+        if len(offsets) <= self._SEARCHES_BEFORE_INDEX:
+            found = (self._first_index(table, o, defined=defined) for o in offsets)
+            return sorted(i for i in found if i is not None)
+        first = self._first_with_name(table, now=True)
+        assert first is not None
+        shndx = self._shndx_column(table) if defined else None
+        hits = []
+        for o in offsets:
+            i = first.get(o)
+            if i is not None and shndx is not None and not shndx[i]:  # st_shndx SHN_UNDEF: the next with it
+                i = self._first_index(table, o, defined=True)
+            if i is not None:
+                hits.append(i)
+        return sorted(hits)
 
     @staticmethod
     def _occurrences(strtab: bytes, needle: bytes) -> set[int]:

@@ -309,8 +309,11 @@ _MAX_PCLNTAB_CANDIDATES = 64
 
 def read_go_string(elf: ElfFile, addr: int) -> str | None:
     """A Go string header ``{data *byte; len int}`` at *addr*."""
-    data = elf.read_ptr(addr)
-    length = elf.read_uint(addr + elf.ptrsize, elf.ptrsize)
+    return _go_string_at(elf, elf.read_ptr(addr), elf.read_uint(addr + elf.ptrsize, elf.ptrsize))
+
+
+def _go_string_at(elf: ElfFile, data: int | None, length: int | None) -> str | None:
+    """The Go string of *length* bytes at *data* (a string header's two words, None where unreadable)."""
     if data is None or length is None or length > _MAX_STRING:
         return None
     if length == 0:
@@ -357,11 +360,18 @@ def _read_moduledata(elf: ElfFile, addr: int, source: str, layout: ModuleDataLay
     if sl is not None and sl[1] <= _MAX_PKGHASHES:
         entries: list[PackageHash] = []
         ent = 5 * p  # modulehash{modulename string; linktimehash string; runtimehash *string}
+        # the array in one read where it lies in one segment (as read_ptr and read_uint read each word)
+        words = elf.read_words(sl[0], 5 * sl[1])
         for i in range(sl[1]):
             e = sl[0] + i * ent
-            name = read_go_string(elf, e)
-            lt_ptr = elf.read_ptr(e + 2 * p)
-            lt_len = elf.read_uint(e + 3 * p, p)
+            lt_ptr: int | None
+            lt_len: int | None
+            if words is not None:
+                name = _go_string_at(elf, words[1][5 * i], words[0][5 * i + 1])
+                lt_ptr, lt_len = words[1][5 * i + 2], words[0][5 * i + 3]
+            else:
+                name = read_go_string(elf, e)
+                lt_ptr, lt_len = elf.read_ptr(e + 2 * p), elf.read_uint(e + 3 * p, p)
             if name is None or lt_ptr is None or lt_len is None or lt_len > 64:
                 notes.append(f"pkghashes entry {i} at {e:#x} is unreadable")
                 entries = []
