@@ -686,3 +686,33 @@ def test_pyelftools_reads_section_names_where_there_is_no_name_table() -> None:
     assert oracles.elftools_facts(elf.data)["sections"][2]["name"] == "ELF\x01\x01\x01"
     assert oracles.no_section_name_table(elf)
     assert oracles.compare_elf(elf) == []
+
+
+def test_lief_was_handed_a_section_table_the_door_does_not_read(tmp_path: Path) -> None:
+    """soinspect's bug, fixed (found by the long buildinfo run of 3 December as libFuzzer's out-of-memory
+    stop): ``e_shnum`` 59,904 and ``e_shentsize`` 0. soinspect reads no section of such a table, and glibc
+    never reads one, but LIEF 0.15.1 was given it and spent 5.6 s and 4 GiB on it. The door now hides a
+    table it does not read from LIEF (e_shoff, e_shnum and e_shstrndx read as 0): the whole audit, in a
+    process of its own, stays under 1 s of CPU and 400 MiB."""
+    import struct
+    import subprocess
+    import sys
+
+    from fuzz.overlay import apply_patch
+
+    data = apply_patch(json.loads((SEED_DIR / "buildinfo-lief-section-table-of-entsize-0.json").read_text()))
+    assert struct.unpack_from("<HH", data, 58) == (0, 59904)  # e_shentsize, e_shnum
+    path = tmp_path / "mutant.so"
+    path.write_bytes(data)
+    code = (
+        "import resource, sys, time\nimport soinspect\nt = time.process_time()\n"
+        "r = soinspect.audit(sys.argv[1])\n"
+        "print(time.process_time() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, r.loadable)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-P", "-c", code, str(path)], capture_output=True, text=True, timeout=120, check=True
+    )
+    cpu, rss_mib, _ = proc.stdout.split()
+    assert float(cpu) < 1.0 and int(rss_mib) < 400, proc.stdout
+    elf = _elf.ElfFile.from_bytes("mutant.so", data)
+    assert elf.sections == ()
