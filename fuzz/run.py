@@ -174,6 +174,8 @@ def long_run(args: argparse.Namespace) -> int:
     hh, mm = (int(x) for x in args.until.split(":"))
     now = time.localtime()
     deadline = time.mktime((now.tm_year, now.tm_mon, now.tm_mday, hh, mm, 0, 0, 0, -1))
+    if deadline <= time.time():
+        deadline += 24 * 3600  # a time of day already past: tomorrow's (a run started at 23:00 --until 01:00)
     out = Path(args.out) / args.name
     out.mkdir(parents=True, exist_ok=True)
     log = open(out / "log.txt", "a")  # noqa: SIM115 (open for the whole run)
@@ -248,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cpu-limit", type=float, default=5.0, help="CPU seconds one input may take: over it, a finding")
     ap.add_argument("--rss-mb", type=int, default=3072, help="resident memory bound (libFuzzer -rss_limit_mb)")
     ap.add_argument("--keep-going", action="store_true", help="record findings and go on instead of stopping")
-    ap.add_argument("--until", help="HH:MM: a long run, restarting the fuzzer after each stop until then")
+    ap.add_argument("--until", help="HH:MM (the next such time): a long run, restarting the fuzzer after each stop")
     ap.add_argument("--cpu-minutes", type=float, default=0, help="with --until: stop once the run used this much CPU")
     ap.add_argument("--nice", type=int, default=19, help="niceness of a long run's fuzzing processes")
     args = ap.parse_args(argv)
