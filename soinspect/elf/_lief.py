@@ -155,23 +155,40 @@ _NO_SECTION_TABLE = {True: {40: bytes(8), 60: bytes(4)}, False: {32: bytes(4), 4
 
 
 def _section_table_in_file(head: bytes, read: Read, size: int) -> bool:
-    """Whether the section header table is one _raw_layout reads: none at all, or its entries (``e_shnum``,
-    or section 0's ``sh_size`` where that is 0) of at least the gABI's size, wholly inside the file."""
+    """Whether _raw_layout reads the section header table (or there is none to read)."""
     is64 = head[4] == ELFCLASS64
     e = "<" if head[5] == ELFDATA2LSB else ">"
-    shsize = _SIZES[is64][2]
     shoff = struct.unpack_from(e + ("Q" if is64 else "I"), head, 40 if is64 else 32)[0]
-    shentsize, shnum = struct.unpack_from(e + "HH", head, 58 if is64 else 46)
+    shentsize, e_shnum = struct.unpack_from(e + "HH", head, 58 if is64 else 46)
+    shnum, _ = _section_count(read, size, is64, e, shoff, shentsize, e_shnum)
+    return shnum == 0 or _table_in_file(size, is64, shoff, shentsize, shnum)
+
+
+def _section_count(
+    read: Read, size: int, is64: bool, e: str, shoff: int, shentsize: int, e_shnum: int
+) -> tuple[int, tuple[int, ...] | None]:
+    """The number of section headers and section 0's row (None where it cannot be read): ``e_shnum``, with
+    the gABI's escape (0 when the count is >= SHN_LORESERVE, the real one in section 0's ``sh_size``); none
+    at all where ``e_shoff`` is 0 (Go refuses that with a count, file.go "invalid ELF shnum for shoff=0";
+    pyelftools counts none; glibc never reads sections)."""
+    shsize = _SIZES[is64][2]
+    sec0 = read(shoff, shsize) if shoff and shentsize >= shsize and shoff < size else b""
+    first = _SH_ENTRY[is64, e].unpack(sec0) if len(sec0) == shsize else None
     if not shoff:
-        return True  # no table (a count with e_shoff 0 is none: _raw_layout)
-    if shnum == 0:  # the count in section 0's sh_size, if it can be read
-        sec0 = read(shoff, shsize) if shentsize >= shsize and shoff < size else b""
-        if len(sec0) < shsize:
-            return True  # no count: no section read (LIEF finds none either)
-        shnum = struct.unpack_from(e + ("Q" if is64 else "I"), sec0, 32 if is64 else 20)[0]
-        if shnum == 0:
-            return True
-    return bool(shentsize >= shsize and shoff + shnum * shentsize <= size)
+        return 0, first
+    if e_shnum == 0:
+        return (first[5] if first is not None else 0), first
+    return e_shnum, first
+
+
+def _table_in_file(size: int, is64: bool, shoff: int, shentsize: int, shnum: int) -> bool:
+    """A section header table soinspect reads: entries at least the gABI's size, wholly inside the file
+    (Go reads the whole table or refuses the file; glibc never reads it)."""
+    return shentsize >= _SIZES[is64][2] and shoff + shnum * shentsize <= size
+
+
+#: an Elf_Shdr (name, type, flags, addr, offset, size, link, info, addralign, entsize) by (class, order)
+_SH_ENTRY = {(w, e): struct.Struct(e + ("IIQQQQIIQQ" if w else "IIIIIIIIII")) for w in (True, False) for e in "<>"}
 
 
 #: gABI entry sizes: (ELF header, program header, section header, dynamic entry) by class
@@ -197,25 +214,15 @@ def _raw_layout(read: Read, size: int) -> ElfLayout:
     head = read(0, 64)
     is64 = head[4] == ELFCLASS64
     e = "<" if head[5] == ELFDATA2LSB else ">"
-    ehsize, phsize, shsize, dynsize = _SIZES[is64]
+    _, phsize, _, dynsize = _SIZES[is64]
     if is64:
         etype, machine, _version, entry, phoff, shoff, flags = struct.unpack_from(e + "HHIQQQI", head, 16)
         phentsize, phnum, shentsize, e_shnum, shstrndx = struct.unpack_from(e + "HHHHH", head, 54)
     else:
         etype, machine, _version, entry, phoff, shoff, flags = struct.unpack_from(e + "HHIIIII", head, 16)
         phentsize, phnum, shentsize, e_shnum, shstrndx = struct.unpack_from(e + "HHHHH", head, 42)
-    del ehsize
-    sh_entry = struct.Struct(e + ("IIQQQQIIQQ" if is64 else "IIIIIIIIII"))
-    # name, type, flags, addr, offset, size, link, info, addralign, entsize
-
-    # e_shnum, with the gABI's escape: 0 when the count is >= SHN_LORESERVE, the real one in section 0's
-    # sh_size; and no table at all where e_shoff is 0 (Go refuses that with a count, file.go "invalid ELF
-    # shnum for shoff=0"; pyelftools counts none; glibc never reads sections).
-    shnum = e_shnum if shoff else 0
-    sec0 = read(shoff, shsize) if shoff and shentsize >= shsize and shoff < size else b""
-    first = sh_entry.unpack(sec0) if len(sec0) == shsize else None
-    if shoff and e_shnum == 0:
-        shnum = first[5] if first is not None else 0
+    sh_entry = _SH_ENTRY[is64, e]
+    shnum, first = _section_count(read, size, is64, e, shoff, shentsize, e_shnum)
     if shstrndx == _SHN_XINDEX and first is not None:
         shstrndx = first[6]
 
@@ -233,11 +240,10 @@ def _raw_layout(read: Read, size: int) -> ElfLayout:
                 ptype, offset, vaddr, _paddr, filesz, memsz, pflags, _align = fmt.unpack_from(table, i * phentsize)
             segments.append(Segment(type=ptype, flags=pflags, offset=offset, vaddr=vaddr, filesz=filesz, memsz=memsz))
 
-    # Section headers: only a table wholly inside the file, of entries at least the gABI's size (Go reads
-    # the whole table or refuses the file; glibc never reads it). Otherwise none: a file without section
-    # headers, as a stripped one.
+    # Section headers: only a table _table_in_file. Otherwise none: a file without section headers, as a
+    # stripped one.
     sections: list[Section] = []
-    if shnum and shentsize >= shsize and shoff + shnum * shentsize <= size:
+    if shnum and _table_in_file(size, is64, shoff, shentsize, shnum):
         data = read(shoff, shnum * shentsize)
         rows = [sh_entry.unpack_from(data, i * shentsize) for i in range(len(data) // shentsize)]  # <= size/64
         names = _section_names(read, size, rows, shstrndx)
