@@ -90,10 +90,11 @@ def _simple_table(rows: Sequence[Sequence[str]], headers: Sequence[str], widths:
     """tabulate's ``simple`` layout of plain cells (:func:`_plain`), left-aligned, with its
     ``maxcolwidths`` of *widths*: the cells of a column with a width wrapped at it (``textwrap``, which
     tabulate's wrapper is for text with no colour, no space at its ends and no word longer than the width:
-    :func:`_words_fit`); each column as wide as
-    its widest line, or its header plus 2; columns two spaces apart, a row of several lines a line each
-    (and where any row has several, a row of only empty cells none, as tabulate does); a rule of dashes
-    under the headers; no trailing spaces."""
+    :func:`_words_fit`); each column as wide as its widest line, or its header plus 2; columns two spaces
+    apart, a row of several lines a line each (and where any row has several, a row of only empty cells
+    none, as tabulate does); a rule of dashes under the headers; no trailing spaces. One difference, a
+    tabulate bug: its wrapping turns a cell "False" into "True" (it casts the cell to bool); here the
+    cell's text stays."""
     limits = list(widths) + [None] * (len(headers) - len(widths))
     # a cell is its lines: none for an empty one (tabulate's splitlines)
     body = [[[ln.strip() for ln in textwrap.wrap(c, w)] if w is not None else [c][: bool(c)]
