@@ -194,6 +194,14 @@ def test_jobs_queued_behind_a_crash_go_to_the_next_worker(monkeypatch: pytest.Mo
     assert isinstance(results[3], Report) and results[3].loadable
 
 
+def test_workers_are_sent_job_numbers_not_pickled_jobs() -> None:
+    """A worker is forked with the job list in its memory and sent each job's number: a job holding
+    what cannot pickle (a lambda) still runs in a worker, and the replies come back in input order."""
+    double = lambda path, **_: path * 2  # noqa: E731  (a lambda on purpose: it cannot be pickled)
+    jobs = [_isolate.Job(double, p, {"unpicklable": lambda: None}) for p in ("a", "b", "c", "d", "e")]
+    assert _isolate.run_many(jobs, workers=2, limits=QUICK) == ["aa", "bb", "cc", "dd", "ee"]
+
+
 def test_worker_hang_is_that_files_error(monkeypatch: pytest.MonkeyPatch) -> None:
     paths = [corpus.path("libplain.so"), corpus.path("not-elf.txt")]
     monkeypatch.setenv(_isolate.FAULT_ENV, f"hang:{paths[0]}")

@@ -7,8 +7,9 @@ files and directory scans alike) calls it.
 
 Contract of ``run_many(jobs, workers=N, limits=Limits()) -> list[result]``:
 
-* ``jobs`` is a sequence of :class:`Job` ``(func, path, kwargs)``. ``func`` is a module-level function
-  (pickled by reference) called as ``func(path, **kwargs)`` in a worker; its return value must pickle.
+* ``jobs`` is a sequence of :class:`Job` ``(func, path, kwargs)``. ``func`` is called as
+  ``func(path, **kwargs)`` in a worker forked with the jobs in its memory (a job is never pickled); its
+  return value must pickle.
 * The result is a list with one entry per job, **in input order**: the function's return value, or the
   :class:`~soinspect.errors.SoinspectError` it raised (returned, not raised), or a
   :class:`~soinspect.errors.ParserCrashError` (kind ``parser-crash``) when the worker died by a signal
@@ -22,6 +23,8 @@ Contract of ``run_many(jobs, workers=N, limits=Limits()) -> list[result]``:
   to the workers as they finish, each worker holding at most :data:`QUEUE_DEPTH` (its current job and
   the next, so that it never waits for the parent between two files), so one slow file holds up at most
   one other. A job a worker had not started when it died goes to another worker, as if never handed out.
+  A worker is forked with the list of jobs in its memory: the parent sends it a job's number (8 bytes),
+  never the job pickled, and waits on all its workers with one ``poll`` object kept for the run.
 * Each worker runs under ``RLIMIT_AS`` (``limits.memory`` bytes), a CPU-time limit per job
   (``RLIMIT_CPU``, raised before each job) and a wall-clock timeout per job enforced by the parent
   (SIGKILL). The bound on one call is therefore ``len(jobs) * limits.timeout / workers`` plus start-up.
@@ -40,7 +43,9 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import resource
+import select
 import signal
+import struct
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -130,7 +135,12 @@ def _run_inline(job: Job) -> Any:
 # -- the worker side ----------------------------------------------------------------------------------
 
 
-def _worker_main(conn: multiprocessing.connection.Connection, limits: Limits) -> None:
+#: a job's number as the parent sends it; :data:`_STOP` asks the worker to exit
+_INDEX = struct.Struct("<q")
+_STOP = -1
+
+
+def _worker_main(conn: multiprocessing.connection.Connection, limits: Limits, jobs: Sequence[Job]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and kills its workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: die, and the parent sees it
     faulthandler.disable()  # the parent names the signal; no Python stack dump on stderr
@@ -141,12 +151,15 @@ def _worker_main(conn: multiprocessing.connection.Connection, limits: Limits) ->
     fault = os.environ.get(FAULT_ENV, "")
     while True:
         try:
-            msg = conn.recv()
-        except EOFError:
+            msg = conn.recv_bytes()
+        except (EOFError, OSError):
             return
-        if msg is None:
+        if len(msg) != _INDEX.size:
             return
-        index, job = msg
+        (index,) = _INDEX.unpack(msg)
+        if not 0 <= index < len(jobs):
+            return
+        job = jobs[index]
         _arm_cpu_limit(limits.cpu_seconds)
         if fault:
             _test_fault(fault, job.path)
@@ -188,7 +201,7 @@ def _test_fault(spec: str, path: str) -> None:
 # -- the parent side ----------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # one worker is one process: compared (and hashed) by identity
 class _Worker:
     process: Any  # multiprocessing.Process from the fork context
     conn: multiprocessing.connection.Connection
@@ -213,6 +226,8 @@ class _Pool:
         self.results: list[Any] = [None] * len(jobs)
         self.pending = list(range(len(jobs) - 1, -1, -1))  # a stack: pop() gives input order
         self.ctx = multiprocessing.get_context("fork")
+        self.poller = select.poll()  # every live worker's pipe and sentinel, for the whole run
+        self.by_fd: dict[int, _Worker] = {}
 
     def run(self) -> list[Any]:
         _warm_up()
@@ -223,18 +238,17 @@ class _Pool:
             # Bound: every iteration either receives a result, or ends a worker (by its death or by
             # a timeout); each job is assigned once, so there are at most 2 * len(jobs) iterations.
             while any(w.index is not None for w in workers):
-                busy = [w for w in workers if w.index is not None]
-                wait_for = min(w.deadline for w in busy) - time.monotonic()
-                ready = multiprocessing.connection.wait(
-                    [w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=max(0.0, wait_for)
-                )
+                wait_for = min(w.deadline for w in workers if w.index is not None) - time.monotonic()
+                ready = {fd for fd, _ in self.poller.poll(max(0, int(wait_for * 1000) + 1))}
                 now = time.monotonic()
                 for i, w in enumerate(workers):
                     if w.index is None:
                         continue
-                    if w.conn in ready and self._receive(w):
+                    # its pipe readable: a reply, or EOF (it died: then its sentinel is ready too, in the
+                    # same poll); its sentinel alone: it died with no reply
+                    if w.conn.fileno() in ready and self._receive(w):
                         self._assign(w)
-                    elif w.conn in ready or w.process.sentinel in ready or now >= w.deadline:
+                    elif w.conn.fileno() in ready or w.process.sentinel in ready or now >= w.deadline:
                         self._bury(w, timed_out=now >= w.deadline and w.process.is_alive())
                         workers[i] = self._start()
                         self._assign(workers[i])
@@ -250,10 +264,22 @@ class _Pool:
 
     def _start(self) -> _Worker:
         parent, child = self.ctx.Pipe(duplex=True)
-        proc = self.ctx.Process(target=_worker_main, args=(child, self.limits), daemon=True)
+        # fork: the worker has the jobs in its memory (nothing is pickled); the parent sends numbers
+        proc = self.ctx.Process(target=_worker_main, args=(child, self.limits, self.jobs), daemon=True)
         proc.start()
         child.close()
-        return _Worker(proc, parent)
+        w = _Worker(proc, parent)
+        for fd in (parent.fileno(), proc.sentinel):
+            self.poller.register(fd, select.POLLIN)
+            self.by_fd[fd] = w
+        return w
+
+    def _forget(self, w: _Worker) -> None:
+        """Stop polling the worker's descriptors (before they are closed, and their numbers reused)."""
+        for fd, owner in list(self.by_fd.items()):
+            if owner is w:
+                self.poller.unregister(fd)
+                del self.by_fd[fd]
 
     def _assign(self, w: _Worker) -> None:
         """Fill the worker's queue up to :data:`QUEUE_DEPTH` from the pending jobs."""
@@ -264,7 +290,7 @@ class _Pool:
             w.queue.append(index)
             # A worker that is already dead cannot take it: its sentinel reports that next round.
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                w.conn.send((index, self.jobs[index]))
+                w.conn.send_bytes(_INDEX.pack(index))
 
     def _receive(self, w: _Worker) -> bool:
         """Take the worker's reply; False if the worker died before sending a whole one."""
@@ -307,13 +333,15 @@ class _Pool:
         self.results[index] = err
         self.pending.extend(reversed(w.queue[1:]))  # never started: next for another worker, in order
         w.queue.clear()
+        self._forget(w)
         w.conn.close()
         self._tick()
 
     def _stop(self, w: _Worker) -> None:
+        self._forget(w)
         if w.process.is_alive():
             with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):
-                w.conn.send(None)
+                w.conn.send_bytes(_INDEX.pack(_STOP))
             w.process.join(1)
             if w.process.is_alive():
                 w.process.kill()

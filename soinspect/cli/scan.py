@@ -249,7 +249,7 @@ def load_host(host: str, *, max_size: int, digest: bool = True) -> HostModel:
 
 def check_each(path: str, *, host: str, max_size: int, digest: bool = True, **options: Any) -> Report:
     """One file judged alone against *host* in a fresh process (``--host H --each``): a job for
-    :func:`judge_all`, module-level so that it pickles by reference."""
+    :func:`judge_all`."""
     model = load_host(host, max_size=max_size, digest=digest)
     return api.check_host(model, [path], each=True, max_size=max_size, digest=digest, **options)[0]
 
