@@ -7,11 +7,14 @@ with a short timeout, so a regression fails the test instead of hanging the suit
 from __future__ import annotations
 
 import os
+import struct
 import threading
 import weakref
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import corpus
 from soinspect.cli import command as cli
@@ -245,3 +248,43 @@ def test_symbols_with_prefix_is_the_first_definition_of_each_name_in_table_order
                 if sym.defined and sym.name.startswith(prefix) and sym.name not in want:
                     want[sym.name] = sym
             assert elf.symbols_with_prefix(prefix, table) == list(want.values()), (table, prefix)
+
+
+_NAMES = ["go:link.pkghashbytes.a", "go:link.pkghashbytes.b", "runtime.x", "x", "type:x", "b"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(range(len(_NAMES))), st.booleans(), st.booleans()), max_size=60),
+    few=st.sampled_from([0, 1, 32]),
+    big_endian=st.booleans(),
+)
+def test_symbol_lookups_are_the_first_in_table_order(
+    rows: list[tuple[int, bool, bool]], few: int, big_endian: bool
+) -> None:
+    """find_symbol and symbols_with_prefix on made-up tables (names repeated, undefined before defined, a
+    name at two offsets of the string table and one sharing another's tail), by searching the packed names
+    and by the first-index dictionary alike: the first symbol of that name in table order (the first
+    defined one where asked), against the definition read symbol by symbol."""
+    strtab = b"\0" + b"".join(n.encode() + b"\0" for n in _NAMES) + b"".join(n.encode() + b"\0" for n in _NAMES)
+    second = {i: strtab.index(n.encode() + b"\0", strtab.index(n.encode() + b"\0") + 1) for i, n in enumerate(_NAMES)}
+    e = ">" if big_endian else "<"
+    raw = b""
+    for name, defined, later in rows:
+        offset = second[name] if later else strtab.index(_NAMES[name].encode() + b"\0")
+        raw += struct.pack(e + "IBBHQQ", offset, 0x12, 0, 7 if defined else 0, 0x1000 + len(raw), 8)
+    elf = _elf.ElfFile.from_bytes("greet.so", Path(corpus.path("greet.so")).read_bytes())
+    elf.little, elf.endian = not big_endian, e
+    elf.__dict__.update(dynsym_raw=raw, dynstr=strtab)
+    elf._OFFSETS_BEFORE_INDEX = few  # 0: always the dictionary; 32: always the searches
+    every = list(elf._iter_symbols(raw, strtab))
+    for name in [*_NAMES, "go:link", "absent"]:
+        for defined in (True, False):
+            want = next((s for s in every if s.name == name and (s.defined or not defined)), None)
+            assert elf.find_symbol(name, defined=defined) == want, (name, defined)
+    for prefix in ("go:link.pkghashbytes.", "x", "", "type:", "runtime.x"):
+        firsts: dict[str, object] = {}
+        for sym in every:
+            if sym.defined and sym.name.startswith(prefix) and sym.name not in firsts:
+                firsts[sym.name] = sym
+        assert elf.symbols_with_prefix(prefix) == list(firsts.values()), prefix
