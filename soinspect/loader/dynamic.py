@@ -135,12 +135,19 @@ class _Resolver:
         self.machine = elf.header.machine
         self.elf_class = elf.header.elf_class
         self.found: list[Library] = []
-        self._cache: list[tuple[str, str]] | None = None
+        self._cache: dict[str, tuple[str, ...]] | None = None
+        self._host_paths: dict[str, str | None] = {}
         self._conf_dirs: list[str] | None = None
 
     # -- paths inside the sysroot ---------------------------------------------------------------------
     def host_path(self, runtime_path: str) -> str | None:
-        """Where *runtime_path* lives on this machine, following symlinks inside the sysroot."""
+        """Where *runtime_path* lives on this machine, following symlinks inside the sysroot; walked once
+        per path in one resolution (the search finds a library, then the walk opens it)."""
+        if runtime_path not in self._host_paths:
+            self._host_paths[runtime_path] = self._walk(runtime_path)
+        return self._host_paths[runtime_path]
+
+    def _walk(self, runtime_path: str) -> str | None:
         parts = [p for p in runtime_path.split("/") if p]
         cur = self.root
         links = 0
@@ -233,8 +240,8 @@ class _Resolver:
                 return cand, f"DT_RUNPATH of {obj.name}"
         cache = self.ld_cache()
         if cache is not None:
-            for key, value in cache:
-                if key == needed and self._matches(value):
+            for value in cache.get(needed, ()):  # the entries of that name, in cache order
+                if self._matches(value):
                     return value, "/etc/ld.so.cache"
         else:
             for d in self.conf_dirs():
@@ -261,14 +268,14 @@ class _Resolver:
         return [*multi, "/lib", "/usr/lib"]
 
     # -- ld.so.cache and ld.so.conf ----------------------------------------------------------------------
-    def ld_cache(self) -> list[tuple[str, str]] | None:
-        """(soname, path) entries of the sysroot's /etc/ld.so.cache for this machine, in cache order."""
+    def ld_cache(self) -> dict[str, tuple[str, ...]] | None:
+        """soname -> its paths, in cache order, of the sysroot's /etc/ld.so.cache for this machine."""
         if self._cache is not None:
             return self._cache
         hp = self.host_path("/etc/ld.so.cache")
         if hp is None:
             return None
-        self._cache = _ld_cache_entries(hp, _stat_key(hp), self.machine)
+        self._cache = _ld_cache_by_name(hp, _stat_key(hp), self.machine)
         return self._cache
 
     def conf_dirs(self) -> list[str]:
@@ -337,6 +344,16 @@ def _ld_cache_entries(hp: str, key: tuple[int, int, int, int], machine: int) -> 
     with open(hp, "rb") as fh:
         data = fh.read(64 << 20)
     return parse_ld_cache(data, machine, hp)
+
+
+@functools.lru_cache(maxsize=8)
+def _ld_cache_by_name(hp: str, key: tuple[int, int, int, int], machine: int) -> dict[str, tuple[str, ...]]:
+    """The entries of :func:`_ld_cache_entries` by soname: each name's paths in cache order (the search
+    tries them in turn, as glibc's walks the cache)."""
+    out: dict[str, list[str]] = {}
+    for name, value in _ld_cache_entries(hp, key, machine):
+        out.setdefault(name, []).append(value)
+    return {name: tuple(values) for name, values in out.items()}
 
 
 def parse_ld_cache(data: bytes, machine: int, hp: str) -> list[tuple[str, str]]:
