@@ -17,7 +17,6 @@ import dataclasses
 import os
 import signal
 import sys
-import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -571,6 +570,8 @@ def _run_error(exc: FileAccessError) -> RunError:
 def _write_whole(path: str, text: str) -> None:
     """Write *text* to *path* through a temporary file beside it: the path holds the old file or the whole
     new one, never a truncated document."""
+    import tempfile  # only where an output file is written: its import (shutil, random) is not a cold start's
+
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".soinspect-", dir=directory)
     try:

@@ -34,13 +34,15 @@ import argparse
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soinspect.elf.targets import parse_target
 from soinspect.errors import SoinspectError
 from soinspect.output.interface import Format
 from soinspect.verdict.checks import POLICY_CHECKS
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PYPROJECT = "pyproject.toml"
 
@@ -129,6 +131,8 @@ _PATHS = ("host", "sysroot")
 
 def load(path: str | os.PathLike[str]) -> Config:
     """Read and validate a policy file (``[tool.soinspect]`` if it is a ``pyproject.toml``)."""
+    from pathlib import Path  # pathlib (and urllib it imports) only where a file is read: not on a cold start
+
     p = Path(path)
     data = _read_toml(p)
     if p.name == PYPROJECT:
@@ -142,24 +146,29 @@ def load(path: str | os.PathLike[str]) -> Config:
 def discover(start: str | os.PathLike[str] | None = None) -> Config | None:
     """The ``[tool.soinspect]`` table of the nearest ``pyproject.toml`` that has one, from *start* (the
     current directory) upward; None if there is none. Bound: one file per parent directory."""
-    here = Path(start if start is not None else os.getcwd()).resolve()
-    for directory in (here, *here.parents):
-        candidate = directory / PYPROJECT
-        if candidate.is_file() and _may_name_soinspect(candidate):
-            data = _read_toml(candidate)
+    directory = os.path.realpath(start if start is not None else os.getcwd())
+    while True:
+        candidate = os.path.join(directory, PYPROJECT)
+        if os.path.isfile(candidate) and _may_name_soinspect(candidate):
+            from pathlib import Path
+
+            data = _read_toml(Path(candidate))
             tool = data.get("tool")
             if isinstance(tool, dict) and "soinspect" in tool:
-                return _validate(candidate, f"{candidate} [tool.soinspect]", tool["soinspect"])
-    return None
+                return _validate(Path(candidate), f"{candidate} [tool.soinspect]", tool["soinspect"])
+        parent = os.path.dirname(directory)
+        if parent == directory:  # the root
+            return None
+        directory = parent
 
 
-def _may_name_soinspect(p: Path) -> bool:
-    """Whether the TOML file *p* can hold a ``soinspect`` key: the word is in it, or an escape that could
-    spell it (``"\u0073oinspect"``). A project's pyproject.toml that has neither is passed over unparsed:
-    on a cold start the TOML parser and its import were a tenth of the run. One that cannot be read is
-    parsed, so that its error is reported."""
+def _may_name_soinspect(path: str) -> bool:
+    """Whether the TOML file at *path* can hold a ``soinspect`` key: the word is in it, or an escape that
+    could spell it (``"\u0073oinspect"``). A project's pyproject.toml that has neither is passed over
+    unparsed: on a cold start the TOML parser and its import were a tenth of the run. One that cannot be
+    read is parsed, so that its error is reported."""
     try:
-        with p.open("rb") as fh:
+        with open(path, "rb") as fh:
             data = fh.read()
     except OSError:
         return True

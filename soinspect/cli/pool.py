@@ -47,7 +47,6 @@ import select
 import signal
 import struct
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,6 +169,8 @@ def _worker_main(conn: multiprocessing.connection.Connection, limits: Limits, jo
         except MemoryError:
             reply = (index, "memory", None)
         except Exception:
+            import traceback  # a bug's text: imported when there is one
+
             reply = (index, "bug", traceback.format_exc())
         conn.send(reply)
 

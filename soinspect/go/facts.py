@@ -8,7 +8,6 @@ raise :class:`~soinspect.errors.FileAccessError` when the file could not be read
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,6 +76,8 @@ class FileFacts:
     @cached_property
     def sha256(self) -> str:
         """Hex SHA-256 of the file, computed only when a report asks for it (JSON, SARIF)."""
+        import hashlib  # imported by the reports that ask: not by a table's cold start
+
         return hashlib.sha256(self.content).hexdigest()
 
     @property
