@@ -291,14 +291,14 @@ def _build_line(kv: str) -> BuildSetting:
         key, sep, raw_value = kv.partition("=")
         if not sep:
             raise ValueError("build line missing '=' after key")
-        if not key or any(c in _MUST_QUOTE_KEY for c in key):
+        if not key or not _MUST_QUOTE_KEY.isdisjoint(key):  # a character that must be quoted (in C)
             raise ValueError(f"unquoted key {key!r} must be quoted")
     if raw_value[:1] in ("`", '"'):
         value = go_unquote(raw_value)
     else:
         # runtime/debug.ParseBuildInfo refuses an unquoted value that String() would have quoted
         value = raw_value
-        if any(c in _MUST_QUOTE_VALUE for c in value):
+        if not _MUST_QUOTE_VALUE.isdisjoint(value):
             raise ValueError(f"unquoted value {value!r} must be quoted")
     return BuildSetting(key, value)
 

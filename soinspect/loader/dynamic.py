@@ -33,6 +33,7 @@ import glob
 import os
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 
 from soinspect.elf import file as _elf
 from soinspect.elf.file import ElfFile
@@ -101,15 +102,16 @@ class _Object:
     elf: ElfFile
     loader: _Object | None
 
-    @property
+    # read once per object: the search asks each loaded object's soname for every DT_NEEDED
+    @cached_property
     def runpath(self) -> list[str]:
         return [p for v in self.elf.dyn_strings(DT_RUNPATH) for p in v.split(":") if p]
 
-    @property
+    @cached_property
     def rpath(self) -> list[str]:
         return [p for v in self.elf.dyn_strings(DT_RPATH) for p in v.split(":") if p]
 
-    @property
+    @cached_property
     def soname(self) -> str | None:
         return next(iter(self.elf.dyn_strings(DT_SONAME)), None)
 
