@@ -44,17 +44,27 @@ def soinspect_cli() -> list[str]:
 
 def install_note() -> str:
     """What the soinspect being measured is: an editable install (``pip install -e``) pays its import
-    finder on every start (about 0.09 s here), which a user's ``pip install .`` does not."""
+    finder on every start (about 0.09 s here), which a user's ``pip install .`` does not; an install
+    without compiled bytecode (made with ``PYTHONDONTWRITEBYTECODE`` set, as on this machine, where pip
+    then compiles nothing) compiles every soinspect module from source on every start (about 0.1 s)."""
     script = soinspect_cli()[0]
-    code = "import soinspect, lief; print(soinspect.__file__, lief.__version__)"
+    code = (
+        "import importlib.util, os, soinspect, lief; f = soinspect.__file__; "
+        "print(f, lief.__version__, os.path.exists(importlib.util.cache_from_source(f)))"
+    )
     python = str(Path(script).parent / "python") if script.endswith("soinspect") else sys.executable
     out = subprocess.run([python, "-P", "-c", code], capture_output=True, text=True, check=False).stdout.split()
-    if len(out) != 2:
+    if len(out) != 3:
         return "soinspect: cannot tell which install this is"
-    where, lief = out
+    where, lief, compiled = out
     kind = "editable install of this checkout" if where.startswith(str(ROOT)) else "regular install"
     note = "" if kind == "regular install" else " (its import finder is in every start: users run `pip install .`)"
-    return f"soinspect: {kind}, LIEF {lief.rstrip('-')}{note}"
+    if compiled != "True":
+        note += (
+            "; NO COMPILED BYTECODE: every start compiles soinspect from source (install with"
+            " `env -u PYTHONDONTWRITEBYTECODE pip install .`, as pip does by default)"
+        )
+    return f"soinspect: {kind}, LIEF {lief.rstrip('-')}, bytecode {'compiled' if compiled == 'True' else 'none'}{note}"
 
 
 def run(cmd: list[str]) -> tuple[float, float]:
