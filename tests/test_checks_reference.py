@@ -80,3 +80,15 @@ def test_sarif_rule_help_is_the_full_reference_without_links(capsys: pytest.Capt
         assert rule["help"]["text"] == info.text()
         assert info.fix in rule["help"]["markdown"] and info.says in rule["help"]["markdown"]
         assert "](" not in rule["help"]["markdown"] and "docs/checks.md" not in json.dumps(rule)
+
+
+def test_a_check_that_plugin_open_does_not_reach_names_who_would_have_refused_the_file() -> None:
+    """A Go executable: dlopen refuses it first, so go.moduledata says what the host would do with it
+    (it says "the host would die of it", where it once said "the would refuse it")."""
+    from soinspect.verdict import audit as api
+
+    report = api.audit(corpus.path("host-1.27.3"))
+    [moduledata] = [c for c in report.checks if c.id == "go.moduledata"]
+    assert "(the host would die of it, but here plugin.Open ends otherwise: see loader.verdict)" in moduledata.message
+    elf_type = next(c for c in report.checks if c.id == "elf.type")
+    assert elf_type.message.endswith(": glibc says 'cannot dynamically load executable'")

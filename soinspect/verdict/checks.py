@@ -93,6 +93,10 @@ def file_checks(f: FileFacts, policy: Policy, verdict: Verdict | None = None) ->
     return [c for c in out if c.id not in policy.ignore]
 
 
+#: what each one that ends a plugin.Open does with a file it does not take, said when it is not reached
+_WOULD = {"glibc says": "glibc would refuse it", "the host dies with": "the host would die of it"}
+
+
 def _says(v: Verdict | None, who: str, text: str) -> str:
     """``: glibc says 'TEXT'`` when that is what plugin.Open says here (or no verdict is known yet).
 
@@ -100,7 +104,7 @@ def _says(v: Verdict | None, who: str, text: str) -> str:
     reaches, an earlier check of dlopen): the check then names no text that is not said here."""
     if v is None or (v.open_error is not None and text in v.open_error):
         return f": {who} '{text}'"
-    return f" ({who.split()[0]} would refuse it, but here plugin.Open ends otherwise: see loader.verdict)"
+    return f" ({_WOULD[who]}, but here plugin.Open ends otherwise: see loader.verdict)"
 
 
 def _eq(check_id: str, got: str, want: str, t: Target) -> Check:
