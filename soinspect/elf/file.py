@@ -354,6 +354,11 @@ class ElfFile:
         self.endian = "<" if self.little else ">"
         self._ptrfmt = self.endian + ("Q" if self.is64 else "I")
         self._ptr_struct = struct.Struct(self._ptrfmt)
+        self._ptr_mask = (1 << (8 * self.ptrsize)) - 1
+        self._sym_size = 24 if self.is64 else 16
+        self._rsym_shift = 32 if self.is64 else 8  # r_info's symbol index: ELF64_R_SYM, ELF32_R_SYM
+        #: (st_shndx, st_value) of an ELF64 symbol, (st_value, st_shndx) of an ELF32 one
+        self._shndx_value = struct.Struct(self.endian + ("6xHQ" if self.is64 else "4xI6xH"))
         #: REL (False) and RELA (True) entry layouts for this class and byte order
         self._rel_struct = {
             False: struct.Struct(self.endian + ("QQ" if self.is64 else "II")),
@@ -813,26 +818,26 @@ class ElfFile:
         """The pointer a relocation (``_reloc_index`` entry *where*) leaves over the word *inplace*."""
         raw, ent, rela = self._reloc_tables[where >> 32]
         t = self._rel_struct[rela].unpack_from(raw, (where & 0xFFFFFFFF) * ent)
-        rsym = t[1] >> 32 if self.is64 else t[1] >> 8
+        rsym = t[1] >> self._rsym_shift
         addend: int = t[2] if rela else inplace
-        mask = (1 << (8 * self.ptrsize)) - 1
         if rsym == 0:
-            return addend & mask
+            return addend & self._ptr_mask
         value = self._defined_dynsym_value(rsym)
         if value is not None:
-            return (value + addend) & mask
+            return (value + addend) & self._ptr_mask
         return inplace
 
     def _defined_dynsym_value(self, index: int) -> int | None:
         """st_value of ``.dynsym`` entry *index* if it is defined (st_shndx not SHN_UNDEF), else None; the
         name is not decoded (a symbolic relocation needs only the value: a type descriptor's fields)."""
-        ent = 24 if self.is64 else 16
-        if index < 0 or (index + 1) * ent > len(self.dynsym_raw):
+        symbols = self.dynsym_raw
+        at = index * self._sym_size
+        if index < 0 or at + self._sym_size > len(symbols):
             return None
         if self.is64:
-            shndx, value = struct.unpack_from(self.endian + "6xHQ", self.dynsym_raw, index * ent)
+            shndx, value = self._shndx_value.unpack_from(symbols, at)
         else:
-            value, shndx = struct.unpack_from(self.endian + "4xI6xH", self.dynsym_raw, index * ent)
+            value, shndx = self._shndx_value.unpack_from(symbols, at)
         return int(value) if shndx != SHN_UNDEF else None
 
     def reloc_symbol(self, va: int) -> str | None:
