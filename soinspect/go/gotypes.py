@@ -324,15 +324,28 @@ class TypePrinter:
         self.elf = elf
         self.types = types_base
         self.hsize = header_size(elf)
+        # each descriptor read once per printer: describe, compose and reflect_string all ask for the
+        # header of a type, and the types a module's exports share (int, string, error) come up again
+        self._headers: dict[int, TypeHeader] = {}
+        self._strings: dict[int, str] = {}
 
     def header(self, addr: int) -> TypeHeader:
-        hdr = read_header(self.elf, addr)
+        hdr = self._headers.get(addr)
         if hdr is None:
-            raise TypeReadError(f"type descriptor at {addr:#x} lies outside the file")
+            hdr = read_header(self.elf, addr)
+            if hdr is None:
+                raise TypeReadError(f"type descriptor at {addr:#x} lies outside the file")
+            self._headers[addr] = hdr
         return hdr
 
     def reflect_string(self, addr: int) -> str:
         """``reflect.Type.String()`` of the descriptor at *addr* (runtime resolveNameOff on Str)."""
+        s = self._strings.get(addr)
+        if s is None:
+            s = self._strings[addr] = self._reflect_string(addr)
+        return s
+
+    def _reflect_string(self, addr: int) -> str:
         hdr = self.header(addr)
         name = read_full_name(self.elf, self.types + hdr.str_off)
         if name is None:
