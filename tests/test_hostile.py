@@ -270,8 +270,8 @@ def test_symbol_lookups_are_the_first_in_table_order(
     second = {i: strtab.index(n.encode() + b"\0", strtab.index(n.encode() + b"\0") + 1) for i, n in enumerate(_NAMES)}
     e = ">" if big_endian else "<"
     raw = b""
-    for name, defined, later in rows:
-        offset = second[name] if later else strtab.index(_NAMES[name].encode() + b"\0")
+    for which, defined, later in rows:
+        offset = second[which] if later else strtab.index(_NAMES[which].encode() + b"\0")
         raw += struct.pack(e + "IBBHQQ", offset, 0x12, 0, 7 if defined else 0, 0x1000 + len(raw), 8)
     elf = _elf.ElfFile.from_bytes("greet.so", Path(corpus.path("greet.so")).read_bytes())
     elf.little, elf.endian = not big_endian, e
