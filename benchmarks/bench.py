@@ -44,9 +44,9 @@ def soinspect_cli() -> list[str]:
 
 def install_note() -> str:
     """What the soinspect being measured is: an editable install (``pip install -e``) pays its import
-    finder on every start (about 0.09 s here), which a user's ``pip install .`` does not; an install
-    without compiled bytecode (made with ``PYTHONDONTWRITEBYTECODE`` set, as on this machine, where pip
-    then compiles nothing) compiles every soinspect module from source on every start (about 0.1 s)."""
+    finder on every start (about 0.09 s here), which a user's ``pip install .`` does not; where there is
+    no compiled bytecode (an editable install or ``--no-compile``, with ``PYTHONDONTWRITEBYTECODE`` set as
+    on this machine, so that none is ever written) every start compiles every module (about 0.1 s)."""
     script = soinspect_cli()[0]
     code = (
         "import importlib.util, os, soinspect, lief; f = soinspect.__file__; "
@@ -61,8 +61,8 @@ def install_note() -> str:
     note = "" if kind == "regular install" else " (its import finder is in every start: users run `pip install .`)"
     if compiled != "True":
         note += (
-            "; NO COMPILED BYTECODE: every start compiles soinspect from source (install with"
-            " `env -u PYTHONDONTWRITEBYTECODE pip install .`, as pip does by default)"
+            "; NO COMPILED BYTECODE: every start compiles soinspect from source (`pip install .`"
+            " compiles it at install)"
         )
     return f"soinspect: {kind}, LIEF {lief.rstrip('-')}, bytecode {'compiled' if compiled == 'True' else 'none'}{note}"
 
