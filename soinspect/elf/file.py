@@ -562,8 +562,8 @@ class ElfFile:
         packed: bytes | None = self.__dict__.get(key)
         if packed is None:
             raw, _ = self._table(table)
-            ent = 24 if self.is64 else 16
-            words = memoryview(raw[: len(raw) // ent * ent]).cast("B").cast("I")
+            ent = self._sym_size
+            words = memoryview(raw[: len(raw) // ent * ent]).cast("I")
             packed = self.__dict__[key] = words[:: ent // 4].tobytes()  # st_name: the first u32 of an entry
         return packed
 
@@ -583,8 +583,7 @@ class ElfFile:
     def _is_defined(self, table: str, i: int) -> bool:
         """st_shndx of symbol *i* is not SHN_UNDEF (a u16 at byte 6 of an ELF64 entry, 14 of an ELF32 one)."""
         raw, _ = self._table(table)
-        ent = 24 if self.is64 else 16
-        shndx: int = struct.unpack_from(self.endian + "H", raw, i * ent + (6 if self.is64 else 14))[0]
+        shndx: int = struct.unpack_from(self.endian + "H", raw, i * self._sym_size + (6 if self.is64 else 14))[0]
         return shndx != SHN_UNDEF
 
     #: a lookup of more st_name offsets than this at once (a prefix's) builds the first-index dictionary:
