@@ -552,7 +552,7 @@ class ElfFile:
         column: list[int] | None = self.__dict__.get(key)
         if column is None:
             raw, _ = self._table(table)
-            column = self.__dict__[key] = self._column(raw, 24 if self.is64 else 16, 0, "I")  # a u32 at byte 0
+            column = self.__dict__[key] = self._column(raw, self._sym_size, 0, "I")  # st_name: a u32 at byte 0
         return column
 
     def _packed_names(self, table: str) -> bytes:
@@ -847,11 +847,10 @@ class ElfFile:
             return None
         raw, ent, rela = self._reloc_tables[where >> 32]
         info = self._rel_struct[rela].unpack_from(raw, (where & 0xFFFFFFFF) * ent)[1]
-        rsym = info >> 32 if self.is64 else info >> 8
-        symsize = 24 if self.is64 else 16
-        if rsym == 0 or (rsym + 1) * symsize > len(self.dynsym_raw):
+        rsym = info >> self._rsym_shift
+        if rsym == 0 or (rsym + 1) * self._sym_size > len(self.dynsym_raw):
             return None
-        st_name: int = struct.unpack_from(self.endian + "I", self.dynsym_raw, rsym * symsize)[0]  # byte 0, both
+        st_name: int = struct.unpack_from(self.endian + "I", self.dynsym_raw, rsym * self._sym_size)[0]  # byte 0
         return self.dynstr_at(self.dynstr, st_name)
 
     def dynsym_at(self, index: int) -> Symbol | None:
