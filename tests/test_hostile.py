@@ -258,15 +258,19 @@ _NAMES = ["go:link.pkghashbytes.a", "go:link.pkghashbytes.b", "runtime.x", "x", 
     rows=st.lists(st.tuples(st.sampled_from(range(len(_NAMES))), st.booleans(), st.booleans()), max_size=60),
     few=st.sampled_from([0, 1, 32]),
     big_endian=st.booleans(),
+    gap=st.sampled_from([0, 256, 65536]),
 )
 def test_symbol_lookups_are_the_first_in_table_order(
-    rows: list[tuple[int, bool, bool]], few: int, big_endian: bool
+    rows: list[tuple[int, bool, bool]], few: int, big_endian: bool, gap: int
 ) -> None:
     """find_symbol and symbols_with_prefix on made-up tables (names repeated, undefined before defined, a
     name at two offsets of the string table and one sharing another's tail), by searching the packed names
-    and by the first-index dictionary alike: the first symbol of that name in table order (the first
-    defined one where asked), against the definition read symbol by symbol."""
-    strtab = b"\0" + b"".join(n.encode() + b"\0" for n in _NAMES) + b"".join(n.encode() + b"\0" for n in _NAMES)
+    for each offset and by one pass over the candidates alike: the first symbol of that name in table order
+    (the first defined one where asked), against the definition read symbol by symbol. The second copy of
+    the names lies *gap* bytes after the first, so the two offsets of a name share their low byte (256)
+    or their two low bytes (65536): candidates that are not the symbol."""
+    block = b"".join(n.encode() + b"\0" for n in _NAMES)
+    strtab = b"\0" + block + bytes(max(0, gap - len(block))) + block
     second = {i: strtab.index(n.encode() + b"\0", strtab.index(n.encode() + b"\0") + 1) for i, n in enumerate(_NAMES)}
     e = ">" if big_endian else "<"
     raw = b""
@@ -276,7 +280,7 @@ def test_symbol_lookups_are_the_first_in_table_order(
     elf = _elf.ElfFile.from_bytes("greet.so", Path(corpus.path("greet.so")).read_bytes())
     elf.little, elf.endian = not big_endian, e
     elf.__dict__.update(dynsym_raw=raw, dynstr=strtab)
-    elf._OFFSETS_BEFORE_INDEX = few  # 0: always the dictionary; 32: always the searches
+    elf._FEW_OFFSETS = few  # 0: always the pass over the candidates; 32: always the searches
     every = list(elf._iter_symbols(raw, strtab))
     for name in [*_NAMES, "go:link", "absent"]:
         for defined in (True, False):

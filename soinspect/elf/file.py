@@ -545,16 +545,6 @@ class ElfFile:
         strsec = self.section(".strtab")
         return self.section_bytes(sec), self.section_bytes(strsec) if strsec is not None else b""
 
-    def _name_column(self, table: str) -> list[int]:
-        """st_name of every symbol of *table*, in table order, cached on the instance (functools.cache here
-        would keep every ElfFile, and its bytes, alive for the life of a process that scans many files)."""
-        key = f"_name_column_{table}"
-        column: list[int] | None = self.__dict__.get(key)
-        if column is None:
-            raw, _ = self._table(table)
-            column = self.__dict__[key] = self._column(raw, self._sym_size, 0, "I")  # st_name: a u32 at byte 0
-        return column
-
     def _packed_names(self, table: str) -> bytes:
         """The st_name fields of *table*, 4 bytes each in the file's byte order, back to back: symbol *i*'s
         at ``4 * i``. Searched with ``bytes.find`` for a few names (no Python object per symbol)."""
@@ -586,26 +576,14 @@ class ElfFile:
         shndx: int = struct.unpack_from(self.endian + "H", raw, i * self._sym_size + (6 if self.is64 else 14))[0]
         return shndx != SHN_UNDEF
 
-    #: a lookup of more st_name offsets than this at once (a prefix's) builds the first-index dictionary:
-    #: below it, searching the packed names for each is cheaper. Both grow with the table: on greet.so's
-    #: 4,511 symbols one search takes 8.5 us, the dictionary with its list of names 0.41 ms, 48 searches
-    _OFFSETS_BEFORE_INDEX = 48
-
-    def _first_with_name(self, table: str) -> dict[int, int]:
-        """st_name -> the index of the first symbol of *table* with that st_name, cached on the instance.
-        Built in C (a reversed ``zip``: a later pair overwrites, so the first index is what stays), with
-        the process's shared index numbers as values (no int made per symbol)."""
-        key = f"_first_with_name_{table}"
-        first: dict[int, int] | None = self.__dict__.get(key)
-        if first is None:
-            names = self._name_column(table)
-            first = self.__dict__[key] = dict(zip(reversed(names), reversed(_numbers(len(names))), strict=True))
-        return first
+    #: a lookup of at most this many st_name offsets at once searches the packed names for each (a search
+    #: stops at its first hit); more (a prefix's) take one pass over the whole table, :meth:`_candidates`.
+    #: Measured on greet.so's 4,511 symbols: one search 10-19 us, the pass 60-80 us whatever the count
+    _FEW_OFFSETS = 3
 
     def _first_index(self, table: str, offset: int, *, defined: bool) -> int | None:
         """The index of the first symbol of *table* whose st_name is *offset* (defined, if *defined*)."""
-        first: dict[int, int] | None = self.__dict__.get(f"_first_with_name_{table}")
-        i = first.get(offset) if first is not None else self._next_with_name(table, offset, 0)
+        i = self._next_with_name(table, offset, 0)
         # an undefined one first: the next with that name. Bound: each search starts past the last
         while i is not None and defined and not self._is_defined(table, i):
             i = self._next_with_name(table, offset, i + 1)
@@ -613,12 +591,42 @@ class ElfFile:
 
     def _with_name_offsets(self, table: str, offsets: set[int], *, defined: bool) -> list[int]:
         """Indexes, in table order, of the first symbol (the first defined one if *defined*) for each of
-        the st_name *offsets*. Many offsets at once (a prefix's): the first-index dictionary, and one pass
-        over them with it; an offset whose first symbol is undefined goes on to the next."""
-        if len(offsets) > self._OFFSETS_BEFORE_INDEX:
-            self._first_with_name(table)
-        found = (self._first_index(table, o, defined=defined) for o in offsets)
-        return sorted(i for i in found if i is not None)
+        the st_name *offsets*. A few offsets: a search for each; many (a prefix's): one pass over the
+        table's candidates, where an offset whose first symbol is undefined goes on to its next."""
+        if len(offsets) <= self._FEW_OFFSETS:
+            found = (self._first_index(table, o, defined=defined) for o in offsets)
+            return sorted(i for i in found if i is not None)
+        raw, _ = self._table(table)
+        ent = self._sym_size
+        n = len(raw) // ent
+        # st_name and st_shndx of an entry in one read (ELF64: name, info, other, shndx; ELF32: shndx at 14)
+        name_shndx = struct.Struct(self.endian + ("I2xH" if self.is64 else "I10xH"))
+        remaining = {o for o in offsets if 0 <= o < 1 << 32}
+        out: list[int] = []
+        candidates = self._candidates(raw, n, ent, remaining)
+        i = candidates.find(1)
+        while i >= 0 and remaining:  # bound: find moves forward
+            name, shndx = name_shndx.unpack_from(raw, i * ent)
+            if name in remaining and (not defined or shndx != SHN_UNDEF):
+                out.append(i)
+                remaining.discard(name)
+            i = candidates.find(1, i + 1)
+        return out
+
+    def _candidates(self, raw: bytes, n: int, ent: int, offsets: set[int]) -> bytes:
+        """One byte for each of the first *n* *ent*-byte symbols of *raw*: 1 where each of the three low
+        bytes of its st_name is the same byte of some offset in *offsets* (so every symbol named by one of
+        them is a candidate, and few others are), else 0. Made in C: each byte lane of the st_name fields
+        sliced out, mapped through a table of the bytes wanted (``bytes.translate``), the lanes ANDed as
+        integers."""
+        mask = -1
+        for k in range(3):  # the fourth byte is 0 in any string table under 16 MiB: no filter
+            wanted = bytearray(256)
+            for o in offsets:
+                wanted[(o >> 8 * k) & 0xFF] = 1
+            lane = raw[(k if self.little else 3 - k) : n * ent : ent]
+            mask &= int.from_bytes(lane.translate(wanted), "little")
+        return mask.to_bytes(n, "little") if n else b""
 
     @staticmethod
     def _occurrences(strtab: bytes, needle: bytes) -> set[int]:
