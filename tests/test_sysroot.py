@@ -151,6 +151,26 @@ def test_corpus_plugin_in_sysroots(tmp_path: Path, built: Path) -> None:
     assert r.open_error.endswith(f"' not found (required by {os.path.realpath(plugin)})")
 
 
+def test_one_snapshot_keeps_a_runs_view_of_the_sysroot(tmp_path: Path) -> None:
+    """In a command-line run (``one_snapshot``) a sysroot path is walked and a candidate checked once: a
+    libc.so.6 that appears after the first file was judged is not seen until the run ends. The library's
+    calls, outside it, read the sysroot afresh each time."""
+    plugin = corpus.path("greet.so")
+    real_libc = Path(_static(Path(plugin)).libraries[0].path or "")
+    root = _fake_root(tmp_path / "root", None)
+    with sysroot.one_snapshot():
+        assert soinspect.audit(plugin, sysroot=str(root)).open_error is not None
+        shutil.copy(real_libc, root / "lib" / "x86_64-linux-gnu" / "libc.so.6")
+        r = soinspect.audit(plugin, sysroot=str(root))
+        assert r.open_error == f'plugin.Open("{plugin}"): libc.so.6: {sysroot.CANNOT_OPEN}', "the run's view"
+        with sysroot.one_snapshot():  # nested: the same run
+            assert soinspect.audit(plugin, sysroot=str(root)).open_error is not None
+    assert sysroot._snapshot is None
+    assert soinspect.audit(plugin, sysroot=str(root)).loadable, "outside a run: read afresh"
+    (root / "lib" / "x86_64-linux-gnu" / "libc.so.6").unlink()
+    assert soinspect.audit(plugin, sysroot=str(root)).open_error is not None
+
+
 def test_ld_so_conf_and_cache(tmp_path: Path) -> None:
     """Without ld.so.cache the directories of /etc/ld.so.conf (and its includes) are searched."""
     root = tmp_path / "root"

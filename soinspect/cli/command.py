@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from_file = cfg is not None and "host" in cfg.settings and "host" not in config.explicit_dests(parser, argv)
     args.host_origin = (cfg.source if from_file and cfg is not None else "--host") if args.host else None
     try:
-        with _signals_interrupt():
+        with _signals_interrupt(), sysroot.one_snapshot():  # the run judges one state of the sysroot
             return run(args)
     except Interrupted as exc:
         # No summary, no document: an interrupted run must never read as a pass (exit 128 + signal).

@@ -28,10 +28,12 @@ Undefined symbols themselves are not checked: whether the global scope defines t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import glob
 import os
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -120,6 +122,35 @@ class _Unknown(Exception):
     pass
 
 
+class _Snapshot:
+    """What one run has read of its sysroots: the walks of runtime paths, keyed by (sysroot, path), and
+    open_verify's answers, keyed by (sysroot, path, ELF class, machine)."""
+
+    def __init__(self) -> None:
+        self.walks: dict[tuple[str, str], str | None] = {}
+        self.verified: dict[tuple[str, str, int, int], bool] = {}
+
+
+#: the run's :class:`_Snapshot` (:func:`one_snapshot`), or None: every resolution reads afresh
+_snapshot: _Snapshot | None = None
+
+
+@contextlib.contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Within this block, the sysroot is read as one snapshot: each runtime path is walked (its symlinks
+    followed) once, and each candidate library opened to check its class and machine once, per process,
+    and the answers are kept for every file resolved after it. A command-line run judges its files
+    against one state of the sysroot this way (a scan's workers, forked in the block, each keep their
+    own); outside it (the library's calls) every resolution reads the sysroot afresh. A library's
+    contents are still read again if its size or modification time changes (:func:`_load_library`)."""
+    global _snapshot
+    outer, _snapshot = _snapshot, _Snapshot() if _snapshot is None else _snapshot
+    try:
+        yield
+    finally:
+        _snapshot = outer
+
+
 def resolve(elf: ElfFile, runtime_path: str, sysroot: str = "/") -> DynamicResolution:
     """Resolve every ``DT_NEEDED`` of *elf* (loaded as *runtime_path*) and check symbol versions."""
     root = os.path.abspath(sysroot)
@@ -144,9 +175,14 @@ class _Resolver:
     # -- paths inside the sysroot ---------------------------------------------------------------------
     def host_path(self, runtime_path: str) -> str | None:
         """Where *runtime_path* lives on this machine, following symlinks inside the sysroot; walked once
-        per path in one resolution (the search finds a library, then the walk opens it)."""
+        per path in one resolution (the search finds a library, then the walk opens it), or in one
+        :func:`one_snapshot`."""
         if runtime_path not in self._host_paths:
-            self._host_paths[runtime_path] = self._walk(runtime_path)
+            walks = _snapshot.walks if _snapshot is not None else {}
+            key = (self.root, runtime_path)
+            if key not in walks:
+                walks[key] = self._walk(runtime_path)
+            self._host_paths[runtime_path] = walks[key]
         return self._host_paths[runtime_path]
 
     def _walk(self, runtime_path: str) -> str | None:
@@ -174,7 +210,16 @@ class _Resolver:
         return cur if os.path.isfile(cur) else None
 
     def _matches(self, runtime_path: str) -> bool:
-        """open_verify: the file exists and has the process's ELF class and machine."""
+        """open_verify: the file exists and has the process's ELF class and machine (asked once per
+        :func:`one_snapshot`)."""
+        if _snapshot is None:
+            return self._verify(runtime_path)
+        key = (self.root, runtime_path, self.elf_class, self.machine)
+        if key not in _snapshot.verified:
+            _snapshot.verified[key] = self._verify(runtime_path)
+        return _snapshot.verified[key]
+
+    def _verify(self, runtime_path: str) -> bool:
         hp = self.host_path(runtime_path)
         if hp is None:
             return False
@@ -312,7 +357,8 @@ class _Resolver:
     # -- versions ----------------------------------------------------------------------------------------
     def check_versions(self, obj: _Object, deps: list[tuple[str, _Object]]) -> str | None:
         """``_dl_check_map_versions``: every version *obj* needs must be defined by the library named."""
-        for file, name, weak in version_needs(obj.elf):
+        needs = version_needs(obj.elf) if obj.loader is None else _library_version_needs(obj.elf)
+        for file, name, weak in needs:
             provider = next((d for n, d in deps if file in (n, d.soname, d.name)), None)
             if provider is None:
                 continue  # glibc looks the file up among all loaded objects; the dependency list has it
@@ -407,6 +453,12 @@ def version_needs(elf: ElfFile) -> list[tuple[str, str, bool]]:
 
 
 @functools.lru_cache(maxsize=64)
+def _library_version_needs(elf: ElfFile) -> list[tuple[str, str, bool]]:
+    """:func:`version_needs` of a sysroot library (parsed once per process: :func:`_load_library`)."""
+    return version_needs(elf)
+
+
+@functools.lru_cache(maxsize=64)
 def version_definitions(elf: ElfFile) -> frozenset[str] | None:
     """``.gnu.version_d``: the version names *elf* defines (without the base entry), None if none.
 
@@ -445,6 +497,11 @@ def _cstr(data: bytes, off: int) -> str:
 _NATIVE = {"x86_64": 62, "aarch64": 183, "i686": 3, "i386": 3, "armv7l": 40}
 
 
+@functools.cache
+def _native_machine() -> int | None:
+    return _NATIVE.get(os.uname().machine)
+
+
 def resolve_facts(f: FileFacts, sysroot: str | None = None) -> DynamicResolution | None:
     """:func:`resolve` for a file soinspect read; None when it is not an ELF file it could parse.
 
@@ -454,7 +511,7 @@ def resolve_facts(f: FileFacts, sysroot: str | None = None) -> DynamicResolution
     if f.elf is None or f.invalid is not None:
         return None
     if sysroot is None:
-        native = _NATIVE.get(os.uname().machine)
+        native = _native_machine()
         if f.elf.header.machine != native:
             why = f"the file is for ELF machine {f.elf.header.machine}, not this machine's: give --sysroot"
             return DynamicResolution("", (), None, f"libraries not resolved: {why}")

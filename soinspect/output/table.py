@@ -96,8 +96,9 @@ def _simple_table(rows: Sequence[Sequence[str]], headers: Sequence[str], widths:
     tabulate bug: its wrapping turns a cell "False" into "True" (it casts the cell to bool); here the
     cell's text stays."""
     limits = list(widths) + [None] * (len(headers) - len(widths))
-    # a cell is its lines: none for an empty one (tabulate's splitlines)
-    body = [[[ln.strip() for ln in textwrap.wrap(c, w)] if w is not None else [c][: bool(c)]
+    # a cell is its lines: none for an empty one (tabulate's splitlines); a plain cell no longer than its
+    # width is the one line textwrap would make of it
+    body = [[[ln.strip() for ln in textwrap.wrap(c, w)] if w is not None and len(c) > w else [c][: bool(c)]
              for c, w in zip(row, limits, strict=True)] for row in rows]  # fmt: skip
     heads = [h.strip() for h in headers]
     cols = [max([len(h) + 2, *(len(line) for row in body for line in row[i])]) for i, h in enumerate(heads)]
