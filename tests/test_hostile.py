@@ -250,7 +250,18 @@ def test_symbols_with_prefix_is_the_first_definition_of_each_name_in_table_order
             assert elf.symbols_with_prefix(prefix, table) == list(want.values()), (table, prefix)
 
 
-_NAMES = ["go:link.pkghashbytes.a", "go:link.pkghashbytes.b", "runtime.x", "x", "type:x", "b"]
+_NAMES = [
+    "go:link.pkghashbytes.a",
+    "go:link.pkghashbytes.b",
+    "go.link.pkghashbytes.a",
+    "runtime.x",
+    "x",
+    "type:x",
+    "b",
+    "runtime.lastmoduledatap",
+    "local.moduledata",
+    "moduledata",
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -282,13 +293,14 @@ def test_symbol_lookups_are_the_first_in_table_order(
     elf.__dict__.update(dynsym_raw=raw, dynstr=strtab)
     elf._FEW_OFFSETS = few  # 0: always the pass over the candidates; 32: always the searches
     every = list(elf._iter_symbols(raw, strtab))
-    for name in [*_NAMES, "go:link", "absent"]:
+    for name in [*_NAMES, "go:link", "absent", "go:link.absent", "lastmoduledata", "absent.moduledata"]:
         for defined in (True, False):
             want = next((s for s in every if s.name == name and (s.defined or not defined)), None)
             assert elf.find_symbol(name, defined=defined) == want, (name, defined)
-    for prefix in ("go:link.pkghashbytes.", "x", "", "type:", "runtime.x"):
-        firsts: dict[str, object] = {}
+    for prefix in ("go:link.pkghashbytes.", "go.link.pkghashbytes.", "x", "", "type:", "runtime.x", "local.module"):
+        firsts: dict[str, _elf.Symbol] = {}
         for sym in every:
             if sym.defined and sym.name.startswith(prefix) and sym.name not in firsts:
                 firsts[sym.name] = sym
         assert elf.symbols_with_prefix(prefix) == list(firsts.values()), prefix
+        assert elf.values_with_prefix(prefix) == [(s.name, s.value, s.size) for s in firsts.values()], prefix

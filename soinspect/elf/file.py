@@ -364,6 +364,8 @@ class ElfFile:
             False: struct.Struct(self.endian + ("QQ" if self.is64 else "II")),
             True: struct.Struct(self.endian + ("QQq" if self.is64 else "IIi")),
         }
+        #: (table, anchor) -> every offset of the anchor in the table's string table (:meth:`_name_offsets`)
+        self._anchor_hits: dict[tuple[str, bytes], list[int]] = {}
         self._loads = sorted((s for s in self.segments if s.type == PT_LOAD), key=lambda s: s.vaddr)
         self._last_load: Segment | None = None  # reads cluster in one segment: try it first
 
@@ -638,6 +640,28 @@ class ElfFile:
             pos = strtab.find(needle, pos + 1)
         return out
 
+    #: substrings that several of the names looked up share: each table's strings are searched once for
+    #: each, and a name that holds one is found among its hits. "moduledata" is in the six names of the
+    #: module data, its type and the code that adds it; a "go:link." name is found as the rest of it
+    #: (which the older "go.link." spelling of the same name shares)
+    _ANCHORS = (b"moduledata",)
+    _LINK_PREFIXES = (b"go:link.", b"go.link.")
+
+    def _name_offsets(self, table: str, needle: bytes) -> set[int]:
+        """Every offset of *needle* in *table*'s string table (:meth:`_occurrences`), found through an
+        anchor it holds where it has one: one search of the strings serves all the names that share it."""
+        _, strtab = self._table(table)
+        anchor = next((a for a in self._ANCHORS if a in needle), None)
+        if anchor is None and needle[:8] in self._LINK_PREFIXES:
+            anchor = needle[3:]
+        if anchor is None:
+            return self._occurrences(strtab, needle)
+        hits = self._anchor_hits.get((table, anchor))
+        if hits is None:
+            hits = self._anchor_hits[table, anchor] = sorted(self._occurrences(strtab, anchor))
+        k = needle.index(anchor)
+        return {p - k for p in hits if p >= k and strtab.startswith(needle, p - k)}
+
     def _symbol(self, table: str, i: int) -> Symbol | None:
         raw, strtab = self._table(table)
         ent = 24 if self.is64 else 16
@@ -651,10 +675,9 @@ class ElfFile:
 
     def find_symbol(self, name: str, table: str = "dynsym", *, defined: bool = True) -> Symbol | None:
         """The first symbol called *name* in ``.dynsym`` or ``.symtab`` (defined ones unless told)."""
-        _, strtab = self._table(table)
         # A linker may share string tails, so every occurrence of the name in the string table is a
         # candidate name offset; the first symbol, in table order, that names any of them is the answer.
-        offsets = self._occurrences(strtab, name.encode() + b"\0")
+        offsets = self._name_offsets(table, name.encode() + b"\0")
         if not offsets:
             return None
         hits = self._with_name_offsets(table, offsets, defined=defined)
@@ -662,16 +685,32 @@ class ElfFile:
 
     def symbols_with_prefix(self, prefix: str, table: str = "dynsym") -> list[Symbol]:
         """Defined symbols whose name starts with *prefix*, first definition per name, in table order."""
-        _, strtab = self._table(table)
-        offsets = self._occurrences(strtab, prefix.encode())
+        out = (self._symbol(table, i) for i, _ in self._with_prefix(prefix, table))
+        return [sym for sym in out if sym is not None]
+
+    def values_with_prefix(self, prefix: str, table: str = "dynsym") -> list[tuple[str, int, int]]:
+        """(name, st_value, st_size) of each symbol :meth:`symbols_with_prefix` gives, with no
+        :class:`Symbol` made (a file's package fingerprints: tens of them)."""
+        raw, _ = self._table(table)
+        value_size = struct.Struct(self.endian + ("8xQQ" if self.is64 else "4xII"))
+        found = self._with_prefix(prefix, table)
+        return [(name, *value_size.unpack_from(raw, i * self._sym_size)) for i, name in found]
+
+    def _with_prefix(self, prefix: str, table: str) -> list[tuple[int, str]]:
+        """(index, name) of the first defined symbol of each name that starts with *prefix*, in table order."""
+        raw, strtab = self._table(table)
+        offsets = self._name_offsets(table, prefix.encode())
         if not offsets:
             return []
-        out: dict[str, Symbol] = {}
+        name_at = struct.Struct(self.endian + "I")  # st_name: a u32 at byte 0
+        seen: set[str] = set()
+        out: list[tuple[int, str]] = []
         for i in self._with_name_offsets(table, offsets, defined=True):
-            sym = self._symbol(table, i)
-            if sym is not None and sym.defined and sym.name not in out:
-                out[sym.name] = sym
-        return list(out.values())
+            name = self.dynstr_at(strtab, name_at.unpack_from(raw, i * self._sym_size)[0])
+            if name not in seen:
+                seen.add(name)
+                out.append((i, name))
+        return out
 
     @cached_property
     def dynsym_by_name(self) -> dict[str, Symbol]:

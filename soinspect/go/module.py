@@ -133,10 +133,10 @@ def read_go_module(elf: ElfFile, go_version: str | None = None) -> GoModuleFacts
 def _pkghash_bytes(elf: ElfFile) -> dict[str, str]:
     out: dict[str, str] = {}
     for prefix in PKGHASHBYTES_PREFIXES:
-        for sym in elf.symbols_with_prefix(prefix):
-            raw = elf.read_va(sym.value, sym.size) if 0 < sym.size <= 64 else None
+        for name, value, size in elf.values_with_prefix(prefix):
+            raw = elf.read_va(value, size) if 0 < size <= 64 else None
             if raw is not None:
-                out.setdefault(sym.name[len(prefix) :], raw.hex())
+                out.setdefault(name[len(prefix) :], raw.hex())
     return out
 
 
