@@ -314,8 +314,8 @@ def _quote_arg(path: str) -> str:
     return shlex.quote(path)
 
 
-#: 0, 1, 2, ... shared by every file this process reads: the values of the first-index dictionaries of
-#: symbol tables and of the relocation index, so that building one makes no int per entry
+#: 0, 1, 2, ... shared by every file this process reads: the values of the relocation index, so that
+#: building one makes no int per entry
 _NUMBERS: list[int] = []
 #: tables longer than this get numbers of their own (a hostile table must not grow the shared list)
 _MAX_SHARED_NUMBERS = 1 << 17
