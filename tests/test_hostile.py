@@ -304,3 +304,31 @@ def test_symbol_lookups_are_the_first_in_table_order(
                 firsts[sym.name] = sym
         assert elf.symbols_with_prefix(prefix) == list(firsts.values()), prefix
         assert elf.values_with_prefix(prefix) == [(s.name, s.value, s.size) for s in firsts.values()], prefix
+
+
+@pytest.mark.parametrize("name", ["greet.so", "types.so", "greet-1.23.9-sw.so"])
+def test_read_words_every_reads_only_those_words_as_pointers(name: str) -> None:
+    """``read_words(every=3)`` reads words 0, 3, 6, ... as read_ptr does and the others as the bytes hold
+    them; the module data layout's (name, offset) pairs are struct_fields' names and offsets. On the
+    fields array of the plugin's own runtime.moduledata type, whose Typ words are relocated (so a reading
+    that relocated them too, or none, would differ)."""
+    from soinspect.go import gotypes
+
+    elf = _elf.load(corpus.path(name))
+    sym = elf.find_symbol("type:runtime.moduledata")
+    assert sym is not None
+    p = elf.ptrsize
+    base = sym.value + gotypes.header_size(elf) + p
+    data, count = elf.read_ptr(base), elf.read_uint(base + p, p)
+    assert data is not None and count is not None and count > 10
+    every = elf.read_words(data, 3 * count)
+    names = elf.read_words(data, 3 * count, every=3)
+    assert every is not None and names is not None
+    assert names[0] == every[0]
+    for i in range(3 * count):
+        want = elf.read_ptr(data + i * p) if i % 3 == 0 else every[0][i]
+        assert names[1][i] == want, i
+    assert any(every[1][i] != every[0][i] for i in range(1, 3 * count, 3)), "no Typ word is relocated"
+    fields = gotypes.struct_fields(elf, sym.value)
+    assert fields is not None
+    assert gotypes.struct_field_offsets(elf, sym.value) == [(f.name, f.offset) for f in fields]

@@ -137,6 +137,19 @@ def read_name(elf: ElfFile, addr: int) -> str | None:
 
 def struct_fields(elf: ElfFile, addr: int) -> list[StructField] | None:
     """Fields of the struct type descriptor at *addr*, or None if it is not a readable struct type."""
+    fields = _struct_fields(elf, addr, types=True)
+    return None if fields is None else [StructField(name, typ, off) for name, typ, off in fields]
+
+
+def struct_field_offsets(elf: ElfFile, addr: int) -> list[tuple[str, int]] | None:
+    """(name, offset) of each field of the struct type descriptor at *addr* (a layout: the fields' types
+    are not read), or None where :func:`struct_fields` gives None."""
+    fields = _struct_fields(elf, addr, types=False)
+    return None if fields is None else [(name, off) for name, _, off in fields]
+
+
+def _struct_fields(elf: ElfFile, addr: int, *, types: bool) -> list[tuple[str, int, int]] | None:
+    """(name, type, offset) of each field of the struct type at *addr*; the type 0 unless *types*."""
     hdr = read_header(elf, addr)
     if hdr is None or hdr.kind != KIND_STRUCT:
         return None
@@ -147,24 +160,26 @@ def struct_fields(elf: ElfFile, addr: int) -> list[StructField] | None:
     if data is None or count is None or count > _MAX_FIELDS:
         return None
     # StructField{Name Name; Typ *Type; Offset uintptr}: the array in one read where it lies in one
-    # segment, else word by word as before (an array across two segments is read all the same)
-    words = elf.read_words(data, 3 * count)
-    out: list[StructField] = []
+    # segment, else word by word as before (an array across two segments is read all the same); the
+    # Typ words are read as pointers only when the types are wanted
+    words = elf.read_words(data, 3 * count, every=1 if types else 3)
+    out: list[tuple[str, int, int]] = []
     for i in range(count):
         f = data + i * 3 * p
         name_ptr: int | None
         typ: int | None
         off: int | None
         if words is not None:
-            name_ptr, typ, off = words[1][3 * i], words[1][3 * i + 1], words[0][3 * i + 2]
-        else:
+            name_ptr, typ, off = words[1][3 * i], words[1][3 * i + 1] if types else 0, words[0][3 * i + 2]
+        else:  # the Typ word read all the same: an unreadable one makes the descriptor unreadable
             name_ptr, typ, off = elf.read_ptr(f), elf.read_ptr(f + p), elf.read_uint(f + 2 * p, p)
+            typ = typ if types or typ is None else 0
         if name_ptr is None or typ is None or off is None:
             return None
         name = read_name(elf, name_ptr)
         if name is None:
             return None
-        out.append(StructField(name, typ, off))
+        out.append((name, typ, off))
     return out
 
 

@@ -147,13 +147,10 @@ def _moduledata_layout(elf: ElfFile) -> tuple[ModuleDataLayout | None, str]:
             if sym is None:
                 continue
             hdr = _gotypes.read_header(elf, sym.value)
-            fields = _gotypes.struct_fields(elf, sym.value)
+            fields = _gotypes.struct_field_offsets(elf, sym.value)
             if hdr is None or fields is None:
                 return None, f"{name} in {where} is not a readable struct type descriptor"
-            return (
-                ModuleDataLayout(hdr.size, tuple((f.name, f.offset) for f in fields), f"{name} in {where}"),
-                "",
-            )
+            return ModuleDataLayout(hdr.size, tuple(fields), f"{name} in {where}"), ""
     return None, "no type:runtime.moduledata descriptor in .dynsym or .symtab"
 
 
