@@ -6,7 +6,7 @@ at most the size that was checked against ``--max-size``). LIEF decides whether 
 a ``None`` from it or any exception it raises becomes :class:`~soinspect.errors.MalformedError` naming
 the file. The values soinspect keeps (the frozen
 dataclasses of :mod:`soinspect.elf.structs`) are read from the file's own tables, as glibc's loader and
-Go's ``debug/elf`` read them (:func:`_raw_layout`): LIEF rewrites, drops or guesses some of them, and
+Go's ``debug/elf`` read them (:func:`raw_layout`): LIEF rewrites, drops or guesses some of them, and
 differently at each release. No LIEF object leaves this module.
 
 Supported LIEF: 0.15.1 up to 1.0.x (``pyproject.toml``; CI runs the suite at both ends). The stream is the
@@ -55,6 +55,7 @@ def _lief() -> Any:
     return lief
 
 
+@functools.cache
 def _config() -> Any:
     lief = _lief()
     config = lief.ELF.ParserConfig()
@@ -125,17 +126,20 @@ Read = Callable[[int, int], bytes]
 
 def parse_layout(path: str, size: int, read_into: ReadInto, read: Read) -> ElfLayout:
     """Parse the ELF header, the program and section headers and the dynamic table of the *size*-byte file
-    whose bytes *read_into* serves (LIEF's copy) and *read* gives (the tables, read again here).
+    whose bytes *read_into* serves (LIEF's copy) and *read* gives (the tables, read again here):
+    :func:`check_parses`, then :func:`raw_layout`."""
+    check_parses(path, size, read_into, read)
+    return raw_layout(read, size)
 
-    LIEF decides whether the headers can be parsed at all (its rejection is one :class:`MalformedError`);
-    the values handed over are the file's own, read from the raw tables as glibc's loader and Go's
-    ``debug/elf`` read them (:func:`_raw_layout`): LIEF rewrites, drops or guesses some of them, and
-    differently at each release. A type or tag value LIEF's enums do not name is kept as the file has it,
-    as glibc (which skips the types it does not know) and Go do: the releases name different sets (1.0
-    refused values 0.15 took), so rejecting them gave one file two answers."""
+
+def check_parses(path: str, size: int, read_into: ReadInto, read: Read) -> None:
+    """LIEF decides whether the headers of the *size*-byte file whose bytes *read_into* serves can be
+    parsed at all (its rejection is one :class:`MalformedError`); *read* gives the header bytes this
+    looks at first. Nothing of what LIEF read is kept: the values handed over are the file's own
+    (:func:`raw_layout`)."""
     lief = _lief()
     head = read(0, 64)
-    # A section header table soinspect does not read (see _raw_layout: it runs past the end of the file, or
+    # A section header table soinspect does not read (see raw_layout: it runs past the end of the file, or
     # its entries are smaller than the gABI's) is hidden from LIEF too: glibc never reads one, and LIEF
     # 0.15 spent 5.6 s and 4 GiB on 59,904 entries of e_shentsize 0 (found by the buildinfo harness).
     hide = {} if _section_table_in_file(head, read, size) else _NO_SECTION_TABLE[head[4] == ELFCLASS64]
@@ -147,7 +151,6 @@ def parse_layout(path: str, size: int, read_into: ReadInto, read: Read) -> ElfLa
         # EI_CLASS decides whether LIEF can parse the file.
         binary = _parse_or_raise(path, lief, _Stream(size, read_into, patches={**hide, _E_MACHINE: b"\0\0"}))
     del binary
-    return _raw_layout(read, size)
 
 
 #: e_shoff, e_shnum and e_shstrndx all 0 (no section header table), by class: ELF64, ELF32
@@ -155,7 +158,7 @@ _NO_SECTION_TABLE = {True: {40: bytes(8), 60: bytes(4)}, False: {32: bytes(4), 4
 
 
 def _section_table_in_file(head: bytes, read: Read, size: int) -> bool:
-    """Whether _raw_layout reads the section header table (or there is none to read)."""
+    """Whether raw_layout reads the section header table (or there is none to read)."""
     is64 = head[4] == ELFCLASS64
     e = "<" if head[5] == ELFDATA2LSB else ">"
     shoff = struct.unpack_from(e + ("Q" if is64 else "I"), head, 40 if is64 else 32)[0]
@@ -198,11 +201,14 @@ _SHN_XINDEX = 0xFFFF
 _SHT_NULL = 0
 
 
-def _raw_layout(read: Read, size: int) -> ElfLayout:
+def raw_layout(read: Read, size: int) -> ElfLayout:
     """The headers and the dynamic table as the file has them, read as glibc and Go's ``debug/elf`` read
     them (``debug/elf/file.go`` ``NewFile``; glibc ``elf/dl-load.c``), at the width ``EI_CLASS`` gives and in
-    the byte order ``EI_DATA`` gives. ``file._parse`` has checked both bytes, that the ELF header is in the
-    file and that the program header table lies inside it.
+    the byte order ``EI_DATA`` gives: a type or tag value LIEF's enums do not name is kept as the file has
+    it, as glibc (which skips the types it does not know) and Go do (the LIEF releases name different
+    sets: 1.0 refused values 0.15 took, so rejecting them gave one file two answers). ``file._parse`` has
+    checked both bytes, that the ELF header is in the file and that the program header table lies inside
+    it.
 
     Where LIEF gave other values (seen by the fuzzers against pyelftools): ``e_type`` and ``e_machine`` of a
     big-endian header read little-endian; unknown ``p_type`` values as 0; ``p_flags`` bits outside RWX

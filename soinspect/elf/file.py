@@ -110,9 +110,9 @@ def read_and_parse(path: str, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, 
 
     LIEF parses the file first, reading it from the descriptor straight into a buffer of its own, and
     its copy is freed before soinspect reads the bytes it keeps: the peak holds the file once, not twice.
-    If the file is not the one LIEF read (its size or modification time changed in between, or it
-    reported no size, as files in /proc do), LIEF parses the bytes that were read instead, so the layout
-    and the bytes are always one view of one file.
+    The tables are then read from those bytes. If the file is not the one LIEF read (its size or
+    modification time changed in between, or it reported no size, as files in /proc do), LIEF parses the
+    bytes that were read instead, so the layout and the bytes are always one view of one file.
     """
     fd, st = _open_regular(path, max_size)
     try:
@@ -130,26 +130,31 @@ def read_and_parse(path: str, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, 
                 done += got
             return done
 
+        rejected: Exception | None = None
         try:
-            parsed: ElfLayout | Exception = _parse(path, size, read(0, _HEAD), read_into, read)
+            _check_parses(path, size, read(0, _HEAD), read_into, read)
         except MemoryError:
             raise
         except OSError as exc:
             raise FileAccessError(path, f"read failed: {exc.strerror}") from None
         except Exception as exc:  # the bytes' problem: the caller turns it into a rejection
-            parsed = exc
+            rejected = exc
         data = _read_all(path, fd, size, max_size)
         after = os.fstat(fd)
     finally:
         os.close(fd)
-    if len(data) != size or after.st_size != size or after.st_mtime_ns != st.st_mtime_ns:
-        try:
-            parsed = ElfFile.parse_bytes(path, data)
-        except MemoryError:
-            raise
-        except Exception as exc:
-            parsed = exc
-    return data, parsed
+    try:
+        if len(data) != size or after.st_size != size or after.st_mtime_ns != st.st_mtime_ns:
+            return data, ElfFile.parse_bytes(path, data)
+        if rejected is not None:
+            return data, rejected
+        from soinspect.elf._lief import raw_layout
+
+        return data, raw_layout(lambda offset, n: data[offset : offset + n], size)  # the tables, from the bytes kept
+    except MemoryError:
+        raise
+    except Exception as exc:
+        return data, exc
 
 
 def _open_regular(path: str, max_size: int) -> tuple[int, os.stat_result]:
@@ -921,6 +926,14 @@ def _parse(
 ) -> ElfLayout:
     """The checks that come before LIEF, on the first bytes *head* of a *size*-byte file, then LIEF (reading
     the file through *read_into*) and the tables as the file has them (read through *read*)."""
+    _check_parses(path, size, head, read_into, read)
+    from soinspect.elf._lief import raw_layout
+
+    return raw_layout(read, size)
+
+
+def _check_parses(path: str, size: int, head: bytes, read_into: ReadInto, read: Callable[[int, int], bytes]) -> None:
+    """:func:`_parse` up to its reading of the tables: raises what rejects the file."""
     # A file that is not ELF is named from all of its bytes (sniff_format may look at its length too).
     what = sniff_format(head if head[:4] == _ELF_MAGIC else read(0, size), path)
     if what is not None:
@@ -936,9 +949,9 @@ def _parse(
     if size < ehsize or len(head) < ehsize:
         raise TruncatedError(path, f"file is {size} bytes, shorter than the {ehsize}-byte ELF header")
     _check_header_tables(path, head, size, ei_class == ELFCLASS64, "<" if ei_data == ELFDATA2LSB else ">")
-    from soinspect.elf._lief import parse_layout  # the one door to LIEF
+    from soinspect.elf._lief import check_parses  # the one door to LIEF
 
-    return parse_layout(path, size, read_into, read)
+    check_parses(path, size, read_into, read)
 
 
 def _check_header_tables(path: str, data: bytes, size: int, is64: bool, e: str) -> None:
