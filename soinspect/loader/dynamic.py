@@ -357,7 +357,7 @@ class _Resolver:
     # -- versions ----------------------------------------------------------------------------------------
     def check_versions(self, obj: _Object, deps: list[tuple[str, _Object]]) -> str | None:
         """``_dl_check_map_versions``: every version *obj* needs must be defined by the library named."""
-        needs = version_needs(obj.elf) if obj.loader is None else _library_version_needs(obj.elf)
+        needs = _library_version_needs(obj.elf) if obj.loader is not None else tuple(version_needs(obj.elf))
         for file, name, weak in needs:
             provider = next((d for n, d in deps if file in (n, d.soname, d.name)), None)
             if provider is None:
@@ -453,9 +453,9 @@ def version_needs(elf: ElfFile) -> list[tuple[str, str, bool]]:
 
 
 @functools.lru_cache(maxsize=64)
-def _library_version_needs(elf: ElfFile) -> list[tuple[str, str, bool]]:
+def _library_version_needs(elf: ElfFile) -> tuple[tuple[str, str, bool], ...]:
     """:func:`version_needs` of a sysroot library (parsed once per process: :func:`_load_library`)."""
-    return version_needs(elf)
+    return tuple(version_needs(elf))
 
 
 @functools.lru_cache(maxsize=64)
