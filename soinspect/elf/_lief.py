@@ -132,13 +132,13 @@ def parse_layout(path: str, size: int, read_into: ReadInto, read: Read) -> ElfLa
     return raw_layout(read, size)
 
 
-def check_parses(path: str, size: int, read_into: ReadInto, read: Read) -> None:
+def check_parses(path: str, size: int, read_into: ReadInto, read: Read, head: bytes | None = None) -> None:
     """LIEF decides whether the headers of the *size*-byte file whose bytes *read_into* serves can be
     parsed at all (its rejection is one :class:`MalformedError`); *read* gives the header bytes this
-    looks at first. Nothing of what LIEF read is kept: the values handed over are the file's own
-    (:func:`raw_layout`)."""
+    looks at first (*head*: the file's first bytes, where the caller has read them already). Nothing of
+    what LIEF read is kept: the values handed over are the file's own (:func:`raw_layout`)."""
     lief = _lief()
-    head = read(0, 64)
+    head = head[:64] if head is not None and len(head) >= 64 else read(0, 64)
     # A section header table soinspect does not read (see raw_layout: it runs past the end of the file, or
     # its entries are smaller than the gABI's) is hidden from LIEF too: glibc never reads one, and LIEF
     # 0.15 spent 5.6 s and 4 GiB on 59,904 entries of e_shentsize 0 (found by the buildinfo harness).

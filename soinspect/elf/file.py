@@ -951,7 +951,7 @@ def _check_parses(path: str, size: int, head: bytes, read_into: ReadInto, read: 
     _check_header_tables(path, head, size, ei_class == ELFCLASS64, "<" if ei_data == ELFDATA2LSB else ">")
     from soinspect.elf._lief import check_parses  # the one door to LIEF
 
-    check_parses(path, size, read_into, read)
+    check_parses(path, size, read_into, read, head)  # the header already read
 
 
 def _check_header_tables(path: str, data: bytes, size: int, is64: bool, e: str) -> None:
