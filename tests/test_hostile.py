@@ -205,6 +205,31 @@ def test_workers_are_sent_job_numbers_not_pickled_jobs() -> None:
     assert _isolate.run_many(jobs, workers=2, limits=QUICK) == ["aa", "bb", "cc", "dd", "ee"]
 
 
+def test_a_reply_that_does_not_pickle_is_a_bug_named_with_its_file() -> None:
+    """A job's result that cannot be sent back is soinspect's bug (WorkerError naming the file and the
+    traceback), not a worker that died for no reason."""
+    jobs = [_isolate.Job(lambda path, **_: (lambda: path), "unsendable.so")]
+    with pytest.raises(_isolate.WorkerError, match=r"(?s)unsendable\.so: internal error.*pickle"):
+        _isolate.run_many(jobs, workers=1, limits=QUICK)
+
+
+def test_a_worker_holds_no_end_of_another_workers_pipes() -> None:
+    """Each worker's job pipe is written by the parent alone: when the parent closes it, that worker sees
+    end-of-file and exits, even while a worker forked after it is alive (a worker that inherited the
+    other's pipe end would keep it waiting for ever, should the parent die)."""
+    pool = _isolate._Pool([_isolate.Job(str, "x")], 2, QUICK, None)
+    first = pool._start()
+    second = pool._start()
+    try:
+        first.close()
+        first.process.join(10)
+        assert first.process.exitcode == 0
+        assert second.process.is_alive()
+    finally:
+        pool._stop([first, second])
+    assert second.process.exitcode == 0
+
+
 def test_worker_hang_is_that_files_error(monkeypatch: pytest.MonkeyPatch) -> None:
     paths = [corpus.path("libplain.so"), corpus.path("not-elf.txt")]
     monkeypatch.setenv(_isolate.FAULT_ENV, f"hang:{paths[0]}")

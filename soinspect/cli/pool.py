@@ -23,8 +23,11 @@ Contract of ``run_many(jobs, workers=N, limits=Limits()) -> list[result]``:
   to the workers as they finish, each worker holding at most :data:`QUEUE_DEPTH` (its current job and
   the next, so that it never waits for the parent between two files), so one slow file holds up at most
   one other. A job a worker had not started when it died goes to another worker, as if never handed out.
-  A worker is forked with the list of jobs in its memory: the parent sends it a job's number (8 bytes),
-  never the job pickled, and waits on all its workers with one ``poll`` object kept for the run.
+  A worker is forked (``os.fork``, not multiprocessing, whose import cost every start about 35 ms) with
+  the list of jobs in its memory: the parent sends it a job's number (8 bytes) down one pipe, never the
+  job pickled, and reads its replies (a length, then a pickle) from another, whose end-of-file says the
+  worker died; it waits on all of them with one ``poll`` object kept for the run. A worker holds no end
+  of another worker's pipes, so each one sees end-of-file the moment the parent is gone.
 * Each worker runs under ``RLIMIT_AS`` (``limits.memory`` bytes), a CPU-time limit per job
   (``RLIMIT_CPU``, raised before each job) and a wall-clock timeout per job enforced by the parent
   (SIGKILL). The bound on one call is therefore ``len(jobs) * limits.timeout / workers`` plus start-up.
@@ -39,9 +42,8 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
-import multiprocessing
-import multiprocessing.connection
 import os
+import pickle
 import resource
 import select
 import signal
@@ -131,15 +133,54 @@ def _run_inline(job: Job) -> Any:
         return exc
 
 
-# -- the worker side ----------------------------------------------------------------------------------
-
+# -- the channel: two pipes per worker --------------------------------------------------------------
+#
+# A worker is a plain fork (no multiprocessing: its import, with socket, tempfile and subprocess, was
+# about 35 ms of every start). The parent writes job numbers into one pipe; the worker writes its replies
+# into another, each as an 8-byte length and a pickle. The worker holds the only write end of its reply
+# pipe, so the parent's end reports end-of-file when the worker dies, whatever killed it: that end is
+# also the worker's sentinel.
 
 #: a job's number as the parent sends it; :data:`_STOP` asks the worker to exit
 _INDEX = struct.Struct("<q")
 _STOP = -1
+#: the length of a reply's pickle, before it
+_LENGTH = struct.Struct("<Q")
 
 
-def _worker_main(conn: multiprocessing.connection.Connection, limits: Limits, jobs: Sequence[Job]) -> None:
+def _read_exact(fd: int, n: int) -> bytes:
+    """*n* bytes from the pipe *fd*, fewer only where it ends first (the writer died). Bound: each read
+    returns at least one byte or ends the loop."""
+    first = os.read(fd, n)
+    if len(first) == n or not first:
+        return first
+    chunks = [first]
+    got = len(first)
+    while got < n:
+        chunk = os.read(fd, n - got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, parts: list[bytes]) -> None:
+    """Write *parts* to the pipe *fd*, whole (a pipe write may take less than it was given)."""
+    views = [memoryview(p) for p in parts if p]
+    while views:  # bound: each writev takes at least one byte, or raises
+        done = os.writev(fd, views)
+        while views and done >= len(views[0]):
+            done -= len(views[0])
+            views.pop(0)
+        if views and done:
+            views[0] = views[0][done:]
+
+
+# -- the worker side ----------------------------------------------------------------------------------
+
+
+def _worker_main(jobs_fd: int, replies_fd: int, limits: Limits, jobs: Sequence[Job]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles ^C and kills its workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler: die, and the parent sees it
     faulthandler.disable()  # the parent names the signal; no Python stack dump on stderr
@@ -149,12 +190,9 @@ def _worker_main(conn: multiprocessing.connection.Connection, limits: Limits, jo
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     fault = os.environ.get(FAULT_ENV, "")
     while True:
-        try:
-            msg = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
+        msg = _read_exact(jobs_fd, _INDEX.size)
         if len(msg) != _INDEX.size:
-            return
+            return  # the parent is gone (or sent half a number): nothing to work for
         (index,) = _INDEX.unpack(msg)
         if not 0 <= index < len(jobs):
             return
@@ -169,10 +207,20 @@ def _worker_main(conn: multiprocessing.connection.Connection, limits: Limits, jo
         except MemoryError:
             reply = (index, "memory", None)
         except Exception:
-            import traceback  # a bug's text: imported when there is one
+            reply = (index, "bug", _traceback_text())
+        try:
+            data = pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            data = pickle.dumps((index, "memory", None), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # a result that does not pickle is a bug of the job's function
+            data = pickle.dumps((index, "bug", _traceback_text()), pickle.HIGHEST_PROTOCOL)
+        _write_all(replies_fd, [_LENGTH.pack(len(data)), data])
 
-            reply = (index, "bug", traceback.format_exc())
-        conn.send(reply)
+
+def _traceback_text() -> str:
+    import traceback  # a bug's text: imported when there is one
+
+    return traceback.format_exc()
 
 
 def _arm_cpu_limit(seconds: int) -> None:
@@ -202,17 +250,62 @@ def _test_fault(spec: str, path: str) -> None:
 # -- the parent side ----------------------------------------------------------------------------------
 
 
+class _Process:
+    """A forked worker process, reaped by this module alone."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        #: as multiprocessing reports it: the exit status, or minus the signal that killed it; None while alive
+        self.exitcode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.exitcode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped already: by nobody else in soinspect, so gone
+                self.exitcode = 255
+            else:
+                if pid:
+                    self.exitcode = os.waitstatus_to_exitcode(status)
+        return self.exitcode
+
+    def is_alive(self) -> bool:
+        return self.poll() is None
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+    def join(self, timeout: float) -> None:
+        """Wait at most *timeout* seconds for it to end. Bound: the timeout."""
+        deadline = time.monotonic() + timeout
+        pause = 0.0005
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(pause)
+            pause = min(2 * pause, 0.02)
+
+
 @dataclass(eq=False)  # one worker is one process: compared (and hashed) by identity
 class _Worker:
-    process: Any  # multiprocessing.Process from the fork context
-    conn: multiprocessing.connection.Connection
+    process: _Process
+    jobs_fd: int  # the parent's end of the pipe of job numbers
+    replies_fd: int  # the parent's end of the pipe of replies (end-of-file: the worker died)
     queue: list[int] = field(default_factory=list)  # the jobs sent to it, in order; the first is running
     deadline: float = 0.0  # of the first job
+    closed: bool = False
 
     @property
     def index(self) -> int | None:
         """The job it is working on."""
         return self.queue[0] if self.queue else None
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            for fd in (self.jobs_fd, self.replies_fd):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 class _Pool:
@@ -226,14 +319,15 @@ class _Pool:
         self.done = 0
         self.results: list[Any] = [None] * len(jobs)
         self.pending = list(range(len(jobs) - 1, -1, -1))  # a stack: pop() gives input order
-        self.ctx = multiprocessing.get_context("fork")
-        self.poller = select.poll()  # every live worker's pipe and sentinel, for the whole run
-        self.by_fd: dict[int, _Worker] = {}
+        self.poller = select.poll()  # every live worker's reply pipe, for the whole run
+        self.live: list[_Worker] = []  # the workers whose pipes are open
 
     def run(self) -> list[Any]:
         _warm_up()
-        workers = [self._start() for _ in range(self.nworkers)]
+        workers: list[_Worker] = []
         try:
+            for _ in range(self.nworkers):
+                workers.append(self._start())
             for w in workers:
                 self._assign(w)
             # Bound: every iteration either receives a result, or ends a worker (by its death or by
@@ -245,42 +339,49 @@ class _Pool:
                 for i, w in enumerate(workers):
                     if w.index is None:
                         continue
-                    # its pipe readable: a reply, or EOF (it died: then its sentinel is ready too, in the
-                    # same poll); its sentinel alone: it died with no reply
-                    if w.conn.fileno() in ready and self._receive(w):
+                    # its reply pipe readable: a reply, or end-of-file (it died)
+                    if w.replies_fd in ready and self._receive(w):
                         self._assign(w)
-                    elif w.conn.fileno() in ready or w.process.sentinel in ready or now >= w.deadline:
+                    elif w.replies_fd in ready or now >= w.deadline:
                         self._bury(w, timed_out=now >= w.deadline and w.process.is_alive())
                         workers[i] = self._start()
                         self._assign(workers[i])
         except BaseException:
             for w in workers:  # interrupted (or a bug): no worker goes on working for nobody
-                if w.process.is_alive():
-                    w.process.kill()
+                w.process.kill()
             raise
         finally:
-            for w in workers:
-                self._stop(w)
+            self._stop(workers)
         return self.results
 
     def _start(self) -> _Worker:
-        parent, child = self.ctx.Pipe(duplex=True)
-        # fork: the worker has the jobs in its memory (nothing is pickled); the parent sends numbers
-        proc = self.ctx.Process(target=_worker_main, args=(child, self.limits, self.jobs), daemon=True)
-        proc.start()
-        child.close()
-        w = _Worker(proc, parent)
-        for fd in (parent.fileno(), proc.sentinel):
-            self.poller.register(fd, select.POLLIN)
-            self.by_fd[fd] = w
+        jobs_r, jobs_w = os.pipe()
+        replies_r, replies_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: it has the jobs in its memory (nothing is pickled); the parent sends numbers
+            code = 1
+            try:
+                os.close(jobs_w)
+                os.close(replies_r)
+                for other in self.live:  # the other workers' pipes: their ends must be the parent's alone
+                    other.close()
+                _worker_main(jobs_r, replies_w, self.limits, self.jobs)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(jobs_r)
+        os.close(replies_w)
+        w = _Worker(_Process(pid), jobs_w, replies_r)
+        self.poller.register(replies_r, select.POLLIN)
+        self.live.append(w)
         return w
 
     def _forget(self, w: _Worker) -> None:
-        """Stop polling the worker's descriptors (before they are closed, and their numbers reused)."""
-        for fd, owner in list(self.by_fd.items()):
-            if owner is w:
-                self.poller.unregister(fd)
-                del self.by_fd[fd]
+        """Stop polling the worker's pipe and close the parent's ends (their numbers may then be reused)."""
+        if w in self.live:
+            self.poller.unregister(w.replies_fd)
+            self.live.remove(w)
+        w.close()
 
     def _assign(self, w: _Worker) -> None:
         """Fill the worker's queue up to :data:`QUEUE_DEPTH` from the pending jobs."""
@@ -289,16 +390,20 @@ class _Pool:
             if not w.queue:
                 w.deadline = time.monotonic() + self.limits.timeout
             w.queue.append(index)
-            # A worker that is already dead cannot take it: its sentinel reports that next round.
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                w.conn.send_bytes(_INDEX.pack(index))
+            # A worker that is already dead cannot take it: its reply pipe reports that next round.
+            with contextlib.suppress(BrokenPipeError):
+                os.write(w.jobs_fd, _INDEX.pack(index))
 
     def _receive(self, w: _Worker) -> bool:
         """Take the worker's reply; False if the worker died before sending a whole one."""
-        try:
-            index, status, value = w.conn.recv()
-        except (EOFError, ConnectionResetError, OSError):
+        head = _read_exact(w.replies_fd, _LENGTH.size)
+        if len(head) != _LENGTH.size:
             return False
+        (size,) = _LENGTH.unpack(head)
+        data = _read_exact(w.replies_fd, size)
+        if len(data) != size:
+            return False
+        index, status, value = pickle.loads(data)
         job = self.jobs[index]
         if status == "bug":
             raise WorkerError(job.path, value)
@@ -335,19 +440,21 @@ class _Pool:
         self.pending.extend(reversed(w.queue[1:]))  # never started: next for another worker, in order
         w.queue.clear()
         self._forget(w)
-        w.conn.close()
         self._tick()
 
-    def _stop(self, w: _Worker) -> None:
-        self._forget(w)
-        if w.process.is_alive():
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):
-                w.conn.send_bytes(_INDEX.pack(_STOP))
+    def _stop(self, workers: list[_Worker]) -> None:
+        """Ask every worker to exit, all at once, then wait for each (one that lingers is killed)."""
+        for w in workers:
+            if not w.closed and w.process.is_alive():
+                with contextlib.suppress(BrokenPipeError, OSError):
+                    os.write(w.jobs_fd, _INDEX.pack(_STOP))
+            self._forget(w)  # its end of the job pipe closed too: end-of-file, should the number not come
+        for w in workers:
             w.process.join(1)
             if w.process.is_alive():
                 w.process.kill()
                 w.process.join(5)
-        w.conn.close()
+            w.process.poll()
 
 
 def _warm_up() -> None:
