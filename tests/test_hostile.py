@@ -6,11 +6,13 @@ with a short timeout, so a regression fails the test instead of hanging the suit
 
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 import threading
 import weakref
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -334,9 +336,9 @@ def test_symbol_lookups_are_the_first_in_table_order(
 @pytest.mark.parametrize("name", ["greet.so", "types.so", "greet-1.23.9-sw.so"])
 def test_read_words_every_reads_only_those_words_as_pointers(name: str) -> None:
     """``read_words(every=3)`` reads words 0, 3, 6, ... as read_ptr does and the others as the bytes hold
-    them; the module data layout's (name, offset) pairs are struct_fields' names and offsets. On the
-    fields array of the plugin's own runtime.moduledata type, whose Typ words are relocated (so a reading
-    that relocated them too, or none, would differ)."""
+    them (``at=(0, 1)``: words 0, 1, 3, 4, ...); the module data layout's (name, offset) pairs are
+    struct_fields' names and offsets. On the fields array of the plugin's own runtime.moduledata type,
+    whose Typ words are relocated (so a reading that relocated them too, or none, would differ)."""
     from soinspect.go import gotypes
 
     elf = _elf.load(corpus.path(name))
@@ -354,6 +356,83 @@ def test_read_words_every_reads_only_those_words_as_pointers(name: str) -> None:
         want = elf.read_ptr(data + i * p) if i % 3 == 0 else every[0][i]
         assert names[1][i] == want, i
     assert any(every[1][i] != every[0][i] for i in range(1, 3 * count, 3)), "no Typ word is relocated"
+    both = elf.read_words(data, 3 * count, every=3, at=(0, 1))  # Name and Typ as pointers, Offset as it is
+    assert both is not None and both[0] == every[0]
+    assert both[1] == [every[1][i] if i % 3 < 2 else every[0][i] for i in range(3 * count)]
+    assert elf.read_words(data, 3 * count, every=3, at=(3,)) is None  # a field past the record
     fields = gotypes.struct_fields(elf, sym.value)
     assert fields is not None
     assert gotypes.struct_field_offsets(elf, sym.value) == [(f.name, f.offset) for f in fields]
+
+
+def _pcheader_magics_by_definition(elf: _elf.ElfFile) -> list[int]:
+    """What _scan_pclntab_magic must give, read position by position: in segment order, then magic order,
+    then by address, every pointer-aligned ``magic 00 00 minLC ptrsize`` (minLC 1, 2 or 4), 64 at most."""
+    from soinspect.go.module import PCLNTAB_MAGICS
+
+    out: list[int] = []
+    order: Literal["little", "big"] = "little" if elf.little else "big"
+    for seg in elf.segments:
+        if seg.type != 1:
+            continue
+        start, end = seg.offset, min(seg.offset + seg.filesz, len(elf.data))
+        for magic in PCLNTAB_MAGICS:
+            for i in range(start, end - 7):
+                head = elf.data[i : i + 8]
+                va = seg.vaddr + (i - start)
+                if (
+                    head[:4] == magic.to_bytes(4, order)
+                    and head[4:6] == b"\0\0"
+                    and head[6] in (1, 2, 4)
+                    and head[7] == elf.ptrsize
+                    and va % elf.ptrsize == 0
+                ):
+                    if len(out) == 64:
+                        return out
+                    out.append(va)
+    return out
+
+
+_PCHEADER_VALID = [
+    m + b"\0\0" + bytes([lc, ptr])
+    for m in (b"\xf1\xff\xff\xff", b"\xf0\xff\xff\xff", b"\xfa\xff\xff\xff", b"\xff\xff\xff\xf1", b"\xff\xff\xff\xfa")
+    for lc in (1, 2, 4)
+    for ptr in (4, 8)
+]  # little-endian magics, and big-endian ones (their bytes the other way round)
+_PCHEADER_PIECES = [
+    *_PCHEADER_VALID,
+    *_PCHEADER_VALID,
+    b"\xf1\xff\xff\xff\x00\x00\x03\x08", b"\xff\xff\xff\x00\x00\x01\x08", b"\xf1\xff\xff\xff\xff\x00\x00\x01\x08",
+    b"\xf2\xff\xff\xff\x00\x00\x01\x08", b"\xf1\xff\xff\xff\x00\x01\x01\x08",
+    bytes(8), b"\x00", b"\xff", b"\x00\x00\x00",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pieces=st.lists(st.sampled_from(_PCHEADER_PIECES), min_size=4, max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=5),
+    big_endian=st.booleans(),
+    is64=st.booleans(),
+    shift=st.integers(0, 7),
+)
+def test_pcheader_magic_scan_is_its_definition(
+    pieces: list[bytes], cuts: list[int], big_endian: bool, is64: bool, shift: int
+) -> None:
+    """The pcHeader magic scan (a regular expression over each PT_LOAD, little-endian) finds what reading
+    every position finds: made-up segments of real magics, near misses (a bad minLC, a magic off by one
+    byte, a pointer size of the other class) and filler, at every alignment, cut at the segment ends."""
+    from soinspect.elf.structs import DynEntry, ElfHeader, ElfLayout, Segment
+    from soinspect.go.module import _scan_pclntab_magic
+
+    data = bytes(shift) + b"".join(pieces)
+    starts = [shift + sum(map(len, pieces[:k])) for k in range(len(pieces) + 1)]  # segments cut between pieces
+    bounds = sorted({0, len(data)} | {starts[min(c, len(pieces))] - (c % 2 if c > len(pieces) else 0) for c in cuts})
+    segments = tuple(
+        Segment(type=2 if k % 3 == 2 else 1, flags=6, offset=a, vaddr=0x1000 * (k + 1) + (a + k) % 8, filesz=b - a,
+                memsz=b - a)
+        for k, (a, b) in enumerate(itertools.pairwise(bounds))
+    )
+    header = ElfHeader(2 if is64 else 1, 2 if big_endian else 1, 0, 3, 62, 0, 0, len(segments), 0, 0, 0)
+    elf = _elf.ElfFile("made-up.so", data, ElfLayout(header, (), segments, tuple[DynEntry, ...]()))
+    assert _scan_pclntab_magic(elf) == _pcheader_magics_by_definition(elf)

@@ -848,23 +848,28 @@ class ElfFile:
             return inplace
         return self._relocated(where, inplace)
 
-    def read_words(self, va: int, count: int, *, every: int = 1) -> tuple[list[int], list[int]] | None:
+    def read_words(
+        self, va: int, count: int, *, every: int = 1, at: tuple[int, ...] = (0,)
+    ) -> tuple[list[int], list[int]] | None:
         """*count* pointer-sized words at *va*: (as the bytes hold them, as :meth:`read_ptr` reads each),
         in one read; None unless all of them are in the file. For arrays of pointers read in bulk (a
         struct type's fields): one bounds check and one unpack instead of one per word. With *every* k,
-        only the words 0, k, 2k, ... are read as pointers (the others are as the bytes hold them in both
-        lists): an array of records of which only the first field is wanted as a pointer."""
+        only the words f, k + f, 2k + f, ... for each f in *at* are read as pointers (the others are as
+        the bytes hold them in both lists): an array of records of k words of which only the fields at
+        *at* are wanted as pointers."""
         p = self.ptrsize
-        if count < 0 or count * p > len(self.data) or every < 1:
+        if count < 0 or count * p > len(self.data) or every < 1 or not all(0 <= f < every for f in at):
             return None
         off = self.va_to_offset(va, count * p) if count else 0
         if off is None:
             return None
         inplace = list(struct.unpack_from(f"{self.endian}{count}{'Q' if p == 8 else 'I'}", self.data, off))
         ptrs = inplace[:]
-        wheres = list(map(self._reloc_index.get, range(va, va + count * p, every * p)))  # the lookups, in C
-        for j in compress(range(len(wheres)), map(is_not, wheres, repeat(None))):  # the words relocated
-            ptrs[j * every] = self._relocated(wheres[j], inplace[j * every])  # type: ignore[arg-type]  # compressed
+        for f in at:
+            wheres = list(map(self._reloc_index.get, range(va + f * p, va + count * p, every * p)))  # in C
+            for j in compress(range(len(wheres)), map(is_not, wheres, repeat(None))):  # the words relocated
+                w = j * every + f
+                ptrs[w] = self._relocated(wheres[j], inplace[w])  # type: ignore[arg-type]  # compressed
         return inplace, ptrs
 
     def _relocated(self, where: int, inplace: int) -> int:

@@ -257,11 +257,14 @@ class TypeName:
 
 def read_full_name(elf: ElfFile, addr: int) -> TypeName | None:
     """Decode an ``abi.Name`` with its tag (flags bit 1) and the exported/embedded bits."""
-    flags_b = elf.read_va(addr, 1)
-    if flags_b is None:
-        return None
-    flags = flags_b[0]
-    name_len = _uvarint(elf, addr + 1)
+    head = elf.read_va(addr, 5)  # the flags and the longest length soinspect reads, in one read
+    if head is not None:
+        flags, name_len = head[0], _uvarint_of(head, 1)
+    else:  # near the end of what is mapped: as far as the bytes go
+        flags_b = elf.read_va(addr, 1)
+        if flags_b is None:
+            return None
+        flags, name_len = flags_b[0], _uvarint(elf, addr + 1)
     if name_len is None:
         return None
     n, width = name_len
@@ -283,13 +286,27 @@ def read_full_name(elf: ElfFile, addr: int) -> TypeName | None:
 
 def _uvarint(elf: ElfFile, addr: int) -> tuple[int, int] | None:
     """(value, width) of the uvarint at *addr*; names longer than ``_MAX_NAME`` are refused."""
-    value = 0
+    head = elf.read_va(addr, 4)
+    if head is not None:
+        return _uvarint_of(head, 0)
+    value = 0  # near the end of what is mapped: byte by byte, as far as the bytes go
     for i in range(4):
         b = elf.read_va(addr + i, 1)
         if b is None:
             return None
         value |= (b[0] & 0x7F) << (7 * i)
         if not b[0] & 0x80:
+            return (value, i + 1) if value <= _MAX_NAME else None
+    return None
+
+
+def _uvarint_of(head: bytes, at: int) -> tuple[int, int] | None:
+    """:func:`_uvarint` of the four bytes of *head* from *at* on (all of them readable)."""
+    value = 0
+    for i in range(4):
+        b = head[at + i]
+        value |= (b & 0x7F) << (7 * i)
+        if not b & 0x80:
             return (value, i + 1) if value <= _MAX_NAME else None
     return None
 
