@@ -244,7 +244,7 @@ def raw_layout(read: Read, size: int) -> ElfLayout:
                 ptype, pflags, offset, vaddr, _paddr, filesz, memsz, _align = fmt.unpack_from(table, i * phentsize)
             else:
                 ptype, offset, vaddr, _paddr, filesz, memsz, pflags, _align = fmt.unpack_from(table, i * phentsize)
-            segments.append(Segment(type=ptype, flags=pflags, offset=offset, vaddr=vaddr, filesz=filesz, memsz=memsz))
+            segments.append(Segment(ptype, pflags, offset, vaddr, filesz, memsz))  # positional: a faster call
 
     # Section headers: only a table _table_in_file. Otherwise none: a file without section headers, as a
     # stripped one.
@@ -256,7 +256,7 @@ def raw_layout(read: Read, size: int) -> ElfLayout:
         for row, name in zip(rows, names, strict=True):
             _, stype, sflags, addr, offset, ssize, _link, _info, _align, entsize = row
             sections.append(
-                Section(name=name, type=stype, flags=sflags, addr=addr, offset=offset, size=ssize, entsize=entsize)
+                Section(name, stype, sflags, addr, offset, ssize, entsize)  # the field order of Section
             )
 
     header = ElfHeader(
@@ -339,7 +339,7 @@ def _dynamic(read: Read, size: int, segments: list[Segment], is64: bool, e: str,
         n = len(chunk) // entsize
         for i in range(n):
             tag, value = fmt.unpack_from(chunk, i * entsize)
-            out.append(DynEntry(tag=tag, value=value))
+            out.append(DynEntry(tag, value))
             if tag == DT_NULL:
                 return tuple(out)
         if n == 0 or last:
