@@ -33,9 +33,9 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from soinspect._frozen import frozen
 from soinspect.elf.targets import parse_target
 from soinspect.errors import SoinspectError
 from soinspect.output.interface import Format
@@ -51,7 +51,7 @@ class ConfigError(SoinspectError):
     """The policy file cannot be read, or has an unknown key or a bad value."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Config:
     """Validated settings from one file, keyed by the CLI option's ``dest``."""
 

@@ -53,6 +53,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from soinspect._frozen import frozen
 from soinspect.errors import ParserCrashError, SoinspectError
 
 FAULT_ENV = "SOINSPECT_TEST_WORKER_FAULT"
@@ -61,7 +62,7 @@ FAULT_ENV = "SOINSPECT_TEST_WORKER_FAULT"
 QUEUE_DEPTH = 2
 
 
-@dataclass(frozen=True)
+@frozen
 class Job:
     """One unit of work: ``func(path, **kwargs)``."""
 
@@ -70,7 +71,7 @@ class Job:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@frozen
 class Limits:
     """Resource limits of one worker process, per job."""
 

@@ -31,9 +31,9 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
+from soinspect._frozen import frozen
 from soinspect.cli import pool as _isolate
 from soinspect.cli.pool import Job, run_many
 from soinspect.elf.file import read_head
@@ -50,7 +50,7 @@ ELF_MAGIC = b"\x7fELF"
 PROGRESS_MIN_FILES = 20
 
 
-@dataclass(frozen=True)
+@frozen
 class Found:
     """What :func:`expand` found: files to judge (in judging order), skipped paths, paths that could not be
     read (a directory that cannot be listed, an entry that cannot be stat'ed)."""
@@ -178,7 +178,7 @@ def judge_all(
     return list(run_many(jobs, workers=_workers_for(workers, len(jobs)), progress=progress))
 
 
-@dataclass(frozen=True)
+@frozen
 class Rendered:
     """A file's report and its part of the output (:func:`soinspect.output.interface.render_part`),
     rendered in the worker that judged it: what :func:`judge_rendered` sends back to the parent."""

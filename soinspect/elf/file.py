@@ -15,12 +15,13 @@ import stat
 import struct
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from itertools import compress, repeat
 from operator import is_not
 from typing import TYPE_CHECKING
 
+from soinspect._frozen import frozen
 from soinspect.elf.structs import (
     DT_GNU_HASH,
     DT_HASH,
@@ -59,7 +60,7 @@ DEFAULT_MAX_SIZE = 1 << 30
 _ELF_MAGIC = b"\x7fELF"
 
 
-@dataclass(frozen=True)
+@frozen
 class Symbol:
     """One ELF symbol table entry, name decoded."""
 
@@ -82,7 +83,7 @@ class Symbol:
         return self.shndx != SHN_UNDEF
 
 
-@dataclass(frozen=True)
+@frozen
 class Relocation:
     offset: int
     type: int
@@ -981,7 +982,7 @@ def load(path: str, max_size: int = DEFAULT_MAX_SIZE) -> ElfFile:
     return ElfFile.from_bytes(path, read_file(path, max_size))
 
 
-@dataclass(frozen=True)
+@frozen
 class Truncation:
     """Where an ELF file is cut short, if it is."""
 

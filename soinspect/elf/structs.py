@@ -6,7 +6,7 @@ this module, which imports nothing of soinspect.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from soinspect._frozen import frozen
 
 # ELF constants (from the System V gABI; names as in <elf.h>).
 ELFCLASS32, ELFCLASS64 = 1, 2
@@ -37,7 +37,7 @@ STT_NOTYPE, STT_OBJECT, STT_FUNC = 0, 1, 2
 
 
 
-@dataclass(frozen=True)
+@frozen
 class ElfHeader:
     elf_class: int  # ELFCLASS32 or ELFCLASS64
     data_encoding: int  # ELFDATA2LSB or ELFDATA2MSB
@@ -52,7 +52,7 @@ class ElfHeader:
     flags: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Section:
     name: str
     type: int
@@ -63,7 +63,7 @@ class Section:
     entsize: int
 
 
-@dataclass(frozen=True)
+@frozen
 class Segment:
     type: int
     flags: int
@@ -73,13 +73,13 @@ class Segment:
     memsz: int
 
 
-@dataclass(frozen=True)
+@frozen
 class DynEntry:
     tag: int
     value: int
 
 
-@dataclass(frozen=True)
+@frozen
 class ElfLayout:
     """What the LIEF door hands over: headers and the dynamic table, no big tables."""
 

@@ -6,12 +6,11 @@ Go supports ``-buildmode=plugin`` on linux for these GOARCH values (``cmd/intern
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from soinspect._frozen import frozen
 from soinspect.elf.structs import ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB
 
 
-@dataclass(frozen=True)
+@frozen
 class Target:
     goos: str
     goarch: str

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
+
+from soinspect._frozen import frozen
 
 _RELEASE = re.compile(r"^go(\d+)\.(\d+)(?:\.(\d+))?$")
 
@@ -28,7 +29,7 @@ def parse_release(version: str) -> tuple[int, int, int] | None:
     return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
 
 
-@dataclass(frozen=True)
+@frozen
 class AffectedRange:
     introduced: str
     fixed: str | None  # the first release of the line without the defect (exclusive end)
@@ -48,7 +49,7 @@ class AffectedRange:
         return release <= last
 
 
-@dataclass(frozen=True)
+@frozen
 class Advisory:
     id: str  # "golang/go#81303"
     url: str

@@ -20,9 +20,10 @@ The module info is framed by two 16-byte sentinels, stripped when the byte 17 fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
+from soinspect._frozen import frozen
 from soinspect.elf.file import ElfFile
 from soinspect.elf.structs import PF_W, PT_LOAD
 
@@ -36,7 +37,7 @@ _FLAG_BIG_ENDIAN, _FLAG_INLINE = 0x1, 0x2
 _MAX_STRING = 1 << 24  # no real version or module info string comes near 16 MiB
 
 
-@dataclass(frozen=True)
+@frozen
 class Module:
     path: str
     version: str
@@ -45,13 +46,13 @@ class Module:
 
 
 
-@dataclass(frozen=True)
+@frozen
 class BuildSetting:
     key: str
     value: str
 
 
-@dataclass(frozen=True)
+@frozen
 class BuildInfo:
     """What ``go version -m`` prints, plus where it was found."""
 
@@ -79,7 +80,7 @@ class BuildInfo:
 
 
 
-@dataclass(frozen=True)
+@frozen
 class BuildInfoResult:
     """Build info, or why there is none (data, not an exception: a C library simply has none)."""
 

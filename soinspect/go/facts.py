@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 
+from soinspect._frozen import frozen
 from soinspect.elf import file as _elf
 from soinspect.elf.file import ElfFile, Truncation
 from soinspect.elf.structs import (
@@ -35,7 +36,7 @@ from soinspect.go.gotypes import Symbol, TypeReadError, plugin_symbols
 from soinspect.go.module import GoModuleFacts, exported_symbols, read_go_module
 
 
-@dataclass(frozen=True)
+@frozen
 class DynamicFacts:
     has_dynamic: bool
     interp: str | None
@@ -47,7 +48,7 @@ class DynamicFacts:
     noopen: bool = False  # DF_1_NOOPEN in DT_FLAGS_1: "shared object cannot be dlopen()ed"
 
 
-@dataclass(frozen=True)
+@frozen
 class FileFacts:
     path: str
     realpath: str

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
 from typing import Literal
 
+from soinspect._frozen import frozen
 from soinspect.elf.file import ElfFile
 
 KIND_MASK = 0x1F
@@ -68,7 +68,7 @@ _MAX_NAME = 1 << 16
 _MAX_FIELDS = 4096
 
 
-@dataclass(frozen=True)
+@frozen
 class TypeHeader:
     addr: int
     size: int
@@ -82,7 +82,7 @@ class TypeHeader:
     ptr_to_this: int
 
 
-@dataclass(frozen=True)
+@frozen
 class StructField:
     name: str
     type_addr: int
@@ -245,7 +245,7 @@ def layout_problem(go_version: str | None) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@frozen
 class TypeName:
     """A decoded ``abi.Name``: flags, name, tag, and the pkgPath name offset if present."""
 
@@ -335,7 +335,7 @@ class TypeReadError(Exception):
     """A type descriptor could not be read; the message names the address and what was wrong."""
 
 
-@dataclass(frozen=True)
+@frozen
 class GoType:
     """One runtime type descriptor, printed as Go prints it."""
 
@@ -545,7 +545,7 @@ class _NotComposable(Exception):
     """The printed form cannot be rebuilt from the layout (a case soinspect does not model)."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Symbol:
     """One entry of the plugin's exported symbol table (``go:plugin.tabs``), as Lookup returns it.
 

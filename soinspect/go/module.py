@@ -21,8 +21,9 @@ from __future__ import annotations
 import functools
 import re
 import struct
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from soinspect._frozen import frozen
 from soinspect.elf.file import ElfFile, Symbol
 from soinspect.go import gotypes as _gotypes
 from soinspect.go.layouts import LAYOUTS
@@ -37,7 +38,7 @@ _MAX_STRING = 1 << 20
 _IDENT = re.compile(r"^[^\W\d][\w]*$")
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageHash:
     """One entry of a module's package fingerprint table, as ``lastmoduleinit`` sees it."""
 
@@ -46,7 +47,7 @@ class PackageHash:
     runtime_symbol: str | None  # the symbol the runtime hash pointer is relocated against
 
 
-@dataclass(frozen=True)
+@frozen
 class ModuleDataLayout:
     size: int
     offsets: tuple[tuple[str, int], ...]
@@ -59,7 +60,7 @@ class ModuleDataLayout:
         return None
 
 
-@dataclass(frozen=True)
+@frozen
 class ModuleData:
     """The plugin's own ``runtime.moduledata``, as far as it could be read."""
 
@@ -72,7 +73,7 @@ class ModuleData:
     etypes: int | None
 
 
-@dataclass(frozen=True)
+@frozen
 class GoModuleFacts:
     """Everything about the Go runtime side of one image that plugin loading depends on."""
 

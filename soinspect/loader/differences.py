@@ -9,9 +9,9 @@ architecture level), and each dependency both sides link whose version, content 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
+from soinspect._frozen import frozen
 from soinspect.go.buildinfo import BuildInfo, Module
 
 #: The build settings shown for a host and compared with a plugin's, in this order. ``-asan`` and ``-msan``
@@ -20,7 +20,7 @@ from soinspect.go.buildinfo import BuildInfo, Module
 LOADING_SETTINGS = ("-race", "-asan", "-msan", "-trimpath", "CGO_ENABLED", "-tags", "-gcflags", "GOEXPERIMENT")
 
 
-@dataclass(frozen=True)
+@frozen
 class Difference:
     """One build-info field whose value differs: what it is, the plugin's value and the host's."""
 
@@ -112,7 +112,7 @@ FINGERPRINT_ENV = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class SettingDifference:
     """One build setting on which the two builds disagree (None: not set on that side)."""
 
@@ -121,7 +121,7 @@ class SettingDifference:
     other: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class ModuleDifference:
     """How the module that provides a mismatching package differs between the two builds."""
 

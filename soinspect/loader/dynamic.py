@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+from soinspect._frozen import frozen
 from soinspect.elf import file as _elf
 from soinspect.elf.file import ElfFile
 from soinspect.elf.structs import (
@@ -65,7 +66,7 @@ _MAX_VER_ENTRIES = 4096
 _MAX_SYMLINKS = 40  # glibc's and Linux's own bound
 
 
-@dataclass(frozen=True)
+@frozen
 class Library:
     """One ``DT_NEEDED`` entry and where the loader finds it."""
 
@@ -75,7 +76,7 @@ class Library:
     how: str  # RPATH, RUNPATH, ld.so.cache, ld.so.conf, default directories, already loaded
 
 
-@dataclass(frozen=True)
+@frozen
 class DynamicResolution:
     """What ``dlopen`` does with the file's dependencies in a sysroot."""
 

@@ -3,14 +3,15 @@ whose fingerprint differs. The verdict layer wraps these in a :class:`~soinspect
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from soinspect._frozen import frozen
 
 Outcome = Literal["ok", "error", "crash", "not_reached", "unknown"]
 OUTCOMES: tuple[Outcome, ...] = ("ok", "error", "crash", "not_reached", "unknown")
 
 
-@dataclass(frozen=True)
+@frozen
 class Mismatch:
     """A package whose fingerprint differs between a plugin and what the process already has."""
 
@@ -22,7 +23,7 @@ class Mismatch:
     first: bool  # the one Go names in its error
 
 
-@dataclass(frozen=True)
+@frozen
 class Verdict:
     """What ``plugin.Open`` does: ``loadable``, the ``outcome``, the first line Go prints, and why."""
 

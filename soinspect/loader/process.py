@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from soinspect._frozen import frozen
 from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC, PT_LOAD
 from soinspect.elf.targets import LINUX_OSABIS, Target
 from soinspect.go.buildinfo import BuildInfo
@@ -52,7 +53,7 @@ def duplicate_pluginpath(v: Verdict) -> bool:
     return v.open_error is not None and v.open_error.endswith(ALREADY_LOADED) and _DUPLICATE in v.reason
 
 
-@dataclass(frozen=True)
+@frozen
 class HostModel:
     """What the host process brings to ``plugin.Open``."""
 

@@ -6,8 +6,7 @@ it only looks at :class:`~soinspect.go.facts.FileFacts`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from soinspect._frozen import frozen
 from soinspect.elf.structs import ET_DYN, ET_EXEC
 from soinspect.elf.targets import LINUX_OSABIS, OSABI_NAMES, Target, class_name, data_name, machine_name
 from soinspect.go.advisories import affecting
@@ -29,7 +28,7 @@ CHECK_IDS: dict[str, str] = {cid: c.title for cid, c in CHECKS.items()}
 POLICY_CHECKS: frozenset[str] = frozenset(cid for cid, c in CHECKS.items() if c.policy)
 
 
-@dataclass(frozen=True)
+@frozen
 class Policy:
     target: Target
     strict: bool = False

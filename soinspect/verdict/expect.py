@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from soinspect._frozen import frozen
 from soinspect.go import typeexpr
 from soinspect.verdict.fix import expectation_fix
 from soinspect.verdict.report import Check, Report, Verdict
@@ -43,7 +44,7 @@ def check_type(typ: str) -> None:
         raise ValueError(f"{typ!r} is not a Go type: {exc}") from None
 
 
-@dataclasses.dataclass(frozen=True)
+@frozen
 class Comparison:
     """What the host's assertion ``sym.(want)`` does with a symbol whose ``%T`` is *got*."""
 

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
+from soinspect._frozen import frozen
 from soinspect.elf.targets import Target, target_for
 from soinspect.go.advisories import affecting, parse_release
 from soinspect.go.buildinfo import BuildInfo
@@ -63,7 +64,7 @@ Rebuild = Literal["plugin", "host", "other", "none"]
 REBUILDS: tuple[Rebuild, ...] = ("plugin", "host", "other", "none")
 
 
-@dataclass(frozen=True)
+@frozen
 class Fix:
     """What makes the real loader accept a rejected file."""
 

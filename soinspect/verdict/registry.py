@@ -10,10 +10,10 @@ accept the file, and whether it is a policy check that ``--ignore`` may hide.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from soinspect._frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckInfo:
     """What one check id means: the reference text behind every place the id appears."""
 

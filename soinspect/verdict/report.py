@@ -8,9 +8,10 @@ Nothing here knows about JSON, tables or SARIF: the output layer renders these (
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
+from soinspect._frozen import frozen
 from soinspect.go.buildinfo import BuildInfo
 from soinspect.go.gotypes import Symbol
 from soinspect.loader.differences import Difference, differences, loading_settings
@@ -45,7 +46,7 @@ Status = Literal["pass", "fail", "warn", "info", "unknown"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "warn", "info", "unknown")
 
 
-@dataclass(frozen=True)
+@frozen
 class Check:
     """One check: a stable dotted id, a status, one line of message, and evidence (JSON-ready values)."""
 
@@ -55,7 +56,7 @@ class Check:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@frozen
 class ElfInfo:
     """The ELF identity and linkage of the file."""
 
@@ -77,7 +78,7 @@ class ElfInfo:
     stripped: bool  # no .symtab
 
 
-@dataclass(frozen=True)
+@frozen
 class ModuleDataInfo:
     """Where the plugin's ``runtime.moduledata`` is, and how its layout was found."""
 
@@ -87,7 +88,7 @@ class ModuleDataInfo:
     layout_source: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class PackageHash:
     """One package fingerprint the plugin was linked against (hex)."""
 
@@ -95,7 +96,7 @@ class PackageHash:
     hash: str
 
 
-@dataclass(frozen=True)
+@frozen
 class PluginInfo:
     """What Go's ``plugin`` package sees: the plugin path, the exported symbols and the fingerprints."""
 
@@ -110,7 +111,7 @@ class PluginInfo:
     pkghashes: tuple[PackageHash, ...] | None
 
 
-@dataclass(frozen=True)
+@frozen
 class HostInfo:
     """The host a file was judged against (``check_host``)."""
 
@@ -136,7 +137,7 @@ class HostInfo:
         return loading_settings(self.buildinfo) if self.buildinfo is not None else ()
 
 
-@dataclass(frozen=True)
+@frozen
 class FileError:
     """Why a file that was read could not be analysed (not ELF, truncated, malformed, ...)."""
 
@@ -145,7 +146,7 @@ class FileError:
     offset: int | None
 
 
-@dataclass(frozen=True)
+@frozen
 class Report:
     """Everything soinspect says about one file."""
 
@@ -205,7 +206,7 @@ class Report:
         return differences(self.buildinfo, hb)
 
 
-@dataclass(frozen=True)
+@frozen
 class CauseGroup:
     """Packages whose fingerprints differ for the same likely cause; ``go_names`` is the one of them that
     Go's error names, if it is in this group."""
@@ -226,7 +227,7 @@ def cause_groups(mismatches: tuple[Mismatch, ...]) -> tuple[CauseGroup, ...]:
     )
 
 
-@dataclass(frozen=True)
+@frozen
 class Skipped:
     """A path a directory scan did not judge, and why (not ELF, symlink loop, a FIFO, ...)."""
 
@@ -234,7 +235,7 @@ class Skipped:
     reason: str
 
 
-@dataclass(frozen=True)
+@frozen
 class RunError:
     """A path the run could not judge, and why: it is in no result and in no skip.
 
