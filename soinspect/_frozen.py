@@ -2,26 +2,26 @@
 
 Every fact, check and report of soinspect is a frozen dataclass, 59 classes made at every start. On CPython
 3.11, ``dataclasses`` compiles each generated method (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``,
-``__setattr__``, ``__delattr__``) in an ``exec`` of its own, and asks ``inspect`` for the signature of
-a class with no docstring: 45-48 ms of a 70-80 ms import, most of a cold ``soinspect FILE``'s own time
-(issue 13). :func:`frozen` lets ``dataclasses`` process the fields (defaults, ``field()``,
-``__match_args__``, ``fields()``, ``replace()``, ``asdict()`` all as usual), compiles ``__init__`` alone
-(its parameters are the fields), and gives the other five methods as closures over the field names, with
-the meaning ``dataclass(frozen=True)`` gives them (CPython's ``dataclasses.py``): the same ``__init__``
-signature and annotations, the same ``repr``, equality and hash over the same fields, and
-``FrozenInstanceError`` on assignment or deletion (``tests/test_frozen.py`` compares the two). One
-difference, on purpose: the generated ``__init__`` stores the fields in the instance ``__dict__`` (what
-``object.__setattr__`` does for a class like these, with no descriptor or slot for a field) instead of
-calling ``object.__setattr__`` once per field, about three times as fast (a file's audit makes about 200
-of these objects).
+``__setattr__``, ``__delattr__``) in an ``exec`` of its own, and asks ``inspect`` for the signature of a class
+with no docstring: 45-48 ms of a 70-80 ms import, most of a cold ``soinspect FILE``'s own time (issue 13);
+with :func:`frozen`, 16-19 ms. :func:`frozen` lets ``dataclasses`` process the fields (defaults, ``field()``,
+``__match_args__``, ``fields()``, ``replace()``, ``asdict()`` all as usual), compiles ``__init__`` alone (its
+parameters are the fields), and gives the other five methods as closures over the field names, with the
+meaning ``dataclass(frozen=True)`` gives them (CPython's ``dataclasses.py``): the same ``__init__`` signature
+and annotations, the same ``repr``, equality and hash over the same fields, and ``FrozenInstanceError`` on
+assignment or deletion (``tests/test_frozen.py`` compares the two). One difference, on purpose: the generated
+``__init__`` stores the fields in the instance ``__dict__`` (what ``object.__setattr__`` does for a class like
+these, with no descriptor or slot for a field) instead of calling ``object.__setattr__`` once per field, about
+three times as fast (a file's audit makes about 200 of these objects).
 
-Only what soinspect uses is supported: no ``__post_init__``, ``InitVar``, ``kw_only``, ``slots`` or
+Only what soinspect uses is supported: no ``__post_init__``, ``InitVar``, ``kw_only``, ``__slots__`` or
 inheritance between dataclasses; :func:`frozen` refuses a class that has any of them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import operator
 import reprlib
 from collections.abc import Callable
@@ -44,8 +44,14 @@ _FACTORY = _Factory()
 def frozen(cls: type[_T]) -> type[_T]:
     """``@dataclass(frozen=True)`` for *cls* (see the module docstring)."""
     had_doc = bool(cls.__dict__.get("__doc__"))
-    if hasattr(cls, "__post_init__") or any(dataclasses.is_dataclass(base) for base in cls.__mro__[1:]):
-        raise TypeError(f"@frozen does not support {cls.__qualname__}: __post_init__ or a dataclass base")
+    annotations = [str(t) for t in inspect.get_annotations(cls).values()]
+    if (
+        hasattr(cls, "__post_init__")
+        or "__slots__" in cls.__dict__
+        or any("InitVar" in t for t in annotations)
+        or any(dataclasses.is_dataclass(base) for base in cls.__mro__[1:])
+    ):
+        raise TypeError(f"@frozen does not support {cls.__qualname__}: __post_init__, __slots__, InitVar or a base")
     if not had_doc:
         cls.__doc__ = "(made below)"  # dataclasses would ask inspect for a signature it cannot have yet
     cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=False)
@@ -54,7 +60,7 @@ def frozen(cls: type[_T]) -> type[_T]:
         raise TypeError(f"@frozen does not support {cls.__qualname__}: kw_only fields")
     params = _add_init(cls, fields)
     _add_the_rest(cls, fields)
-    if not had_doc:  # what dataclasses writes for a class with no docstring: its signature
+    if not had_doc:  # what dataclasses writes for a class with no docstring: its signature (not asked of inspect)
         cls.__doc__ = f"{cls.__name__}({', '.join(params)})"
     return cls
 

@@ -124,7 +124,7 @@ def test_frozen_refuses_what_it_does_not_model() -> None:
     class Base:
         a: int
 
-    with pytest.raises(TypeError, match="a dataclass base"):
+    with pytest.raises(TypeError, match="a base"):
         frozen(type("Child", (dataclasses.dataclass(Base),), {"__annotations__": {"b": int}}))
 
     class Post:
@@ -135,6 +135,19 @@ def test_frozen_refuses_what_it_does_not_model() -> None:
 
     with pytest.raises(TypeError, match="__post_init__"):
         frozen(Post)
+
+    class Slots:
+        __slots__ = ("a",)
+        a: int
+
+    with pytest.raises(TypeError, match="__slots__"):
+        frozen(Slots)
+
+    class Init:
+        a: dataclasses.InitVar[int]
+
+    with pytest.raises(TypeError, match="InitVar"):
+        frozen(Init)
 
 
 def test_every_soinspect_dataclass_that_says_frozen_is() -> None:
