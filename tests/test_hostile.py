@@ -436,3 +436,20 @@ def test_pcheader_magic_scan_is_its_definition(
     header = ElfHeader(2 if is64 else 1, 2 if big_endian else 1, 0, 3, 62, 0, 0, len(segments), 0, 0, 0)
     elf = _elf.ElfFile("made-up.so", data, ElfLayout(header, (), segments, tuple[DynEntry, ...]()))
     assert _scan_pclntab_magic(elf) == _pcheader_magics_by_definition(elf)
+
+
+@pytest.mark.parametrize(
+    "tail,want",
+    [(b"\x05", (5, 1)), (b"\x85\x01", (133, 2)), (b"\x85", None), (b"\x85\x85\x85", None), (b"", None)],
+)
+def test_a_name_length_at_the_end_of_a_segment(tail: bytes, want: tuple[int, int] | None) -> None:
+    """A uvarint whose four bytes are not all mapped is read as far as the segment goes: a length that
+    ends inside it is read, one cut by its end is unreadable."""
+    from soinspect.elf.structs import ElfHeader, ElfLayout, Segment
+    from soinspect.go.gotypes import _uvarint
+
+    data = bytes(16) + tail
+    segment = Segment(type=1, flags=4, offset=0, vaddr=0x1000, filesz=len(data), memsz=len(data))
+    elf = _elf.ElfFile("made-up.so", data, ElfLayout(ElfHeader(2, 1, 0, 3, 62, 0, 0, 1, 0, 0, 0), (), (segment,), ()))
+    assert _uvarint(elf, 0x1000 + 16) == want
+    assert _uvarint(elf, 0x1000 + 12) == (0, 1)  # four zero bytes, all mapped: the one-read path

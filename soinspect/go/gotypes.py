@@ -287,23 +287,17 @@ def read_full_name(elf: ElfFile, addr: int) -> TypeName | None:
 def _uvarint(elf: ElfFile, addr: int) -> tuple[int, int] | None:
     """(value, width) of the uvarint at *addr*; names longer than ``_MAX_NAME`` are refused."""
     head = elf.read_va(addr, 4)
-    if head is not None:
-        return _uvarint_of(head, 0)
-    value = 0  # near the end of what is mapped: byte by byte, as far as the bytes go
-    for i in range(4):
-        b = elf.read_va(addr + i, 1)
-        if b is None:
-            return None
-        value |= (b[0] & 0x7F) << (7 * i)
-        if not b[0] & 0x80:
-            return (value, i + 1) if value <= _MAX_NAME else None
-    return None
+    if head is None:  # near the end of what is mapped: byte by byte, as far as the bytes go
+        head = b""
+        while len(head) < 4 and (b := elf.read_va(addr + len(head), 1)) is not None:
+            head += b
+    return _uvarint_of(head, 0)
 
 
 def _uvarint_of(head: bytes, at: int) -> tuple[int, int] | None:
-    """:func:`_uvarint` of the four bytes of *head* from *at* on (all of them readable)."""
+    """:func:`_uvarint` of the bytes of *head* from *at* on (at most four; None where they end first)."""
     value = 0
-    for i in range(4):
+    for i in range(min(4, len(head) - at)):
         b = head[at + i]
         value |= (b & 0x7F) << (7 * i)
         if not b & 0x80:
