@@ -268,3 +268,107 @@ def test_two_builds_of_one_plugin_staged_together() -> None:
     staged = [corpus.path("pluginA-1.so"), corpus.path("pluginA-2.so")]
     assert cli.main(["--quiet", "--host", host, *staged]) == cli.EXIT_REJECTED
     assert cli.main(["--quiet", "--host", host, "--each", *staged]) == cli.EXIT_OK
+
+
+# -- action.yml: the run step's own script, with the inputs as a workflow gives them ---------------------
+
+
+def _run_step(workspace: Path, workflow_with: str) -> tuple[int, dict[str, Any], str]:
+    """Run the action's ``soinspect`` step: its ``run:`` script, taken from action.yml, with its ``env:``
+    evaluated for the inputs that the workflow's ``with:`` block (YAML text, parsed as GitHub parses it:
+    a ``|`` block keeps its newlines and its final one) gives, and each input also as ``INPUT_<NAME>``.
+    ``steps.install.outputs.soinspect`` is this environment's soinspect. The step's exit-code output,
+    the JSON document on stdout (the ``format`` input is json) and stderr."""
+    action = _action()
+    values = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
+    given = yaml.safe_load(workflow_with)["with"]
+    values.update({k: str(v) for k, v in given.items()})
+    values["format"] = "json"
+    values["summary"] = "false"
+    (step,) = [s for s in action["runs"]["steps"] if s.get("id") == "soinspect"]
+    context = {f"inputs.{k}": v for k, v in values.items()}
+    context["runner.temp"] = str(workspace / ".runner-temp")
+    context["steps.install.outputs.soinspect"] = str(Path(sys.executable).parent / "soinspect")
+    outputs_file = workspace / ".github_output"
+    outputs_file.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "SOINSPECT"))}
+    env.update({f"INPUT_{k.upper()}": v for k, v in values.items()})
+    env.update({k: _evaluate(str(v), context) for k, v in step.get("env", {}).items()})
+    env["GITHUB_OUTPUT"] = str(outputs_file)
+    script = workspace / ".step.sh"
+    script.write_text(step["run"])
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr  # the step itself succeeds; the verdict is its exit-code output
+    (line,) = outputs_file.read_text().splitlines()
+    assert line.startswith("exit-code="), line
+    return int(line.split("=", 1)[1]), json.loads(proc.stdout) if proc.stdout else {}, proc.stderr
+
+
+@pytest.fixture
+def build_dir(tmp_path: Path) -> Path:
+    (tmp_path / "build" / "sub").mkdir(parents=True)
+    for name in ("a.so", "b.so", "sub/c.so", "my plugin.so"):
+        shutil.copy(corpus.path("greet.so"), tmp_path / "build" / name)
+    return tmp_path
+
+
+def _judged(doc: dict[str, Any]) -> list[str]:
+    return [r["path"] for r in doc["results"]]
+
+
+def _missing(doc: dict[str, Any]) -> list[str]:
+    return [e["path"] for e in doc["errors"] if e["kind"] == "missing"]
+
+
+def test_action_judges_every_line_of_a_block(build_dir: Path) -> None:
+    """The issue's case: a ``paths: |`` block, one path per line; the old step judged the first line only."""
+    code, doc, _ = _run_step(build_dir, "with:\n  paths: |\n    build/a.so\n    build/b.so\n")
+    assert code == 0 and _judged(doc) == ["build/a.so", "build/b.so"]
+
+
+def test_action_one_line_list_and_globs(build_dir: Path) -> None:
+    code, doc, _ = _run_step(build_dir, "with:\n  paths: build/b.so build/sub/*.so\n")
+    assert code == 0 and _judged(doc) == ["build/b.so", "build/sub/c.so"]
+    code, doc, _ = _run_step(build_dir, "with:\n  paths: |\n    build/*.so\n    build/**/c.so\n")
+    assert code == 0 and _judged(doc) == ["build/a.so", "build/b.so", "build/my plugin.so", "build/sub/c.so"]
+
+
+def test_action_path_with_a_blank_on_its_own_line(build_dir: Path) -> None:
+    code, doc, _ = _run_step(build_dir, "with:\n  paths: |\n    build/my plugin.so\n    build/a.so\n")
+    assert code == 0 and _judged(doc) == ["build/my plugin.so", "build/a.so"]
+
+
+def test_action_missing_entries_fail_the_run(build_dir: Path) -> None:
+    """A missing line (block), a missing word beside an existing one, a glob that matches nothing: each is
+    reported missing and the run exits 2, while the others are still judged."""
+    code, doc, _ = _run_step(
+        build_dir, "with:\n  paths: |\n    build/a.so\n    build/gone.so\n    build/b.so dist/*.so\n"
+    )
+    assert code == 2
+    assert _judged(doc) == ["build/a.so", "build/b.so"]
+    assert _missing(doc) == ["build/gone.so", "dist/*.so"]
+    code, doc, _ = _run_step(build_dir, "with:\n  paths: |\n    build/a.so\n    build/not here.so\n")
+    assert code == 2 and _missing(doc) == ["build/not here.so"]  # the line, whole: it names nothing
+
+
+def test_action_ignores_empty_lines(build_dir: Path) -> None:
+    code, doc, _ = _run_step(build_dir, 'with:\n  paths: "\\n  build/a.so  \\n\\n\\t\\nbuild/b.so\\r\\n"\n')
+    assert code == 0 and _judged(doc) == ["build/a.so", "build/b.so"]
+
+
+def test_action_args_one_per_line_or_on_one_line(build_dir: Path) -> None:
+    """``args`` as a block, as words, and with a quoted word that holds blanks."""
+    code, doc, _ = _run_step(build_dir, "with:\n  paths: build/a.so\n  args: |\n    --strict\n    --ignore\n    sym.symtab\n")
+    assert code == 0 and doc["policy"]["strict"] is True and doc["policy"]["ignore"] == ["sym.symtab"]
+    _, doc, _ = _run_step(build_dir, "with:\n  paths: build/a.so\n  args: --strict --expect 'Greet=func() string'\n")
+    assert doc["policy"]["expect"] == ["Greet=func() string"]
+    code, _, err = _run_step(build_dir, "with:\n  paths: build/a.so\n  args: --expect 'Greet=func\n")
+    assert code == 2 and "unmatched quote" in err
