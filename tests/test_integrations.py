@@ -366,7 +366,8 @@ def test_action_ignores_empty_lines(build_dir: Path) -> None:
 
 def test_action_args_one_per_line_or_on_one_line(build_dir: Path) -> None:
     """``args`` as a block, as words, and with a quoted word that holds blanks."""
-    code, doc, _ = _run_step(build_dir, "with:\n  paths: build/a.so\n  args: |\n    --strict\n    --ignore\n    sym.symtab\n")
+    block = "with:\n  paths: build/a.so\n  args: |\n    --strict\n    --ignore\n    sym.symtab\n"
+    code, doc, _ = _run_step(build_dir, block)
     assert code == 0 and doc["policy"]["strict"] is True and doc["policy"]["ignore"] == ["sym.symtab"]
     _, doc, _ = _run_step(build_dir, "with:\n  paths: build/a.so\n  args: --strict --expect 'Greet=func() string'\n")
     assert doc["policy"]["expect"] == ["Greet=func() string"]
