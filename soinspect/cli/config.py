@@ -21,7 +21,7 @@ Settings (see ``docs/ci.md``)::
     ignore = ["sym.symtab"]       # check ids to ignore
     sysroot = "/"                 # where DT_NEEDED libraries are resolved
     max_size = 1073741824         # refuse files larger than this many bytes
-    format = "table"              # table, json, sarif, markdown, line
+    format = "table"              # table, json, sarif, markdown, line, junit, codequality
     workers = 4                   # worker processes (0: in this process)
 
     [expect]                      # (or: expect = { Greet = "func() string" })

@@ -21,6 +21,8 @@ class Format(StrEnum):
     SARIF = "sarif"
     MARKDOWN = "markdown"
     LINE = "line"
+    JUNIT = "junit"
+    CODEQUALITY = "codequality"
 
 
 def render(
@@ -59,6 +61,14 @@ def render(
         from soinspect.output.line import render_line
 
         return render_line(reports, skipped=skipped, errors=errors, color=color)
+    if fmt is Format.JUNIT:
+        from soinspect.output.junit import render_junit
+
+        return render_junit(reports, policy=policy, skipped=skipped, errors=errors)
+    if fmt is Format.CODEQUALITY:
+        from soinspect.output.codequality import render_codequality
+
+        return render_codequality(reports, skipped=skipped, errors=errors)
     assert_never(fmt)
 
 
@@ -72,7 +82,7 @@ def render_part(report: Report, fmt: Format, *, verbose: bool = False, color: bo
             from soinspect.output.table import report_block
 
             return report_block(report, verbose=verbose, color=color)
-        case Format.JSON | Format.SARIF | Format.MARKDOWN | Format.LINE:
+        case Format.JSON | Format.SARIF | Format.MARKDOWN | Format.LINE | Format.JUNIT | Format.CODEQUALITY:
             return None
         case _:
             assert_never(fmt)
