@@ -188,3 +188,32 @@ def test_expect_from_the_file_rejects_a_wrong_type(tmp_path: Path, capsys: pytes
     f.write_text('[expect]\nGreet = "func() string"\n')
     code, _ = run_json(capsys, "--config", str(f), corpus.path("greet.so"))
     assert code == cli.EXIT_OK
+
+
+def test_a_missing_host_in_the_file_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Not "--host nothere", a flag the user never typed: the file and its key."""
+    f = tmp_path / "policy.toml"
+    f.write_text('host = "nothere"\n')
+    code, err = run_err(capsys, "--config", str(f), corpus.path("greet.so"))
+    assert code == cli.EXIT_ERROR
+    assert err == f"soinspect: error: {f}: key 'host': {tmp_path / 'nothere'}: no such file\n"
+    code, err = run_err(capsys, "--host", str(tmp_path / "gone"), corpus.path("greet.so"))
+    assert err == f"soinspect: error: --host {tmp_path / 'gone'}: no such file\n"
+
+
+def test_a_target_in_the_file_that_disagrees_with_host_is_blamed_on_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host = corpus.path("host-1.27.3")
+    f = tmp_path / "policy.toml"
+    f.write_text('target = "linux/arm64"\n')
+    code, err = run_err(capsys, "--config", str(f), "--host", host, corpus.path("greet.so"))
+    assert code == cli.EXIT_ERROR
+    assert err.startswith(f"soinspect: error: {f}: key 'target' = 'linux/arm64' disagrees with --host {host}, ")
+    assert err.endswith(f"remove 'target' from {f}\n") and "--target" not in err
+    # the other way round: the host from the file, --target typed
+    f.write_text(f'host = "{host}"\n')
+    code, err = run_err(capsys, "--config", str(f), "--target", "arm64", corpus.path("greet.so"))
+    assert code == cli.EXIT_ERROR
+    assert err.startswith(f"soinspect: error: --target linux/arm64 disagrees with host {host} (key 'host' of {f}), ")
+    assert err.endswith("drop --target\n")

@@ -225,8 +225,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SoinspectError as exc:
         print(f"soinspect: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    from_file = cfg is not None and "host" in cfg.settings and "host" not in config.explicit_dests(parser, argv)
+    explicit = config.explicit_dests(parser, argv) if cfg is not None else set()
+    from_file = cfg is not None and "host" in cfg.settings and "host" not in explicit
     args.host_origin = (cfg.source if from_file and cfg is not None else "--host") if args.host else None
+    # where --target came from, to blame the right place when it disagrees with a host
+    target_file = cfg is not None and "target" in cfg.settings and "target" not in explicit
+    args.target_origin = cfg.source if target_file and cfg is not None else None
     try:
         with _signals_interrupt(), sysroot.one_snapshot():  # the run judges one state of the sysroot
             return run(args)
@@ -336,18 +340,24 @@ def _host_target(args: argparse.Namespace, host: str, target_given: bool, digest
     """Read a ``--host`` (an executable or a host manifest) once: its platform (None: no Go plugin
     platform), or the usage problem as a string (not a Go program that calls plugin.Open, unreadable, a
     damaged manifest, or a ``--target`` that disagrees with it)."""
+    host_file = getattr(args, "host_origin", None) not in (None, "--host")
     try:
         model = scan.load_host(host, max_size=args.max_size, digest=digest)
     except SoinspectError as exc:
-        return f"--host {exc}"
+        # a host named in a config file is blamed on that file and its key, not on a --host never typed
+        return f"{args.host_origin}: key 'host': {exc}" if host_file else f"--host {exc}"
     host_target = model.target
     if target_given:
         want = parse_target(args.target)
         if host_target != want:
+            target_file = getattr(args, "target_origin", None)
+            said = f"{target_file}: key 'target' = {args.target!r}" if target_file else f"--target {want.name}"
+            named = f"host {host} (key 'host' of {args.host_origin})" if host_file else f"--host {host}"
+            drop = f"remove 'target' from {target_file}" if target_file else "drop --target"
             return (
-                f"--target {want.name} disagrees with --host {host}, a program for "
+                f"{said} disagrees with {named}, a program for "
                 f"{host_target.name if host_target else 'no Go plugin platform'}: the host decides the "
-                "platform; drop --target"
+                f"platform; {drop}"
             )
     return host_target
 

@@ -308,6 +308,27 @@ def sniff_format(data: bytes, path: str = "FILE") -> str | None:
     return "not an ELF file (no \\x7fELF magic)"
 
 
+def not_elf_fix(problem: str) -> tuple[str, bool]:
+    """The fix for a file :func:`sniff_format` named *problem*, and whether it means building the plugin:
+    what to do about that kind of file (fetch the LFS object, unpack the archive, fetch it again), not
+    "copy it again whole"."""
+    if ": fetch it with git lfs pull" in problem or problem.endswith(": unpack the plugin from it"):
+        return f"The file is {problem}.", False  # the problem already says what to do
+    if problem.startswith(("an HTML page", "a text file")):
+        return (
+            f"The file is {problem}: the step that fetched it saved an answer, not the plugin; check its URL, "
+            "its credentials and that it fails on an HTTP error (curl -f), then fetch the plugin again.",
+            False,
+        )
+    if problem.startswith("an empty file"):
+        return "The file is empty: the step that wrote it failed or was cut short; build or fetch it again.", True
+    if "Mach-O" in problem or "PE/COFF" in problem:
+        return f"The file is {problem}: a Go plugin is an ELF file; build it with GOOS=linux -buildmode=plugin.", True
+    if problem.startswith(("a script", "an ar archive", "a WebAssembly")):
+        return f"The file is {problem}: build the plugin's package main with go build -buildmode=plugin.", True
+    return f"The file is {problem}: it is damaged or not a plugin; build it again, or copy it again whole.", True
+
+
 def _first_line(data: bytes) -> str:
     """The first non-blank line of a text file, quoted and cut to 60 characters."""
     line = next((ln.strip() for ln in data[:512].splitlines() if ln.strip()), b"")

@@ -104,6 +104,33 @@ def machine_name(machine: int) -> str:
     return MACHINE_NAMES.get(machine, f"e_machine {machine}")
 
 
+def machine_file(elf_class: int, data_encoding: int, machine: int) -> str:
+    """A file's machine in plain words, with its Go GOARCH where it has one: ``an AArch64 (arm64) file``."""
+    if machine not in MACHINE_NAMES:
+        return f"a file for an unknown machine (e_machine {machine})"
+    target = target_for(elf_class, data_encoding, machine)
+    word = machine_word(machine) + (f" ({target.goarch})" if target is not None else "")
+    return f"{_article(word)} {word} file"
+
+
+def machine_process(machine: int) -> str:
+    """A process of *machine* in plain words: ``an x86-64 process``."""
+    if machine not in MACHINE_NAMES:
+        return f"a process of machine {machine}"
+    word = machine_word(machine)
+    return f"{_article(word)} {word} process"
+
+
+def machine_word(machine: int) -> str:
+    """``AArch64`` for EM_AARCH64: the name without its constant; ``e_machine N`` for one not known."""
+    name = MACHINE_NAMES.get(machine)
+    return name.split(" (EM_", 1)[0] if name is not None else f"e_machine {machine}"
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiox" else "a"
+
+
 def class_name(elf_class: int) -> str:
     return {ELFCLASS32: "ELF32", ELFCLASS64: "ELF64"}.get(elf_class, f"class {elf_class}")
 

@@ -50,6 +50,7 @@ from soinspect.elf.structs import (
     DT_VERNEED,
     DT_VERNEEDNUM,
 )
+from soinspect.elf.targets import machine_file, machine_word
 from soinspect.errors import FileAccessError, SoinspectError
 from soinspect.go.facts import FileFacts
 
@@ -514,7 +515,12 @@ def resolve_facts(f: FileFacts, sysroot: str | None = None) -> DynamicResolution
     if sysroot is None:
         native = _native_machine()
         if f.elf.header.machine != native:
-            why = f"the file is for ELF machine {f.elf.header.machine}, not this machine's: give --sysroot"
+            h = f.elf.header
+            mine = f"{machine_word(native)} libraries" if native is not None else "this machine's libraries"
+            why = (
+                f"{machine_file(h.elf_class, h.data_encoding, h.machine)}, and / holds {mine}: give --sysroot, a "
+                "directory with the libraries of the file's platform"
+            )
             return DynamicResolution("", (), None, f"libraries not resolved: {why}")
         sysroot = "/"
     try:

@@ -31,7 +31,7 @@ from typing import Literal
 
 from soinspect._frozen import frozen
 from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC, PT_LOAD
-from soinspect.elf.targets import LINUX_OSABIS, Target
+from soinspect.elf.targets import LINUX_OSABIS, Target, machine_file, machine_process
 from soinspect.go.buildinfo import BuildInfo
 from soinspect.go.facts import FileFacts
 from soinspect.loader.prediction import Mismatch, Outcome, Verdict
@@ -289,7 +289,10 @@ def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, s
     is64 = target.elf_class == ELFCLASS64 if target is not None else (len(head) > 4 and head[4] == ELFCLASS64)
     ehsize = 64 if is64 else 52
     if len(head) < ehsize:
-        return "error", "file too short", f"dlopen: the file is {f.size} bytes, less than an ELF header"
+        short = f"the file is {f.size} bytes, less than an ELF header"
+        if f.invalid is not None and f.invalid.kind == "not-elf":  # say what it is: an HTML page, a gzip, ...
+            short = f.invalid.problem + (f" ({f.size} bytes, less than an ELF header)" if f.size else "")
+        return "error", "file too short", f"dlopen: {short}"
     if head[:4] != b"\x7fELF":
         what = f.invalid.problem if f.invalid is not None else "no ELF magic"
         return "error", "invalid ELF header", f"dlopen: {what}"
@@ -322,7 +325,8 @@ def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, s
         return (
             "error",
             "cannot open shared object file: No such file or directory",
-            ("dlopen: another machine; glibc skips the file as if it did not exist"),
+            f"dlopen: {machine_file(head[4], head[5], e_machine)} cannot load in {machine_process(target.machine)}; "
+            "glibc skips it as if it did not exist",
         )
     if e_type not in (ET_DYN, ET_EXEC):
         return "error", "only ET_DYN and ET_EXEC can be loaded", f"dlopen: e_type is {e_type}"

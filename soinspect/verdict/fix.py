@@ -33,6 +33,7 @@ from dataclasses import field
 from typing import Literal
 
 from soinspect._frozen import frozen
+from soinspect.elf.file import not_elf_fix
 from soinspect.elf.targets import Target, target_for
 from soinspect.go.advisories import affecting, parse_release
 from soinspect.go.buildinfo import BuildInfo
@@ -480,6 +481,9 @@ def _dlopen_fix(
         return _rebuild_as_plugin(f, pb, hb, basis)
     if f.kind in ("executable", "pie-executable", "c-shared", "elf-other"):
         return _not_go(f, basis)
+    if f.invalid is not None and f.invalid.kind == "not-elf":  # an HTML page, an archive, an LFS pointer, ...
+        step, build = not_elf_fix(f.invalid.problem)
+        return Fix("plugin" if build else "none", True, steps=(step,), basis=basis)
     return Fix(
         "plugin",
         True,
