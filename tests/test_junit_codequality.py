@@ -168,3 +168,20 @@ def test_junit_is_well_formed_whatever_a_name_holds() -> None:
     cq = json.loads(render([], Format.CODEQUALITY, errors=errors, skipped=skipped))
     jsonschema.validate(cq, CODEQUALITY_SCHEMA)
 
+
+
+def test_every_document_format_survives_an_undecodable_file_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file name that is not UTF-8 (a lone surrogate in Python) used to crash SARIF's fingerprint; each
+    format that CI reads gives its document, and JUnit stays valid."""
+    name = os.fsencode(tmp_path) + b"/bad-\xff.so"
+    shutil.copy(corpus.path("go-exe"), name)
+    for fmt in ("sarif", "junit", "codequality", "json"):
+        assert cli.main(["--quiet", "--format", fmt, str(tmp_path)]) == cli.EXIT_REJECTED
+        out = capsys.readouterr().out
+        if fmt == "junit":
+            XSD.validate(out)
+            assert "bad-\\udcff.so" in out
+        else:
+            assert "udcff" in out and json.loads(out)

@@ -133,7 +133,7 @@ def _result(r: Report, check_id: str, message: str, rule_index: int, *, name_hos
     key, text = f"{check_id}\0{r.path}", result_message(r, message)
     if name_host and r.host is not None:
         key, text = f"{key}\0{r.host.path}", f"(host {r.host.path}) {text}"
-    fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
+    fingerprint = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]  # an undecodable name
     return {
         "ruleId": check_id,
         "ruleIndex": rule_index,
@@ -171,6 +171,11 @@ def artifact_uri(path: str) -> str:
     becomes a ``file://`` URI. Characters outside RFC 3986's unreserved set are percent-encoded."""
     p = PurePosixPath(path)
     if p.is_absolute():
-        return "file://" + quote(str(p))
+        return "file://" + _quote(str(p))
     parts = [x for x in p.parts if x != "."]
-    return quote("/".join(parts) or ".")
+    return _quote("/".join(parts) or ".")
+
+
+def _quote(path: str) -> str:
+    """Percent-encoded; a name that is not UTF-8 (lone surrogates from the file system) by its own bytes."""
+    return quote(path.encode("utf-8", "surrogateescape"))
