@@ -176,7 +176,7 @@ def test_every_document_format_survives_an_undecodable_file_name(
     """A file name that is not UTF-8 (a lone surrogate in Python) used to crash SARIF's fingerprint; each
     format that CI reads gives its document, and JUnit stays valid."""
     name = os.fsencode(tmp_path) + b"/bad-\xff.so"
-    shutil.copy(corpus.path("go-exe"), name)
+    shutil.copy(os.fsencode(corpus.path("go-exe")), name)
     for fmt in ("sarif", "junit", "codequality", "json"):
         assert cli.main(["--quiet", "--format", fmt, str(tmp_path)]) == cli.EXIT_REJECTED
         out = capsys.readouterr().out
