@@ -7,7 +7,7 @@ path a scan skipped (``SKIPPED``); no header and no summary, so ``wc -l`` counts
 a file. The cause is :func:`~soinspect.verdict.explain.cause_line`, the sentence the table's ``why:`` line
 says, and the fix in brief (:func:`~soinspect.verdict.explain.fix_brief`). Paths and messages are shown
 through :func:`~soinspect.output.escape.escape`, the rule every format a person reads follows: a line break,
-an escape sequence or a bidirectional control in a file name is written as an escape (``\\n``, ``\\x1b``,
+an escape sequence or a bidirectional control in a file name is written as an escape (``\\n``,
 ``\\u202e``), so that a line stays a line and a terminal shows the text, whatever a file name holds.
 """
 
