@@ -29,6 +29,7 @@ from soinspect.cli.pool import Interrupted
 from soinspect.elf.targets import DEFAULT_TARGET, TARGETS, Target, parse_target
 from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
 from soinspect.loader import dynamic as sysroot
+from soinspect.output.escape import escape
 from soinspect.output.interface import Format, preload, render
 from soinspect.verdict import plugin
 from soinspect.verdict.checks import CHECK_IDS, POLICY_CHECKS
@@ -223,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.config_source = cfg.source if (cfg := config.resolve(args, parser, argv)) else None
     except SoinspectError as exc:
-        print(f"soinspect: error: {exc}", file=sys.stderr)
+        _error(f"{exc}")
         return EXIT_ERROR
     explicit = config.explicit_dests(parser, argv) if cfg is not None else set()
     from_file = cfg is not None and "host" in cfg.settings and "host" not in explicit
@@ -243,6 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + signal.SIGINT
     except BrokenPipeError:
         return EXIT_ERROR
+
+
+def _error(text: str) -> None:
+    """``soinspect: error: TEXT`` on stderr, one line: *text* names paths and quotes files and manifests,
+    so it is shown escaped (:func:`soinspect.output.escape.escape`), as every format a person reads is."""
+    print(f"soinspect: error: {escape(text)}", file=sys.stderr)
 
 
 def _raise_interrupted(signum: int, _frame: object) -> None:
@@ -403,36 +410,36 @@ def run(args: argparse.Namespace) -> int:
     try:
         target = parse_target(args.target or DEFAULT_TARGET_NAME)
     except ValueError as exc:
-        print(f"soinspect: error: --target: {exc}", file=sys.stderr)
+        _error(f"--target: {exc}")
         return EXIT_ERROR
     fmt = Format(args.format)
     # --host repeats; a config file's host is one path
     args.hosts = [args.host] if isinstance(args.host, str) else list(args.host or [])
     usage = _usage_problem(args)
     if usage is not None:
-        print(f"soinspect: error: {usage}", file=sys.stderr)
+        _error(f"{usage}")
         return EXIT_ERROR
     try:
         expectations = [plugin.parse_expectation(e) for e in args.expect]
     except ValueError as exc:
-        print(f"soinspect: error: --expect: {exc}", file=sys.stderr)
+        _error(f"--expect: {exc}")
         return EXIT_ERROR
     try:
         outputs = _parse_outputs(args.output)
     except ValueError as exc:
-        print(f"soinspect: error: --output {exc}", file=sys.stderr)
+        _error(f"--output {exc}")
         return EXIT_ERROR
     try:
         sysroot.check_sysroot(args.sysroot)
     except SoinspectError as exc:
-        print(f"soinspect: error: --sysroot: {exc}", file=sys.stderr)
+        _error(f"--sysroot: {exc}")
         return EXIT_ERROR
     digest = fmt is not Format.TABLE or any(f is not Format.TABLE for f, _ in outputs)
     host_targets: list[Target | None] = []
     for host in args.hosts:
         host_target = _host_target(args, host, target_given, digest)
         if isinstance(host_target, str):
-            print(f"soinspect: error: {host_target}", file=sys.stderr)
+            _error(f"{host_target}")
             return EXIT_ERROR
         host_targets.append(host_target)
     if host_targets:
@@ -463,10 +470,10 @@ def run(args: argparse.Namespace) -> int:
         errors += [e for e in host_errors if e not in seen]
         seen.update(host_errors)
     for e in errors:
-        print(f"soinspect: error: {e.path}: {e.message}", file=sys.stderr)
+        _error(f"{e.path}: {e.message}")
     if not reports and not errors and not args.allow_empty:
         line, errors = _nothing_judged(args, found)
-        print(f"soinspect: error: {line}", file=sys.stderr)
+        _error(f"{line}")
     reports = [_with_origin(r, args.host_origin) for r in reports]
     policy = {
         "target": target.name,
@@ -499,7 +506,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 _write_whole(path, doc)
             except OSError as exc:
-                print(f"soinspect: error: --output {path}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+                _error(f"--output {path}: cannot write: {exc.strerror or exc}")
                 return EXIT_ERROR
         try:
             sys.stdout.write(stdout)
@@ -508,7 +515,7 @@ def run(args: argparse.Namespace) -> int:
             raise  # the reader went away: exit 2 without a word (main)
         except OSError as exc:  # a full disk, a closed terminal: one line, never a traceback
             problem = exc.strerror or str(exc)
-            print(f"soinspect: error: cannot write the report to standard output: {problem}", file=sys.stderr)
+            _error(f"cannot write the report to standard output: {problem}")
             return EXIT_ERROR
     if errors:
         return EXIT_ERROR
@@ -540,7 +547,7 @@ def _judge(
             model = scan.load_host(host, max_size=args.max_size, digest=options["digest"])
             reports = api.check_host(model, list(files), unreadable=unreadable, **options)
         except SoinspectError as exc:
-            print(f"soinspect: error: {exc}", file=sys.stderr)
+            _error(f"{exc}")
             return None
         # each one a plugin.Open that fails without touching the process
         return reports, [None] * len(reports), [_run_error(problem) for problem in unreadable]
@@ -563,7 +570,7 @@ def _judge(
             reports.append(result.report)
             parts.append(result.part)
         elif isinstance(result, ParserCrashError):  # the parser died on it: a rejected file
-            print(f"soinspect: error: {result}", file=sys.stderr)
+            _error(f"{result}")
             reports.append(api.crashed_report(path, result, target=target))
             parts.append(None)  # rendered with the others
         elif isinstance(result, FileAccessError):

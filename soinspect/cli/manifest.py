@@ -17,6 +17,7 @@ from soinspect.cli.parsing import Parser
 from soinspect.errors import SoinspectError
 from soinspect.loader.host import load_host
 from soinspect.loader.manifest import write_manifest
+from soinspect.output.escape import escape
 from soinspect.verdict import expect as _expect
 
 EXIT_OK, EXIT_ERROR = 0, 2
@@ -67,27 +68,29 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error(text: str) -> None:
+    """One line on stderr; *text* names the host and may quote it, so it is shown escaped."""
+    print(f"soinspect manifest: error: {escape(text)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         expects = [_expect.parse_expectation(e) for e in args.expect]
     except ValueError as exc:
-        print(f"soinspect manifest: error: --expect: {exc}", file=sys.stderr)
+        _error(f"--expect: {exc}")
         return EXIT_ERROR
     try:
         model = load_host(args.host, max_size=args.max_size)
         size = os.stat(args.host).st_size
     except SoinspectError as exc:
-        print(f"soinspect manifest: error: {exc}", file=sys.stderr)
+        _error(f"{exc}")
         return EXIT_ERROR
     except OSError as exc:
-        print(f"soinspect manifest: error: {args.host}: {exc.strerror or exc}", file=sys.stderr)
+        _error(f"{args.host}: {exc.strerror or exc}")
         return EXIT_ERROR
     if model.manifest_of is not None:
-        print(
-            f"soinspect manifest: error: {args.host}: already a host manifest; write one from the host executable",
-            file=sys.stderr,
-        )
+        _error(f"{args.host}: already a host manifest; write one from the host executable")
         return EXIT_ERROR
     text = write_manifest(dataclasses.replace(model, expects=tuple(expects)), host_file=args.host, host_size=size)
     if args.output is None or args.output == "-":
@@ -98,6 +101,6 @@ def main(argv: Sequence[str]) -> int:
         with open(args.output, "w", encoding="ascii", newline="\n") as fh:
             fh.write(text)
     except OSError as exc:
-        print(f"soinspect manifest: error: {args.output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        _error(f"{args.output}: cannot write: {exc.strerror or exc}")
         return EXIT_ERROR
     return EXIT_OK

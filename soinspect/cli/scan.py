@@ -40,6 +40,7 @@ from soinspect.elf.file import read_head
 from soinspect.errors import SoinspectError
 from soinspect.loader.host import load_host as _load_host
 from soinspect.loader.process import HostModel
+from soinspect.output.ansi import ERASE_LINE
 from soinspect.output.interface import Format, render_part
 from soinspect.verdict import audit as api
 from soinspect.verdict.report import Report, RunError, Skipped
@@ -283,6 +284,6 @@ class ProgressBar:
 
     def close(self) -> None:
         if self._drawn:
-            self.stream.write("\r\x1b[K")
+            self.stream.write(ERASE_LINE)
             self.stream.flush()
             self._drawn = False

@@ -305,7 +305,7 @@ def sniff_format(data: bytes, path: str = "FILE") -> str | None:
         if start.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
             return f"an HTML page, not ELF (a failed download?): it starts {_first_line(data)}"
         return f"a text file, not ELF (a failed download or an error message?): it starts {_first_line(data)}"
-    return "not an ELF file (no \\x7fELF magic)"
+    return "not an ELF file (it does not start with the ELF magic number 7f 45 4c 46)"
 
 
 def not_elf_fix(problem: str) -> tuple[str, bool]:

@@ -1,6 +1,9 @@
 """ANSI colour for the formats a person reads on a terminal (table, line). The command line decides
 whether to colour (``--color``, ``NO_COLOR``, a terminal); a renderer only gets ``color=True`` or not, and
-without it returns plain text byte for byte."""
+without it returns plain text byte for byte.
+
+This module is the one place that makes terminal control sequences: colours, and :data:`ERASE_LINE` for
+the progress bar. Text from a file never carries one to the terminal (:mod:`soinspect.output.escape`)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ VERDICT_STYLE = {
     "SKIPPED": "dim",
 }
 STATUS_STYLE = {"ok": "green", "FAIL": "red", "warn": "yellow", "?": "yellow"}
+
+#: back to the start of the line and erase it: what the progress bar leaves behind on stderr
+ERASE_LINE = "\r\x1b[K"
 
 
 def paint(text: str, style: str | None, on: bool) -> str:

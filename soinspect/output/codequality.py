@@ -18,6 +18,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from soinspect.output.escape import escape
 from soinspect.output.sarif import result_message
 from soinspect.verdict.report import Report, RunError, Skipped
 
@@ -53,9 +54,9 @@ def _issue(check_id: str, description: str, path: str, severity: str, extra: tup
     return {
         "type": "issue",
         "check_name": check_id,
-        "description": description,
+        "description": escape(description),  # a person reads it in the merge request; the path stays exact
         "categories": ["Bug Risk"],
-        "fingerprint": hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest(),
+        "fingerprint": hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest(),
         "severity": severity,
         "location": {"path": path, "lines": {"begin": 1}},
     }

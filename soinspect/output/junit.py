@@ -10,9 +10,10 @@ soinspect version and the effective policy. The document follows the JUnit struc
 describes (pytest's ``xunit2``): no ``file`` or ``line`` attribute on a test case, no timings (soinspect
 does not time files; a made-up ``time`` would mislead).
 
-Whatever a file name or a message holds, the document is well-formed XML 1.0: characters XML 1.0 forbids
-(control characters, lone surrogates from an undecodable file name) are written as Python escapes
-(``\\x01``, ``\\udcff``); in a test case's name and in attributes every non-printable character is.
+Whatever a file name or a message holds, the document is well-formed XML 1.0: names, attributes and each
+line of a message's text go through soinspect's one escaping rule (:mod:`soinspect.output.escape`), so a
+control character, a lone surrogate from an undecodable file name or a bidirectional control is written
+as an escape (``\\x01``, ``\\xff``, ``\\u202e``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from soinspect._version import __version__
+from soinspect.output.escape import escape
 from soinspect.verdict.explain import cause_line, verdict_word
 from soinspect.verdict.report import Report, RunError, Skipped
 
@@ -93,25 +95,11 @@ def _case(name: str, outcome: str | None, message: str, kind: str | None, text: 
 
 
 def _attr(text: str) -> str:
-    """An attribute's value: every non-printable character (a newline, a tab, a lone surrogate) as a Python
-    escape, so that the value reads back as written, on one line."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+    """An attribute's value on one line: the escaping rule of :mod:`soinspect.output.escape` (a newline, a
+    tab, a control or a lone surrogate as an escape), which leaves nothing XML 1.0 forbids."""
+    return escape(text)
 
 
 def _text(text: str) -> str:
-    """An element's text: newlines and tabs kept; a carriage return (which a parser would turn into a
-    newline) and every character XML 1.0 forbids as a Python escape."""
-    return "".join(ch if _allowed(ch) else _escape(ch) for ch in text)
-
-
-def _allowed(ch: str) -> bool:
-    """XML 1.0's Char production (tab, newline, carriage return, and U+0020 up, less the surrogates and
-    U+FFFE, U+FFFF), less the carriage return."""
-    o = ord(ch)
-    return o in (0x9, 0xA) or 0x20 <= o <= 0xD7FF or 0xE000 <= o <= 0xFFFD or o >= 0x10000
-
-
-def _escape(ch: str) -> str:
-    return ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+    """An element's text: its lines kept, each escaped by the same rule."""
+    return "\n".join(escape(line) for line in text.split("\n"))

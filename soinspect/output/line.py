@@ -5,9 +5,10 @@ With ``--host`` given more than once, each line names its host: ``PATH (host HOS
 Exactly one line per judged file, then one per path the run could not judge (``NOT JUDGED``) and one per
 path a scan skipped (``SKIPPED``); no header and no summary, so ``wc -l`` counts paths and ``grep`` finds
 a file. The cause is :func:`~soinspect.verdict.explain.cause_line`, the sentence the table's ``why:`` line
-says, and the fix in brief (:func:`~soinspect.verdict.explain.fix_brief`). A line break or other control
-character inside a path or a message is written as an escape
-(``\\n``), so that a line stays a line whatever a file name holds.
+says, and the fix in brief (:func:`~soinspect.verdict.explain.fix_brief`). Paths and messages are shown
+through :func:`~soinspect.output.escape.escape`, the rule every format a person reads follows: a line break,
+an escape sequence or a bidirectional control in a file name is written as an escape (``\\n``,
+``\\u202e``), so that a line stays a line and a terminal shows the text, whatever a file name holds.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from soinspect.output.ansi import paint, verdict_style
+from soinspect.output.escape import escape
 from soinspect.verdict.explain import cause_line, fix_brief, verdict_word
 from soinspect.verdict.report import Report, RunError, Skipped
 
@@ -45,11 +47,4 @@ def report_line(r: Report, color: bool = False, *, name_host: bool = False) -> s
 
 def _join(path: str, word: str, rest: str, color: bool) -> str:
     sep = " " if rest.startswith("(") else ": "
-    return f"{_one(path)}: {paint(word, verdict_style(word), color)}{sep}{_one(rest)}"
-
-
-def _one(text: str) -> str:
-    """*text* on one line: control characters (a newline in a file name) written as Python escapes."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    return f"{escape(path)}: {paint(word, verdict_style(word), color)}{sep}{escape(rest)}"

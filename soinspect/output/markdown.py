@@ -1,11 +1,20 @@
 """Reports to a Markdown summary: one table for a CI step summary (``$GITHUB_STEP_SUMMARY``) or a PR
-comment. GitHub-flavoured Markdown; ``|`` and newlines in messages are escaped so a row stays a row."""
+comment, in GitHub-flavoured Markdown.
+
+Every text from a file, a path or a manifest is shown through :func:`~soinspect.output.escape.escape`
+(no control, bidirectional or invisible character; no line break), and then cannot change the document's
+structure: a path or a name is a code span (:func:`_code`: a fence longer than any run of backticks in
+it, ``|`` escaped in a table), a message is text with every character Markdown could read as markup
+backslash-escaped (:func:`_cell`, :func:`_text`: no link, image, HTML, emphasis, code span, table cell
+or list marker can come from it). Rendered, each shows exactly the escaped text."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from soinspect.output.escape import escape
 from soinspect.verdict.explain import cause_line, collapsed_packages, host_line
 from soinspect.verdict.report import Report, RunError, Skipped
 
@@ -33,26 +42,26 @@ def render_markdown(
     ]
     if errors:
         lines += ["| could not judge | kind | why |", "|---|---|---|"]
-        lines += [f"| `{_cell(e.path)}` | {e.kind} | {_cell(e.message)} |" for e in errors]
+        lines += [f"| {_code(e.path)} | {_cell(e.kind)} | {_cell(e.message)} |" for e in errors]
         lines.append("")
     host = (policy or {}).get("host")
     target = (policy or {}).get("target")
     hosts = list(dict.fromkeys(host_line(r.host) for r in reports if r.host is not None))
     several_hosts = len({r.host.path for r in reports if r.host is not None}) > 1
     if hosts:
-        lines += [f"Host: `{_cell(h)}`" for h in hosts] + [""]
+        lines += [f"Host: {_code(h, cell=False)}" for h in hosts] + [""]
     elif host:
-        lines += [f"Host: `{_cell(str(host))}`", ""]
+        lines += [f"Host: {_code(str(host), cell=False)}", ""]
     elif target:
-        lines += [f"Target: `{_cell(str(target))}` (a host built like each plugin)", ""]
+        lines += [f"Target: {_code(str(target), cell=False)} (a host built like each plugin)", ""]
     if reports:
         lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
         for r in reports:
             verdict = "✅ loadable" if r.loadable else f"❌ {_OUTCOME.get(r.outcome, r.outcome)}"
             why = "" if r.loadable else cause_line(r)
-            failed = ", ".join(f"`{c.id}`" for c in r.failed)
+            failed = ", ".join(_code(c.id) for c in r.failed)
             name = f"{r.path} (host {r.host.path})" if several_hosts and r.host is not None else r.path
-            lines.append(f"| `{_cell(name)}` | {r.kind} | {verdict} | {_cell(why)} | {failed} |")
+            lines.append(f"| {_code(name)} | {_cell(r.kind)} | {verdict} | {_cell(why)} | {failed} |")
         lines.append("")
     grouped = [(r, g) for r in reports for g in r.causes]
     if grouped:
@@ -64,7 +73,7 @@ def render_markdown(
         ]
         for r, g in grouped:
             lines.append(
-                f"| `{_cell(r.path)}` | {len(g.packages)}: {_cell(collapsed_packages(g))} | {_cell(g.cause)} |"
+                f"| {_code(r.path)} | {len(g.packages)}: {_cell(collapsed_packages(g))} | {_cell(g.cause)} |"
             )
         lines += ["", "</details>", ""]
     fixes = [r for r in reports if r.fix is not None]
@@ -73,15 +82,15 @@ def render_markdown(
         for r in fixes:
             assert r.fix is not None
             known = "" if r.fix.known else " (cause unknown)"
-            lines.append(f"- `{_cell(r.path)}`{known}:")
+            lines.append(f"- {_code(r.path, cell=False)}{known}:")
             cut = len(r.fix.steps) - 1 if r.fix.build_flags and r.fix.steps else len(r.fix.steps)
             lines += [f"  - {_text(step)}" for step in r.fix.steps[:cut]]
-            lines += [f"  - `{_text(edit)}`" for edit in r.fix.go_mod_edits]
+            lines += [f"  - {_code(edit, cell=False)}" for edit in r.fix.go_mod_edits]
             lines += [f"  - {_text(step)}" for step in r.fix.steps[cut:]]
         lines += ["", "</details>", ""]
     if skipped:
         lines += ["<details><summary>Skipped</summary>", "", "| path | reason |", "|---|---|"]
-        lines += [f"| `{_cell(s.path)}` | {_cell(s.reason)} |" for s in skipped]
+        lines += [f"| {_code(s.path)} | {_cell(s.reason)} |" for s in skipped]
         lines += ["", "</details>", ""]
     return "\n".join(lines)
 
@@ -95,13 +104,48 @@ _OUTCOME = {
 }
 
 
+#: every character that can begin or end Markdown markup inside a line (GitHub's included: ``~``
+#: strikethrough, ``$`` math, ``@`` mentions, ``#`` references); CommonMark lets any ASCII punctuation be
+#: backslash-escaped, and an escaped one is shown as itself
+_MARKUP = re.compile(r"[\\`*_\[\]<>&|~$@#!{}]")
+#: what begins a block where a list item's text begins (a list marker, a heading, a quote)
+_LEADING = re.compile(r"^(\d*)([-+=.)])")
+
+
 def _text(text: str) -> str:
-    """A list item's text, whole (a fix is not cut): one line, with Markdown's table and HTML characters escaped."""
-    return " ".join(text.split()).replace("<", "&lt;").replace(">", "&gt;")
+    """A list item's text, whole (a fix is not cut): escaped, then every markup character backslash-escaped
+    and a leading block marker too, so that the item shows exactly the escaped text."""
+    text = _markup(escape(text))
+    leading = _LEADING.match(text)
+    if leading and (leading[1] or leading[2] in "-+="):  # "- x", "+ x", "= x" or "1. x", "1) x"
+        text = f"{leading[1]}\\{text[leading.end(1):]}"
+    return text
 
 
 def _cell(text: str) -> str:
-    text = " ".join(text.split())
+    """A table cell's text: cut at :data:`MAX_CELL` characters, escaped, markup backslash-escaped."""
     if len(text) > MAX_CELL:
         text = text[: MAX_CELL - 1] + "…"
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
+    return _markup(escape(text))
+
+
+def _markup(text: str) -> str:
+    return _MARKUP.sub(lambda m: "\\" + m[0], text)
+
+
+def _code(text: str, *, cell: bool = True) -> str:
+    """A code span showing *text* escaped (in a table cell, cut as :func:`_cell` cuts). Nothing inside a code
+    span is markup but a run of backticks as long as its fence, so the fence is one longer than the longest
+    run in it; in a table *cell* a ``|`` would still end the cell (GFM splits the row first), so it is
+    ``\\|``, which the table shows as ``|``."""
+    if cell and len(text) > MAX_CELL:
+        text = text[: MAX_CELL - 1] + "…"
+    text = escape(text)
+    if cell:
+        text = text.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    # a space each side where the content would otherwise touch the fence's backticks, or lose a space
+    # at each end (CommonMark strips one from both ends of a span that has one at both and is not all spaces)
+    if not text or text[0] == "`" or text[-1] == "`" or (text[0] == text[-1] == " " and text.strip(" ")):
+        text = f" {text} "
+    return f"{fence}{text}{fence}"

@@ -5,6 +5,13 @@ stable across runs and versions), one result per failed check, located at the fi
 ``region.startLine`` to show a result and fingerprints to match alerts across runs: a shared object has
 no lines, so every result sits on line 1 of its file, and the fingerprint is the check id and the path
 (the message may change with the facts; the alert is the same).
+
+The log is data, but a viewer shows its messages to a person: every ``message.text`` that holds a path or
+a file's text is :func:`plain_text`, the escape rule of every format a person reads
+(:func:`soinspect.output.escape.escape`) with SARIF's own markup, the embedded link ``[text](target)``,
+made impossible (a literal bracket is ``\\[`` and ``\\]``, as SARIF 2.1.0 section 3.11.6 asks). The
+rules' Markdown help is soinspect's own text. The exact bytes of a path are in its ``artifactLocation``
+(percent-encoded), and the JSON report keeps every raw value.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from soinspect._version import __version__
+from soinspect.output.escape import escape
 from soinspect.verdict.checks import CHECK_IDS
 from soinspect.verdict.explain import cause_line, fix_brief
 from soinspect.verdict.registry import CHECKS, FAMILIES
@@ -64,7 +72,7 @@ def sarif_document(
     notifications: list[dict[str, Any]] = [
         {
             "level": "note",
-            "message": {"text": f"{s.path}: skipped: {s.reason}"},
+            "message": {"text": plain_text(f"{s.path}: skipped: {s.reason}")},
             "descriptor": {"id": "scan.skipped"},
         }
         for s in skipped
@@ -72,7 +80,7 @@ def sarif_document(
     notifications += [
         {
             "level": "error",
-            "message": {"text": f"{e.path}: {e.message}"},
+            "message": {"text": plain_text(f"{e.path}: {e.message}")},
             "descriptor": {"id": f"run.{e.kind}"},
             "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(e.path)}}}],
             "properties": {"kind": e.kind},
@@ -133,12 +141,12 @@ def _result(r: Report, check_id: str, message: str, rule_index: int, *, name_hos
     key, text = f"{check_id}\0{r.path}", result_message(r, message)
     if name_host and r.host is not None:
         key, text = f"{key}\0{r.host.path}", f"(host {r.host.path}) {text}"
-    fingerprint = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]  # an undecodable name
+    fingerprint = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return {
         "ruleId": check_id,
         "ruleIndex": rule_index,
         "level": "error",
-        "message": {"text": text},
+        "message": {"text": plain_text(text)},
         "locations": [
             {
                 "physicalLocation": {
@@ -166,9 +174,16 @@ def result_message(r: Report, message: str) -> str:
     return text
 
 
+def plain_text(text: str) -> str:
+    """*text* for a SARIF ``message.text``: escaped (:func:`~soinspect.output.escape.escape`), and its square
+    brackets escaped, so that no part of it is read as an embedded link."""
+    return escape(text).replace("[", "\\[").replace("]", "\\]")
+
+
 def artifact_uri(path: str) -> str:
     """A relative path stays relative (GitHub resolves it against the repository root); an absolute one
-    becomes a ``file://`` URI. Characters outside RFC 3986's unreserved set are percent-encoded."""
+    becomes a ``file://`` URI. Characters outside RFC 3986's unreserved set are percent-encoded: of the
+    path's bytes, the name's own where it is not UTF-8 (``os.fsdecode`` kept them as surrogates)."""
     p = PurePosixPath(path)
     if p.is_absolute():
         return "file://" + _quote(str(p))
@@ -177,5 +192,8 @@ def artifact_uri(path: str) -> str:
 
 
 def _quote(path: str) -> str:
-    """Percent-encoded; a name that is not UTF-8 (lone surrogates from the file system) by its own bytes."""
-    return quote(path.encode("utf-8", "surrogateescape"))
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file name holds (U+D800-U+DC7F, U+DD00-U+DFFF)
+        raw = path.encode("utf-8", "surrogatepass")
+    return quote(raw)

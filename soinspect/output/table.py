@@ -1,4 +1,8 @@
-"""Reports to the table a person reads: a verdict line per file, the checks, mismatches and exported symbols."""
+"""Reports to the table a person reads: a verdict line per file, the checks, mismatches and exported symbols.
+
+Every text from a file, a path or a manifest (a path, a check's message, a package or symbol name, a
+cause, a fix step) is shown through :func:`~soinspect.output.escape.escape`: the only control sequences in
+the table are soinspect's own colours."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import textwrap
 from collections.abc import Sequence
 
 from soinspect.output.ansi import STATUS_STYLE, paint, verdict_style
+from soinspect.output.escape import escape
 from soinspect.verdict.explain import SHOWN_PACKAGES, cause_line, collapsed_packages, host_line, verdict_word
 from soinspect.verdict.report import CauseGroup, Fix, HostInfo, Report, RunError, Skipped
 
@@ -15,9 +20,9 @@ _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown"
 def verdict_line(r: Report, color: bool = False) -> str:
     word = paint(verdict_word(r), verdict_style(verdict_word(r)), color)
     if r.loadable:
-        return f"{r.path}: {word} ({r.kind}) - plugin.Open succeeds"
+        return f"{escape(r.path)}: {word} ({escape(r.kind)}) - plugin.Open succeeds"
     detail = r.open_error or r.verdict.reason
-    return f"{r.path}: {word} ({r.kind}) - {detail}"
+    return f"{escape(r.path)}: {word} ({escape(r.kind)}) - {escape(detail)}"
 
 
 def _groups(groups: Sequence[CauseGroup], verbose: bool, *, with_cause: bool) -> list[str]:
@@ -25,15 +30,15 @@ def _groups(groups: Sequence[CauseGroup], verbose: bool, *, with_cause: bool) ->
     out = []
     for g in groups:
         n = len(g.packages)
-        names = ", ".join(g.packages) if verbose else _collapsed(g)
+        names = escape(", ".join(g.packages)) if verbose else _collapsed(g)
         head = f"    {n} package{'s' if n != 1 else ''}"
-        out.append(f"{head}: {g.cause}" if with_cause else f"{head}:")
+        out.append(f"{head}: {escape(g.cause)}" if with_cause else f"{head}:")
         out.append(f"      {names}")
     return out
 
 
 def _collapsed(g: CauseGroup) -> str:
-    text = collapsed_packages(g)
+    text = escape(collapsed_packages(g))
     return text + " (-v lists all)" if len(g.packages) > SHOWN_PACKAGES + 1 else text
 
 
@@ -47,9 +52,9 @@ def fix_lines(fix: Fix) -> list[str]:
     out = ["  fix:" + (what[fix.rebuild] if fix.known else " unknown")]
     # the go.mod edits come before the last step when that step is the build command
     cut = len(fix.steps) - 1 if fix.build_flags and fix.steps else len(fix.steps)
-    out += [f"    - {step}" for step in fix.steps[:cut]]
-    out += [f"    $ {edit}" for edit in fix.go_mod_edits]
-    out += [f"    - {step}" for step in fix.steps[cut:]]
+    out += [f"    - {escape(step)}" for step in fix.steps[:cut]]
+    out += [f"    $ {escape(edit)}" for edit in fix.go_mod_edits]
+    out += [f"    - {escape(step)}" for step in fix.steps[cut:]]
     return out
 
 
@@ -123,9 +128,9 @@ def report_block(r: Report, *, verbose: bool = False, color: bool = False) -> st
         groups = r.causes
         n = len(r.mismatches)
         why = cause_line(r) if len(groups) < 2 else f"{n} packages differ, for {len(groups)} causes:"
-        lines.append(f"  {paint('why:', 'bold', color)} {why}")
+        lines.append(f"  {paint('why:', 'bold', color)} {escape(why)}")
         if verbose and r.verdict.reason not in why:
-            lines.append(f"  detail: {r.verdict.reason}")
+            lines.append(f"  detail: {escape(r.verdict.reason)}")
         if len(groups) > 1 or (verbose and groups):
             lines.extend(_groups(groups, verbose, with_cause=len(groups) > 1))
         elif groups and len(groups[0].packages) > 1:
@@ -133,7 +138,7 @@ def report_block(r: Report, *, verbose: bool = False, color: bool = False) -> st
     if r.fix is not None:
         lines.extend(fix_lines(r.fix))
     rows = [
-        (c.id, paint(_MARK[c.status], STATUS_STYLE.get(_MARK[c.status]), color), c.message)
+        (escape(c.id), paint(_MARK[c.status], STATUS_STYLE.get(_MARK[c.status]), color), escape(c.message))
         for c in r.checks
         if verbose or c.status != "pass" or c.id in ("go.buildinfo", "go.pluginpath", "loader.verdict")
     ]
@@ -150,7 +155,7 @@ def report_block(r: Report, *, verbose: bool = False, color: bool = False) -> st
         lines.append("")
         lines.append(
             _table(
-                [(d.field, d.plugin, d.host) for d in diffs],
+                [(escape(d.field), escape(d.plugin), escape(d.host)) for d in diffs],
                 ("differs", "plugin", "host"),
                 (40, 50, 50),
             )
@@ -160,7 +165,8 @@ def report_block(r: Report, *, verbose: bool = False, color: bool = False) -> st
         lines.append(
             _table(
                 [
-                    (m.package, "yes" if m.first else "", m.plugin_hash, m.process_hash, m.provider)
+                    (escape(m.package), "yes" if m.first else "", escape(m.plugin_hash), escape(m.process_hash),
+                     escape(m.provider))
                     for m in r.verdict.mismatches
                 ],
                 ("mismatching package", "Go names it", "plugin", "process", "from"),
@@ -171,7 +177,7 @@ def report_block(r: Report, *, verbose: bool = False, color: bool = False) -> st
     symbols = r.plugin.symbols if r.plugin is not None else None
     if symbols:
         lines.append("")
-        rows = [(s.name, s.kind or "?", s.type or f"unknown: {s.reason}") for s in symbols]
+        rows = [(escape(s.name), escape(s.kind or "?"), escape(s.type or f"unknown: {s.reason}")) for s in symbols]
         lines.append(
             _table(
                 rows,
@@ -181,7 +187,7 @@ def report_block(r: Report, *, verbose: bool = False, color: bool = False) -> st
         )
     elif exports:
         lines.append("")
-        lines.append(_table([(e,) for e in exports], ("exported symbol",)))
+        lines.append(_table([(escape(e),) for e in exports], ("exported symbol",)))
     return "\n".join(lines)
 
 
@@ -201,16 +207,16 @@ def render_table(
     for i, r in enumerate(reports):
         if r.host is not None and _new_host(r.host, shown_host):
             shown_host = r.host
-            parts.append(f"host: {host_line(r.host)}")
+            parts.append(f"host: {escape(host_line(r.host))}")
         block = blocks[i] if blocks is not None else None
         parts.append(block if block is not None else report_block(r, verbose=verbose, color=color))
     total = len(reports)
     ok = sum(1 for r in reports if r.loadable)
     if verbose and skipped:
-        parts.append("\n".join(f"{s.path}: skipped: {s.reason}" for s in skipped))
+        parts.append("\n".join(f"{escape(s.path)}: skipped: {escape(s.reason)}" for s in skipped))
     if errors:
         judged = paint("NOT JUDGED", "red", color)
-        parts.append("\n".join(f"{e.path}: {judged} ({e.kind}) - {e.message}" for e in errors))
+        parts.append("\n".join(f"{escape(e.path)}: {judged} ({escape(e.kind)}) - {escape(e.message)}" for e in errors))
     parts.append(
         f"{ok} of {total} file(s) loadable"
         + (f", {len(errors)} path(s) could not be judged" if errors else "")
