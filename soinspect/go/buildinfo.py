@@ -51,6 +51,12 @@ def is_local_replacement(m: Module) -> bool:
     return m.replace is not None and m.replace.version in ("", "(devel)")
 
 
+def is_local_source(m: Module) -> bool:
+    """*m* is built from a directory: replaced by one, or a module of the go.work workspace (a dependency at
+    version ``(devel)`` without a replacement)."""
+    return is_local_replacement(m) or (m.replace is None and m.version == "(devel)")
+
+
 @frozen
 class BuildSetting:
     key: str

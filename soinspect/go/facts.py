@@ -31,7 +31,7 @@ from soinspect.elf.structs import (
     ElfHeader,
 )
 from soinspect.errors import InvalidFileError, MalformedError
-from soinspect.go.buildinfo import BuildInfoResult, is_local_replacement, read_buildinfo
+from soinspect.go.buildinfo import BuildInfoResult, is_local_source, read_buildinfo
 from soinspect.go.gotypes import Symbol, TypeReadError, plugin_symbols
 from soinspect.go.module import GoModuleFacts, exported_symbols, read_go_module
 from soinspect.go.sourcedirs import module_dir, package_dirs
@@ -204,12 +204,12 @@ def facts_from_elf(elf: ElfFile, realpath: str) -> FileFacts:
 
 
 def _with_dirs(elf: ElfFile, bi: BuildInfoResult, go: GoModuleFacts) -> BuildInfoResult:
-    """*bi* with the absolute directories of its main module and of each module replaced by a local
-    directory (relative replacements resolve only through them); unchanged when no module is replaced by a
-    directory or the build was trimmed (the file names are not absolute then)."""
+    """*bi* with the absolute directories of its main module and of each module built from a directory (a
+    local replacement, whose relative spelling resolves only through them, or a go.work module); unchanged
+    when there is none or the build was trimmed (the file names are not absolute then)."""
     info = bi.info
     assert info is not None
-    local = [m.path for m in info.deps if is_local_replacement(m)]
+    local = [m.path for m in info.deps if is_local_source(m)]
     if not local or info.setting("-trimpath") == "true":
         return bi
     wanted = (*local, *((info.main.path,) if info.main is not None else ()))

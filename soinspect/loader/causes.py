@@ -9,7 +9,7 @@ differs, the cause is said to be unknown rather than guessed.
 
 from __future__ import annotations
 
-from soinspect.go.buildinfo import BuildInfo, Module, is_local_replacement
+from soinspect.go.buildinfo import BuildInfo, Module, is_local_source
 from soinspect.loader.differences import describe_module as _describe
 from soinspect.loader.differences import effective_setting, module_kind, trimmed
 from soinspect.loader.differences import module_of as _module_of
@@ -93,15 +93,14 @@ def _module_cause(package: str, pm: Module | None, om: Module | None, pb: BuildI
     if kind == "version":
         return f"module {pm.path} at different versions (plugin {pm.version}, other {om.version}): align go.mod"
     pr, orr = pm.replace, om.replace
+    if kind == "replace" and is_local_source(pm) and is_local_source(om):
+        return (
+            f"module {pm.path} is built from different directories (plugin {_where(pm, pb)}, other "
+            f"{_where(om, ob)}): without -trimpath even a byte-identical copy elsewhere on disk changes the fingerprint"
+        )
     if kind == "replace" and (pr is None) != (orr is None):
         return f"module {pm.path} is replaced on one side only ({_describe(pm)} vs {_describe(om)})"
     if kind == "replace" and pr is not None and orr is not None:
-        if is_local_replacement(pm) and is_local_replacement(om):
-            return (
-                f"module {pm.path} is built from different directories (plugin {pb.dir_of(pm.path) or pr.path}, "
-                f"other {ob.dir_of(om.path) or orr.path}): without -trimpath even a byte-identical copy elsewhere "
-                "on disk changes the fingerprint"
-            )
         return f"module {pm.path} is replaced by different modules ({pr.path} {pr.version} vs {orr.path} {orr.version})"
     if kind == "content":
         return f"module {pm.path} {pm.version} has different content (sum {pm.sum} vs {om.sum})"
@@ -122,3 +121,8 @@ def _module_cause(package: str, pm: Module | None, om: Module | None, pb: BuildI
     return (
         f"same: module {pm.path} {pm.version} agrees in build info: the package's source or build environment differs"
     )
+
+
+def _where(m: Module, bi: BuildInfo) -> str:
+    """The directory *m* was built from: the absolute one *bi* records, else its replacement's spelling."""
+    return bi.dir_of(m.path) or (m.replace.path if m.replace is not None else "its go.work directory")

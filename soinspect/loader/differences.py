@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from soinspect._frozen import frozen
-from soinspect.go.buildinfo import BuildInfo, Module, is_local_replacement
+from soinspect.go.buildinfo import BuildInfo, Module, is_local_source
 
 #: The build settings shown for a host and compared with a plugin's, in this order. ``-asan`` and ``-msan``
 #: change every instrumented package like ``-race``; the GOARCH level (``GOAMD64``, ``GOARM64``, ...) is
@@ -154,25 +154,27 @@ def module_kind(
 ) -> Literal["version", "replace", "content"] | None:
     """How one module differs between two builds, as far as a fingerprint can tell it; None if it does not.
 
-    Local directory replacements are compared as directories, not spellings: without -trimpath on both
-    sides by the absolute directories the binaries record (``../libs/dep`` and ``../../libs/dep`` can be
-    one directory); with -trimpath on either side the directory is not part of the trimmed side's
-    fingerprints (cmd/go rewrites it to the module path) and the -trimpath difference, if any, is the cause."""
+    Modules built from a directory (a local replacement, a go.work module) are compared as directories, not
+    spellings: without -trimpath on both sides by the absolute directories the binaries record
+    (``../libs/dep`` and ``../../libs/dep`` can be one directory); with -trimpath the files are named
+    ``<module>@<required version>``, so the required version counts and the directory does not."""
+    if is_local_source(pm) and is_local_source(om):
+        if trimmed(plugin) or trimmed(other):
+            # trimmed, the files are named <module path>@<required version>: the version counts, the directory
+            # does not (with -trimpath on one side only, that difference is the cause of the rest)
+            return "version" if pm.version != om.version else None
+        pd, od = plugin.dir_of(pm.path), other.dir_of(om.path)
+        if pd is not None and od is not None:
+            return "replace" if pd != od else None
+        spelled = (pm.replace or pm).path, (om.replace or om).path
+        return "replace" if spelled[0] != spelled[1] and all(p.startswith("/") for p in spelled) else None
     if pm.version != om.version:
         return "version"
     pr, orr = pm.replace, om.replace
     if (pr is None) != (orr is None):
         return "replace"
-    if pr is not None and orr is not None:
-        if is_local_replacement(pm) and is_local_replacement(om):
-            if trimmed(plugin) or trimmed(other):
-                return None
-            pd, od = plugin.dir_of(pm.path), other.dir_of(om.path)
-            if pd is not None and od is not None:
-                return "replace" if pd != od else None
-            return "replace" if pr.path != orr.path and pr.path.startswith("/") and orr.path.startswith("/") else None
-        if (pr.path, pr.version) != (orr.path, orr.version):
-            return "replace"
+    if pr is not None and orr is not None and (pr.path, pr.version) != (orr.path, orr.version):
+        return "replace"
     if pm.sum and om.sum and pm.sum != om.sum:
         return "content"
     return None

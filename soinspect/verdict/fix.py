@@ -36,7 +36,7 @@ from typing import Literal
 from soinspect._frozen import frozen
 from soinspect.elf.targets import Target, target_for
 from soinspect.go.advisories import affecting, parse_release
-from soinspect.go.buildinfo import BuildInfo, is_local_replacement
+from soinspect.go.buildinfo import BuildInfo, is_local_source
 from soinspect.go.facts import FileFacts, go_build_id
 from soinspect.go.sourcedirs import module_dir, package_dirs
 from soinspect.loader.differences import (
@@ -313,15 +313,18 @@ def _module_edits(
             complete = False
             continue
         r = om.replace
+        if is_local_source(om):
+            edit, step = _local_replace(d.path, r.path if r is not None else "", ob, label, plugin_dir)
+            steps.append(step)
+            if edit is None:
+                complete = False
+            else:
+                edits.append(edit)
+            if om.version != "(devel)" and (pm is None or pm.version != om.version):
+                edits.append(f"go mod edit -require={d.path}@{om.version}")
+            continue
         if r is not None:
-            if is_local_replacement(om):
-                edit, step = _local_replace(d.path, r.path, ob, label, plugin_dir)
-                steps.append(step)
-                if edit is None:
-                    complete = False
-                else:
-                    edits.append(edit)
-            elif r.version and r.version != "(devel)":
+            if r.version:
                 edits.append(f"go mod edit -replace={d.path}={r.path}@{r.version}")
                 steps.append(f"Replace {d.path} by {r.path} {r.version}, as the {label} does.")
             if om.version and om.version != "(devel)" and (pm is None or pm.version != om.version):
@@ -352,41 +355,56 @@ def _local_replace(
     module: str, spelled: str, ob: BuildInfo, label: str, plugin_dir: str | None
 ) -> tuple[str | None, str]:
     """(the ``go mod edit -replace`` command, or None if no command can be right; the step) that makes the
-    plugin build *module* from the directory the other side built it from."""
+    plugin build *module* from the directory the other side built it from (*spelled*: its replacement as its
+    go.mod writes it; empty for a module of its go.work workspace)."""
+    how = f"{spelled} in its go.mod" if spelled else "a module of its go.work workspace"
     target = ob.dir_of(module) if not trimmed(ob) else None
     if target is None and spelled.startswith("/"):
         target = spelled
     if target is None:
+        where = f"the local directory {spelled}, relative to the {label}'s own module directory" if spelled else how
         return None, (
-            f"The {label} builds {module} from the local directory {spelled}, relative to the {label}'s own module "
-            f"directory, which its build does not record (-trimpath): in the plugin's module, point the "
-            f"replacement at that same directory, `go mod edit -replace={module}=DIR` with DIR its path relative "
-            "to the plugin's module (or absolute)."
+            f"The {label} builds {module} from {where}, which its build does not record (-trimpath): in the "
+            f"plugin's module, point the replacement at that same directory, `go mod edit -replace={module}=DIR` "
+            "with DIR its path relative to the plugin's module (or absolute)."
         )
     if plugin_dir is None:
         return f"go mod edit -replace={module}={target}", (
-            f"The {label} builds {module} from the directory {target} ({spelled} in its go.mod): replace it by "
-            "that same directory (an absolute path works from any directory)."
+            f"The {label} builds {module} from the directory {target} ({how}): replace it by that same directory "
+            "(an absolute path works from any directory)."
         )
-    where = posixpath.relpath(target, plugin_dir)
-    where = where if where.startswith("../") or where == ".." else f"./{where}"
-    return f"go mod edit -replace={module}={where}", (
-        f"The {label} builds {module} from the directory {target} ({spelled} in its go.mod): replace it by that "
-        f"same directory, {where} from the plugin's module {plugin_dir}."
+    rel = posixpath.relpath(target, plugin_dir)
+    rel = rel if rel.startswith("../") or rel == ".." else f"./{rel}"
+    return f"go mod edit -replace={module}={rel}", (
+        f"The {label} builds {module} from the directory {target} ({how}): replace it by that same directory, "
+        f"{rel} from the plugin's module {plugin_dir}."
     )
 
 
 def plugin_module_dir(f: FileFacts, pb: BuildInfo | None, given: str | None = None) -> str | None:
     """The plugin's module directory: *given* (``--plugin-module``), else the absolute directory the plugin's
-    untrimmed build records for its main module; None if neither says."""
+    untrimmed build records for its main module, or (a plugin built from files) the directory of its
+    package, or the nearest parent of it, from which the plugin's own relative replacements resolve to the
+    directories it recorded for them; None if nothing says."""
     if given:
         return posixpath.normpath(given)
-    if pb is None or pb.main is None or trimmed(pb):
+    if pb is None or trimmed(pb) or f.elf is None or f.go is None:
         return None
-    known = pb.dir_of(pb.main.path)
-    if known is not None or f.elf is None or f.go is None:
-        return known
-    return module_dir(package_dirs(f.elf, f.go.pclntab, (pb.main.path,)), pb.main.path)
+    if pb.main is not None:
+        known = pb.dir_of(pb.main.path)
+        return known or module_dir(package_dirs(f.elf, f.go.pclntab, (pb.main.path,)), pb.main.path)
+    own = package_dirs(f.elf, f.go.pclntab, (f.pluginpath,)).get(f.pluginpath or "") if f.pluginpath else None
+    relative = [
+        (m.replace.path, where)
+        for m in pb.deps
+        if m.replace is not None and m.replace.path.startswith(".") and (where := pb.dir_of(m.path)) is not None
+    ]
+    candidate = own
+    while relative and candidate and candidate != "/":
+        if all(posixpath.normpath(posixpath.join(candidate, s)) == w for s, w in relative):
+            return candidate
+        candidate = posixpath.dirname(candidate)
+    return None
 
 
 def _build_step(toolchain: str | None, env: Mapping[str, str], flags: Sequence[str], what: str = "plugin") -> str:
