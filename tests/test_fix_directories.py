@@ -132,3 +132,15 @@ def test_corpus_differs_rows_and_causes_are_real() -> None:
                     values = re.findall(flag + r"='([^']*)'", step)
                     assert not values or any(flag_pattern(v) for v in values), (host, plugins, step)
     assert checked > 100
+
+
+def test_plugin_module_makes_replace_paths_relative_to_it() -> None:
+    """Without --plugin-module the plugin's own build gives its directory (src/usedep: ``../dep-v1``); with
+    it, the path is relative to the directory given, and still names the host's directory."""
+    host, plugin = corpus.path("host-1.27.3-dep"), corpus.path("usedep-v2.so")
+    (r,) = check_host(host, [plugin])
+    assert r.fix is not None and r.fix.go_mod_edits == ("go mod edit -replace=example.com/dep=../dep-v1",)
+    (r,) = check_host(host, [plugin], plugin_module="/tmp/soinspect-corpus/elsewhere/p")
+    assert r.fix is not None and r.fix.go_mod_edits == ("go mod edit -replace=example.com/dep=../../src/dep-v1",)
+    (r,) = check_host(host, [plugin], plugin_module="/tmp/soinspect-corpus/src")
+    assert r.fix is not None and r.fix.go_mod_edits == ("go mod edit -replace=example.com/dep=./dep-v1",)
