@@ -18,6 +18,7 @@ Layouts:
   plugin that loads and plugins that do not;
 - a plugin inside the host's module (``inner/``), built from the host's tree with ``-mod=vendor``: loaded
   twice (the same build: load it once), and built a second time with a change (a new package directory);
+- a plugin module that vendors its dependency (``-mod=vendor``) for a host that reads the module cache;
 - a ``go.work`` workspace holding host, library and plugin;
 - a host built with a ``default.pgo`` and a plugin without one, and the reverse.
 
@@ -131,6 +132,19 @@ def vendored(root: Path) -> None:
             "go.mod": gomod("example.com/vhost", ("example.com/dep v1.0.0",)),
             "main.go": (DATA / "host" / "main.go").read_text(),
             "inner/main.go": PLUGIN.replace("example.com/lib", "example.com/dep").replace("lib.Name", "dep.Hello"),
+        },
+    )
+
+
+def vendored_plugin(root: Path) -> None:
+    """A host reading example.com/dep from the module cache, a plugin module reading it from its vendor/."""
+    write(
+        root,
+        {
+            "host/go.mod": gomod("example.com/chost", ("example.com/dep v1.0.0",)),
+            "host/main.go": (DATA / "host" / "main.go").read_text(),
+            "plugin/go.mod": gomod("example.com/cplugin", ("example.com/dep v1.0.0",)),
+            "plugin/main.go": PLUGIN.replace("example.com/lib", "example.com/dep").replace("lib.Name", "dep.Hello"),
         },
     )
 
@@ -254,11 +268,19 @@ CASES = [
         first=True,
         env=(("GOFLAGS", ""),),
     ),
+    Case(
+        "vendored plugin module, host from the module cache",
+        "vendored_plugin",
+        (),
+        "plugin",
+        ("-mod=vendor",),
+        env=(("GOFLAGS", ""),),
+    ),
     Case("go.work: -race on the plugin", "workspace", (), "plugin", ("-race",), env=(("GOFLAGS", ""),)),
     Case("pgo: a profile on the host only", "monorepo", (), MONO_P1, (), host_pgo=True),
     Case("pgo: a profile on the plugin only", "monorepo", (), MONO_P2, (), plugin_pgo=True),
 ]
-LAYOUTS = {"monorepo": monorepo, "vendored": vendored, "workspace": workspace}
+LAYOUTS = {"monorepo": monorepo, "vendored": vendored, "vendored_plugin": vendored_plugin, "workspace": workspace}
 
 
 @dataclass
@@ -315,6 +337,10 @@ def _layout(c: Case, e: Env, root: Path) -> dict[str, str]:
     if c.layout == "vendored":
         e.go(["mod", "tidy"], root, {"GOFLAGS": "-mod=mod"})
         e.go(["mod", "vendor"], root, {"GOFLAGS": "-mod=mod"})
+    if c.layout == "vendored_plugin":
+        for d in ("host", "plugin"):
+            e.go(["mod", "tidy"], root / d, {"GOFLAGS": "-mod=mod"})
+        e.go(["mod", "vendor"], root / "plugin", {"GOFLAGS": "-mod=mod"})
     for step in c.setup:
         verb, src, dst = step.split()
         assert verb == "copy"
@@ -456,6 +482,13 @@ def test_inner_plugin_identity(layouts: list[Outcome]) -> None:
     changed = by["inner plugin with -mod=vendor built again with a change"].fix
     assert changed is not None and changed["package_path"] == "example.com/vhost/inner_2"
     assert not changed["go_mod_edits"]  # never rename the host's own module
+
+
+def test_vendored_plugin_is_built_from_the_module_cache(layouts: list[Outcome]) -> None:
+    o = _by_name(layouts)["vendored plugin module, host from the module cache"]
+    assert o.fix is not None and o.fix["build_flags"] == ["-buildmode=plugin", "-mod=mod"], _describe(o)
+    assert not o.fix["go_mod_edits"]
+    assert any("vendor/" in g.cause for g in o.report.causes), _describe(o)
 
 
 def test_pgo_fix_names_the_hosts_profile(layouts: list[Outcome]) -> None:

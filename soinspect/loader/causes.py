@@ -104,6 +104,12 @@ def _module_cause(package: str, pm: Module | None, om: Module | None, pb: BuildI
         return f"module {pm.path} is replaced by different modules ({pr.path} {pr.version} vs {orr.path} {orr.version})"
     if kind == "content":
         return f"module {pm.path} {pm.version} has different content (sum {pm.sum} vs {om.sum})"
+    if kind == "vendor":
+        vendored = "plugin" if not pm.sum else "other side"
+        return (
+            f"module {pm.path} {pm.version} comes from a vendor/ directory on the {vendored} (-mod=vendor records no "
+            "sum) and from the module cache on the other: without -trimpath the directory is part of the fingerprint"
+        )
     if pr is not None and orr is not None and (trimmed(pb) or trimmed(ob)) and pr.path != orr.path:
         return (
             f"same: module {pm.path} comes from a local directory on both sides ({pr.path} and {orr.path}, each "

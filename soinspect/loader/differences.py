@@ -151,7 +151,7 @@ def trimmed(bi: BuildInfo) -> bool:
 
 def module_kind(
     pm: Module, om: Module, plugin: BuildInfo, other: BuildInfo
-) -> Literal["version", "replace", "content"] | None:
+) -> Literal["version", "replace", "content", "vendor"] | None:
     """How one module differs between two builds, as far as a fingerprint can tell it; None if it does not.
 
     Modules built from a directory (a local replacement, a go.work module) are compared as directories, not
@@ -177,6 +177,10 @@ def module_kind(
         return "replace"
     if pm.sum and om.sum and pm.sum != om.sum:
         return "content"
+    if bool(pm.sum) != bool(om.sum) and pr is None and orr is None and not (trimmed(plugin) or trimmed(other)):
+        # -mod=vendor records no sums: one side built it from vendor/, the other from the module cache, and
+        # without -trimpath the directory is part of the fingerprint
+        return "vendor"
     return None
 
 
@@ -220,7 +224,7 @@ class ModuleDifference:
     """How the module that provides a mismatching package differs between the two builds."""
 
     path: str
-    kind: Literal["version", "replace", "content", "only_plugin", "only_other"]
+    kind: Literal["version", "replace", "content", "vendor", "only_plugin", "only_other"]
     plugin: Module | None
     other: Module | None
 

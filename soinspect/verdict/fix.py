@@ -312,6 +312,22 @@ def _module_edits(
             )
             complete = False
             continue
+        if d.kind == "vendor":
+            if pm is not None and not pm.sum:
+                steps.append(
+                    f"The plugin built {d.path} from its vendor/ directory (-mod=vendor records no sum), the {label} "
+                    "from the module cache: build the plugin with -mod=mod, from the same module cache "
+                    f"(GOMODCACHE) as the {label}."
+                )
+            else:
+                steps.append(
+                    f"The {label} built {d.path} from its vendor/ directory (-mod=vendor records no sum), the plugin "
+                    f"from the module cache: build the plugin from the {label}'s module tree with -mod=vendor (its "
+                    f"package inside the {label}'s module, so that both read the same vendor/), or build both with "
+                    "-trimpath."
+                )
+                complete = False
+            continue
         r = om.replace
         if is_local_source(om):
             edit, step = _local_replace(d.path, r.path if r is not None else "", ob, label, plugin_dir)
@@ -476,6 +492,8 @@ def _fingerprint_fix(
     edits, module_steps, complete = _module_edits(
         list(modules.values()), label, ob, plugin_module_dir(f, pb, plugin_module)
     )
+    if any(m.kind == "vendor" and m.plugin is not None and not m.plugin.sum for m in modules.values()):
+        flags.append("-mod=mod")  # the plugin's vendor/ is another directory than the module cache the host read
     steps = [*_difference_steps(settings, label), *module_steps]
     if unexplained:
         complete = False
