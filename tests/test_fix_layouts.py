@@ -194,6 +194,7 @@ class Case:
     plugin_pgo: bool = False  # a default.pgo in the plugin's directory
     env: tuple[tuple[str, str], ...] = ()  # the layout's environment (GOFLAGS, GOWORK)
     setup: tuple[str, ...] = ()  # shell-free preparation: "copy A B" (a byte-identical copy of a directory)
+    plugin_env: tuple[tuple[str, str], ...] = ()  # on top of env, for the plugin's builds only
 
 
 MONO_P1, MONO_P2 = "plugins/p1", "plugins/group/p2"
@@ -277,6 +278,17 @@ CASES = [
         env=(("GOFLAGS", ""),),
     ),
     Case("go.work: -race on the plugin", "workspace", (), "plugin", ("-race",), env=(("GOFLAGS", ""),)),
+    Case(
+        "go.work: plugin built outside the workspace from a copy of the library",
+        "workspace",
+        (),
+        "plugin",
+        (),
+        edits=("go mod edit -require=example.com/lib@v0.0.0", "go mod edit -replace=example.com/lib=../lib-copy"),
+        env=(("GOFLAGS", ""),),
+        setup=("copy lib lib-copy",),
+        plugin_env=(("GOWORK", "off"), ("GOFLAGS", "-mod=mod")),
+    ),
     Case("pgo: a profile on the host only", "monorepo", (), MONO_P1, (), host_pgo=True),
     Case("pgo: a profile on the plugin only", "monorepo", (), MONO_P2, (), plugin_pgo=True),
 ]
@@ -300,6 +312,10 @@ def _env(c: Case) -> dict[str, str]:
     if c.layout == "workspace":
         env["GOWORK"] = ""  # found from the directory: the workspace is on
     return env
+
+
+def _plugin_env(c: Case, env: dict[str, str]) -> dict[str, str]:
+    return {**env, **dict(c.plugin_env)}
 
 
 @pytest.fixture(scope="module")
@@ -365,6 +381,7 @@ def _run_case(c: Case, e: Env) -> Outcome:
     host = root / "host.bin"
     e.go(["build", *(f.replace("{host}", str(hdir)) for f in c.host), "-o", str(host), "."], hdir, env)
     pdir = root / c.plugin_dir
+    env = _plugin_env(c, env)
     first: list[Path] = []
     if c.first:
         first = [root / "first.so"]
@@ -482,6 +499,13 @@ def test_inner_plugin_identity(layouts: list[Outcome]) -> None:
     changed = by["inner plugin with -mod=vendor built again with a change"].fix
     assert changed is not None and changed["package_path"] == "example.com/vhost/inner_2"
     assert not changed["go_mod_edits"]  # never rename the host's own module
+
+
+def test_workspace_module_is_compared_as_a_directory(layouts: list[Outcome]) -> None:
+    """The host's example.com/lib is a go.work module ((devel), no replace): the fix points the plugin at
+    that directory, relative to the plugin's own module."""
+    o = _by_name(layouts)["go.work: plugin built outside the workspace from a copy of the library"]
+    assert o.fix is not None and o.fix["go_mod_edits"] == ["go mod edit -replace=example.com/lib=../lib"], _describe(o)
 
 
 def test_vendored_plugin_is_built_from_the_module_cache(layouts: list[Outcome]) -> None:

@@ -134,14 +134,15 @@ def differences(plugin: BuildInfo, host: BuildInfo) -> tuple[Difference, ...]:
 
 def describe_module(m: Module, bi: BuildInfo | None = None) -> str:
     """``v1.0.0 (h1:...) => ../dep-v1 (devel)``: a module's version, sum and replacement, as one string;
-    with *bi*, a local directory replacement also names the absolute directory *bi* records for it."""
+    with *bi*, a module built from a directory (a local replacement, a go.work module) also names the
+    absolute directory *bi* records for it, in brackets."""
     text = m.version + (f" ({m.sum})" if m.sum else "")
     if m.replace is not None:
         r = m.replace
         text += f" => {r.path}" + (f" {r.version}" if r.version else "")
-        where = bi.dir_of(m.path) if bi is not None else None
-        if where is not None and where != r.path:
-            text += f" [{where}]"
+    where = bi.dir_of(m.path) if bi is not None else None
+    if where is not None and (m.replace is None or where != m.replace.path):
+        text += f" [{where}]"
     return text
 
 
