@@ -221,9 +221,13 @@ def _recipe(
     flags = [f"-buildmode={buildmode}"]
     if model is not None:
         # a -gcflags/-asmflags without a package pattern reached only the model's own main package: not copied
-        against = plugin if plugin is not None else model
+        # into another file's build (a file rebuilt like itself keeps its own flags)
+        against = model if plugin is None or plugin is model else plugin
         flags += [
-            f for key in FINGERPRINT_FLAGS if (f := _flag(key, effective_setting(model, key, against))) is not None
+            f
+            for key in FINGERPRINT_FLAGS
+            if (f := _flag(key, setting(model, key) if against is model else effective_setting(model, key, against)))
+            is not None
         ]
         if model is not plugin and plugin is not None and setting(plugin, "-pgo") and not setting(model, "-pgo"):
             flags.append("-pgo=off")  # the model has no profile; go build would use the plugin's default.pgo
