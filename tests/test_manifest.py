@@ -102,8 +102,27 @@ def test_manifest_is_deterministic_small_and_valid(host: str, tmp_path: Path) ->
     for field in ("target", "refusal", "next_offset", "layout", "exports_lastmoduledatap", "pkghashes", "sha256"):
         assert getattr(model, field) == getattr(binary, field), field
     assert model.buildinfo is not None and binary.buildinfo is not None
-    for field in ("go_version", "path", "main", "deps", "settings"):
+    for field in ("go_version", "path", "main", "deps", "settings", "dirs"):
         assert getattr(model.buildinfo, field) == getattr(binary.buildinfo, field), field
+
+
+def test_a_version_1_manifest_is_read_without_directories() -> None:
+    """Version 1 (no buildinfo.dirs) still reads: the host's relative replacement then does not resolve, so
+    it is not compared (no directory cause is claimed); the verdict is the same."""
+    doc = json.loads(manifest_text("host-1.27.3-dep"))
+    assert doc["manifest_version"] == 2
+    assert doc["buildinfo"]["dirs"] == [["example.com/dep", "/tmp/soinspect-corpus/src/dep-v1"]]
+    doc["manifest_version"] = 1
+    del doc["buildinfo"]["dirs"]
+    jsonschema.validate(doc, SCHEMA)
+    model = read_manifest("m.json", json.dumps(doc).encode())
+    assert model.buildinfo is not None and model.buildinfo.dirs == ()
+    plugin = corpus.path("usedep-v2.so")
+    (old,) = api.check_host(model, [plugin])
+    (new,) = api.check_host(load_host(corpus.path("host-1.27.3-dep")), [plugin])
+    assert (old.outcome, old.open_error, old.loadable) == (new.outcome, new.open_error, new.loadable)
+    assert not any(d.field == "module example.com/dep" for d in old.differences)
+    assert any(d.field == "module example.com/dep" for d in new.differences)
 
 
 def test_cli_writes_the_same_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,7 +163,7 @@ def _damage(doc: dict[str, Any], path: tuple[Any, ...], value: Any) -> str:
 
 _DELETE = object()
 _DAMAGE = [
-    (("manifest_version",), 2, "unknown host manifest version 2"),
+    (("manifest_version",), 3, "unknown host manifest version 3"),
     (("manifest_version",), "1", 'unknown host manifest version "1"'),
     (("manifest_version",), True, "unknown host manifest version true"),
     (("kind",), "soinspect-report", "not a soinspect host manifest"),

@@ -159,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
         "loader would (default: / for files of this machine's architecture)",
     )
     p.add_argument(
+        "--plugin-module",
+        default=None,
+        metavar="DIR",
+        help="the plugin's module directory (where its go.mod is, where the fix's go mod edit lines run): "
+        "a local replace in a fix is then given relative to it (default: the directory an untrimmed plugin "
+        "records; else an absolute path)",
+    )
+    p.add_argument(
         "--expect",
         action="append",
         default=[],
@@ -452,6 +460,7 @@ def run(args: argparse.Namespace) -> int:
         "ignore": args.ignore,
         "max_size": args.max_size,
         "sysroot": args.sysroot,
+        "plugin_module": args.plugin_module,
         "digest": digest,
         "expect": expectations,
     }

@@ -8,9 +8,9 @@ Where it comes from, first match wins:
    directory upward.
 
 Flags given on the command line override the file, setting by setting (a list or table given by a flag
-replaces the file's whole list or table). Relative paths in the file (``host``, ``sysroot``) are relative to
-the file's directory. Unknown keys and bad values are a :class:`ConfigError` naming the file, the key and
-the value; the CLI exits 2 for it.
+replaces the file's whole list or table). Relative paths in the file (``host``, ``sysroot``,
+``plugin_module``) are relative to the file's directory. Unknown keys and bad values are a
+:class:`ConfigError` naming the file, the key and the value; the CLI exits 2 for it.
 
 Settings (see ``docs/ci.md``)::
 
@@ -20,6 +20,7 @@ Settings (see ``docs/ci.md``)::
     strict = false                # also reject stripped files
     ignore = ["sym.symtab"]       # check ids to ignore
     sysroot = "/"                 # where DT_NEEDED libraries are resolved
+    plugin_module = "plugins/p1"  # the plugin's module directory: fixes give go mod edit paths from it
     max_size = 1073741824         # refuse files larger than this many bytes
     format = "table"              # table, json, sarif, markdown, line, junit, codequality
     workers = 4                   # worker processes (0: in this process)
@@ -120,13 +121,14 @@ SETTINGS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "ignore": (_check_ids, f"a list of policy check ids: {', '.join(sorted(POLICY_CHECKS))} (docs/checks.md)"),
     "expect": (_expect, 'a table of exported names and Go types, such as {Greet = "func() string"}'),
     "sysroot": (_str, "a directory path"),
+    "plugin_module": (_str, "a directory path (the plugin's module, where its go.mod is)"),
     "max_size": (_int(1), "a positive number of bytes"),
     "format": (_choice(_FORMATS), f"one of {', '.join(_FORMATS)}"),
     "workers": (_int(0), "a number of worker processes, 0 or more"),
 }
 
 #: settings whose value is a path, relative to the file's directory
-_PATHS = ("host", "sysroot")
+_PATHS = ("host", "sysroot", "plugin_module")
 
 
 def load(path: str | os.PathLike[str]) -> Config:

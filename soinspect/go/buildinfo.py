@@ -46,6 +46,17 @@ class Module:
 
 
 
+def is_local_replacement(m: Module) -> bool:
+    """*m* is replaced by a directory (``=> ../libs/dep``, version ``(devel)``), not by another module."""
+    return m.replace is not None and m.replace.version in ("", "(devel)")
+
+
+def is_local_source(m: Module) -> bool:
+    """*m* is built from a directory: replaced by one, or a module of the go.work workspace (a dependency at
+    version ``(devel)`` without a replacement)."""
+    return is_local_replacement(m) or (m.replace is None and m.version == "(devel)")
+
+
 @frozen
 class BuildSetting:
     key: str
@@ -67,6 +78,14 @@ class BuildInfo:
     format: str = ""
     #: the raw modinfo text, framing removed
     modinfo: str = ""
+    #: (module path, absolute directory) of the main module and of each module replaced by a local
+    #: directory, read from the binary's own source file names (soinspect.go.sourcedirs); empty with
+    #: -trimpath, for a host read from a manifest, and when no module is replaced by a directory
+    dirs: tuple[tuple[str, str], ...] = ()
+
+    def dir_of(self, module: str) -> str | None:
+        """The absolute directory *module* was built from, if the binary records it (see ``dirs``)."""
+        return dict(self.dirs).get(module)
 
     def setting(self, key: str) -> str | None:
         for s in self.settings:

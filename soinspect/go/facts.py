@@ -31,9 +31,10 @@ from soinspect.elf.structs import (
     ElfHeader,
 )
 from soinspect.errors import InvalidFileError, MalformedError
-from soinspect.go.buildinfo import BuildInfoResult, read_buildinfo
+from soinspect.go.buildinfo import BuildInfoResult, is_local_source, read_buildinfo
 from soinspect.go.gotypes import Symbol, TypeReadError, plugin_symbols
 from soinspect.go.module import GoModuleFacts, exported_symbols, read_go_module
+from soinspect.go.sourcedirs import module_dir, package_dirs
 
 
 @frozen
@@ -171,6 +172,8 @@ def facts_from_elf(elf: ElfFile, realpath: str) -> FileFacts:
         if (bi.info is not None or _looks_go(elf))
         else None
     )
+    if bi.info is not None and go is not None:
+        bi = _with_dirs(elf, bi, go)
     pluginpath, pp_source = _pluginpath(elf, go)
     exports: tuple[str, ...] = ()
     if pluginpath:
@@ -198,6 +201,31 @@ def facts_from_elf(elf: ElfFile, realpath: str) -> FileFacts:
         kind_reason=why,
         elf=elf,
     )
+
+
+def _with_dirs(elf: ElfFile, bi: BuildInfoResult, go: GoModuleFacts) -> BuildInfoResult:
+    """*bi* with the absolute directories of its main module and of each module built from a directory (a
+    local replacement, whose relative spelling resolves only through them, or a go.work module); unchanged
+    when there is none or the build was trimmed (the file names are not absolute then)."""
+    info = bi.info
+    assert info is not None
+    local = [m.path for m in info.deps if is_local_source(m)]
+    if not local or info.setting("-trimpath") == "true":
+        return bi
+    wanted = (*local, *((info.main.path,) if info.main is not None else ()))
+    found = package_dirs(elf, go.pclntab, wanted)
+    dirs = tuple((m, d) for m in wanted if (d := module_dir(found, m)) is not None)
+    return dataclasses.replace(bi, info=dataclasses.replace(info, dirs=dirs)) if dirs else bi
+
+
+def go_build_id(f: FileFacts) -> str | None:
+    """The Go build ID (``.note.go.buildid``: note name ``Go``, type 4), or None if the file has none."""
+    sec = f.elf.section(".note.go.buildid") if f.elf is not None else None
+    raw = f.elf.section_bytes(sec) if f.elf is not None and sec is not None else b""
+    if len(raw) < 16 or raw[12:16] != b"Go\0\0":
+        return None
+    size = int.from_bytes(raw[4:8], "little" if f.elf is not None and f.elf.little else "big")
+    return raw[16 : 16 + size].decode("utf-8", "replace") or None
 
 
 def _interp(elf: ElfFile) -> str | None:

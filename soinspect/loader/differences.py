@@ -12,12 +12,27 @@ from __future__ import annotations
 from typing import Literal
 
 from soinspect._frozen import frozen
-from soinspect.go.buildinfo import BuildInfo, Module
+from soinspect.go.buildinfo import BuildInfo, Module, is_local_source
 
 #: The build settings shown for a host and compared with a plugin's, in this order. ``-asan`` and ``-msan``
 #: change every instrumented package like ``-race``; the GOARCH level (``GOAMD64``, ``GOARM64``, ...) is
 #: shown but was seen not to break loading (``GOAMD64=v3``, docs/matrix.md).
-LOADING_SETTINGS = ("-race", "-asan", "-msan", "-trimpath", "CGO_ENABLED", "-tags", "-gcflags", "GOEXPERIMENT")
+LOADING_SETTINGS = (
+    "-race",
+    "-asan",
+    "-msan",
+    "-trimpath",
+    "CGO_ENABLED",
+    "-tags",
+    "-gcflags",
+    "-asmflags",
+    "-pgo",
+    "GOEXPERIMENT",
+)
+#: per-package flags (``[pattern=]args``): without a pattern they reach only the packages named on the
+#: command line (a main package, which a host and a plugin never share), so they cannot change a
+#: fingerprint the other side checks (greet-noopt-main.so, ``-N -l`` on its main package, loads)
+PER_PACKAGE_FLAGS = ("-gcflags", "-asmflags")
 
 
 @frozen
@@ -38,6 +53,42 @@ def split_go_version(v: str) -> tuple[str, str]:
 def _arch_level_key(bi: BuildInfo) -> str | None:
     arch = bi.setting("GOARCH")
     return f"GO{arch.upper()}" if arch else None
+
+
+def flag_pattern(value: str) -> str | None:
+    """The package pattern of a per-package flag's value (``all=-N -l`` -> ``all``); None without one
+    (cmd/go: a value that starts with ``-`` applies to the command line's packages)."""
+    value = value.strip()
+    if not value or value.startswith("-") or "=" not in value:
+        return None
+    return value.split("=", 1)[0]
+
+
+def reaches_shared(value: str | None, plugin: BuildInfo, other: BuildInfo) -> bool:
+    """Whether a ``-gcflags``/``-asmflags`` value reaches a package both builds link: ``all``, ``std``,
+    a standard-library path or pattern (both link the runtime), a relative pattern (it may name packages of
+    a module both link, as for a plugin inside the host's module), or a path of a module both list."""
+    pattern = flag_pattern(value) if value else None
+    if pattern is None or pattern == "cmd":
+        return False
+    if pattern in ("all", "std") or pattern.startswith("."):
+        return True
+    literal, wildcard = pattern.split("...", 1)[0], "..." in pattern
+    if "." not in literal.split("/", 1)[0]:
+        return True  # a standard-library package (or pattern): both sides link the runtime and its imports
+    shared = {m.path for m in plugin.deps} & {m.path for m in other.deps}
+    if plugin.main is not None and other.main is not None and plugin.main.path == other.main.path:
+        shared.add(plugin.main.path)  # a plugin built inside the host's own module
+    return any(literal == m or literal.startswith(m + "/") or (wildcard and m.startswith(literal)) for m in shared)
+
+
+def effective_setting(bi: BuildInfo, key: str, other: BuildInfo) -> str | None:
+    """*bi*'s setting *key* as far as it can change a fingerprint *other* checks: a per-package flag that
+    reaches no shared package counts as unset."""
+    value = setting(bi, key)
+    if key in PER_PACKAGE_FLAGS and not reaches_shared(value, bi, other):
+        return None
+    return value
 
 
 def loading_settings(bi: BuildInfo) -> tuple[tuple[str, str], ...]:
@@ -66,30 +117,78 @@ def differences(plugin: BuildInfo, host: BuildInfo) -> tuple[Difference, ...]:
     if plugin.go_version != host.go_version:
         out.append(Difference("Go release", plugin.go_version, host.go_version))
     p, h = dict(loading_settings(plugin)), dict(loading_settings(host))
+    for key in PER_PACKAGE_FLAGS:
+        for mine, bi, against in ((p, plugin, host), (h, host, plugin)):
+            if key in mine and effective_setting(bi, key, against) is None:
+                del mine[key]  # reaches no package the other side links: not a difference
     for key in dict.fromkeys([*p, *h]):
         if p.get(key) != h.get(key):
             out.append(Difference(key, p.get(key, "unset"), h.get(key, "unset")))
     host_deps = {m.path: m for m in host.deps}
     for m in plugin.deps:
         other = host_deps.get(m.path)
-        if other is not None and describe_module(m) != describe_module(other):
-            out.append(Difference(f"module {m.path}", describe_module(m), describe_module(other)))
+        if other is not None and module_kind(m, other, plugin, host) is not None:
+            out.append(Difference(f"module {m.path}", describe_module(m, plugin), describe_module(other, host)))
     return tuple(out)
 
 
-def describe_module(m: Module) -> str:
-    """``v1.0.0 (h1:...) => ../dep-v1 (devel)``: a module's version, sum and replacement, as one string."""
+def describe_module(m: Module, bi: BuildInfo | None = None) -> str:
+    """``v1.0.0 (h1:...) => ../dep-v1 (devel)``: a module's version, sum and replacement, as one string;
+    with *bi*, a module built from a directory (a local replacement, a go.work module) also names the
+    absolute directory *bi* records for it, in brackets."""
     text = m.version + (f" ({m.sum})" if m.sum else "")
     if m.replace is not None:
         r = m.replace
         text += f" => {r.path}" + (f" {r.version}" if r.version else "")
+    where = bi.dir_of(m.path) if bi is not None else None
+    if where is not None and (m.replace is None or where != m.replace.path):
+        text += f" [{where}]"
     return text
+
+
+def trimmed(bi: BuildInfo) -> bool:
+    return bi.setting("-trimpath") == "true"
+
+
+def module_kind(
+    pm: Module, om: Module, plugin: BuildInfo, other: BuildInfo
+) -> Literal["version", "replace", "content", "vendor"] | None:
+    """How one module differs between two builds, as far as a fingerprint can tell it; None if it does not.
+
+    Modules built from a directory (a local replacement, a go.work module) are compared as directories, not
+    spellings: without -trimpath on both sides by the absolute directories the binaries record
+    (``../libs/dep`` and ``../../libs/dep`` can be one directory); with -trimpath the files are named
+    ``<module>@<required version>``, so the required version counts and the directory does not."""
+    if is_local_source(pm) and is_local_source(om):
+        if trimmed(plugin) or trimmed(other):
+            # trimmed, the files are named <module path>@<required version>: the version counts, the directory
+            # does not (with -trimpath on one side only, that difference is the cause of the rest)
+            return "version" if pm.version != om.version else None
+        pd, od = plugin.dir_of(pm.path), other.dir_of(om.path)
+        if pd is not None and od is not None:
+            return "replace" if pd != od else None
+        spelled = (pm.replace or pm).path, (om.replace or om).path
+        return "replace" if spelled[0] != spelled[1] and all(p.startswith("/") for p in spelled) else None
+    if pm.version != om.version:
+        return "version"
+    pr, orr = pm.replace, om.replace
+    if (pr is None) != (orr is None):
+        return "replace"
+    if pr is not None and orr is not None and (pr.path, pr.version) != (orr.path, orr.version):
+        return "replace"
+    if pm.sum and om.sum and pm.sum != om.sum:
+        return "content"
+    if bool(pm.sum) != bool(om.sum) and pr is None and orr is None and not (trimmed(plugin) or trimmed(other)):
+        # -mod=vendor records no sums: one side built it from vendor/, the other from the module cache, and
+        # without -trimpath the directory is part of the fingerprint
+        return "vendor"
+    return None
 
 
 # -- the same comparison as data, for the fix (soinspect.verdict.fix) ----------------------------------------
 
 #: Build settings that change package fingerprints and are ``go build`` flags, in the order a recipe gives them.
-FINGERPRINT_FLAGS = ("-race", "-msan", "-asan", "-trimpath", "-tags", "-gcflags", "-asmflags")
+FINGERPRINT_FLAGS = ("-race", "-msan", "-asan", "-trimpath", "-tags", "-gcflags", "-asmflags", "-pgo")
 #: Build settings that change package fingerprints (or whether a plugin can be built at all) and are
 #: environment variables. The GOAMD64-style levels did not break loading here, but they are the host's.
 FINGERPRINT_ENV = (
@@ -126,7 +225,7 @@ class ModuleDifference:
     """How the module that provides a mismatching package differs between the two builds."""
 
     path: str
-    kind: Literal["version", "replace", "content", "only_plugin", "only_other"]
+    kind: Literal["version", "replace", "content", "vendor", "only_plugin", "only_other"]
     plugin: Module | None
     other: Module | None
 
@@ -146,7 +245,7 @@ def setting_differences(plugin: BuildInfo, other: BuildInfo) -> list[SettingDiff
     if pv != ov:
         out.append(SettingDifference("go", pv, ov))
     for key in FINGERPRINT_FLAGS + FINGERPRINT_ENV:
-        p, o = setting(plugin, key), setting(other, key)
+        p, o = effective_setting(plugin, key, other), effective_setting(other, key, plugin)
         if (p or "") != (o or "") and not (key.startswith("-") and {p, o} <= {None, "false"}):
             out.append(SettingDifference(key, p, o))
     return out
@@ -162,16 +261,8 @@ def module_difference(package: str, plugin: BuildInfo, other: BuildInfo) -> Modu
         m = pm or om
         assert m is not None
         return ModuleDifference(m.path, "only_plugin" if pm is not None else "only_other", pm, om)
-    if pm.version != om.version:
-        return ModuleDifference(pm.path, "version", pm, om)
-    pr, orr = pm.replace, om.replace
-    if (pr is None) != (orr is None) or (
-        pr is not None and orr is not None and (pr.path, pr.version) != (orr.path, orr.version)
-    ):
-        return ModuleDifference(pm.path, "replace", pm, om)
-    if pm.sum and om.sum and pm.sum != om.sum:
-        return ModuleDifference(pm.path, "content", pm, om)
-    return None
+    kind = module_kind(pm, om, plugin, other)
+    return ModuleDifference(pm.path, kind, pm, om) if kind is not None else None
 
 
 def module_of(package: str, bi: BuildInfo) -> Module | None:

@@ -32,7 +32,10 @@ from soinspect.loader.process import HostModel
 
 KIND = "soinspect-host-manifest"
 #: the manifest format version this soinspect reads and writes; any other is refused
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+#: versions this soinspect reads: 1 lacks ``buildinfo.dirs`` (a host's relative replacements then do not
+#: resolve to directories, so they are not compared: no cause or difference is claimed for them)
+READABLE_VERSIONS = (1, 2)
 #: no real host's manifest comes near this (the corpus hosts' are 6-25 KiB); a bigger file is refused unread
 MAX_MANIFEST_SIZE = 8 << 20
 _MAX_ITEMS = 100_000  # packages, modules, settings, layout fields, expectations
@@ -92,6 +95,7 @@ def _buildinfo_json(bi: BuildInfo) -> dict[str, Any]:
         "main": _module_json(bi.main) if bi.main is not None else None,
         "deps": [_module_json(d) for d in bi.deps],
         "settings": [[s.key, s.value] for s in bi.settings],
+        "dirs": [[m, d] for m, d in bi.dirs],
     }
 
 
@@ -138,6 +142,7 @@ class _Reader:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.version = MANIFEST_VERSION
 
     def fail(self, where: str, problem: str) -> NoReturn:
         raise ManifestError(self.name, f"damaged host manifest: {where}: {problem}")
@@ -159,12 +164,14 @@ class _Reader:
                 self.name, f'not a soinspect host manifest (its "kind" is {_show(top.get("kind"))}, not "{KIND}")'
             )
         version = top.get("manifest_version")
-        if type(version) is not int or version != MANIFEST_VERSION:
+        if type(version) is not int or version not in READABLE_VERSIONS:
             raise ManifestError(
                 self.name,
-                f"unknown host manifest version {_show(version)}: this soinspect reads version {MANIFEST_VERSION} "
-                "only (write the manifest with the same soinspect release that reads it)",
+                f"unknown host manifest version {_show(version)}: this soinspect reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))} only (write the manifest with the same soinspect release "
+                "that reads it)",
             )
+        self.version = version
         self.keys(
             top,
             "the document",
@@ -280,7 +287,7 @@ class _Reader:
 
     def buildinfo(self, v: object, where: str, go_version: str | None) -> BuildInfo:
         d = self.obj(v, where)
-        self.keys(d, where, ("path", "main", "deps", "settings"))
+        self.keys(d, where, ("path", "main", "deps", "settings", *(("dirs",) if self.version >= 2 else ())))
         main = self.opt(d["main"], f"{where}.main", self.module)
         deps = tuple(self.module(m, f"{where}.deps[{i}]") for i, m in enumerate(self.arr(d["deps"], f"{where}.deps")))
         settings = []
@@ -289,6 +296,12 @@ class _Reader:
             if len(pair) != 2:
                 self.fail(f"{where}.settings[{i}]", "expected [key, value]")
             settings.append(BuildSetting(self.text(pair[0], f"{where}.settings[{i}]"), self.text(pair[1], where)))
+        dirs = []
+        for i, md in enumerate(self.arr(d["dirs"], f"{where}.dirs") if self.version >= 2 else ()):
+            pair = self.arr(md, f"{where}.dirs[{i}]")
+            if len(pair) != 2:
+                self.fail(f"{where}.dirs[{i}]", "expected [module, directory]")
+            dirs.append((self.text(pair[0], f"{where}.dirs[{i}]"), self.text(pair[1], f"{where}.dirs[{i}]")))
         return BuildInfo(
             go_version or "",
             path=self.text(d["path"], f"{where}.path"),
@@ -296,6 +309,7 @@ class _Reader:
             deps=deps,
             settings=tuple(settings),
             source="host manifest",
+            dirs=tuple(dirs),
         )
 
     def plugin_open(self, v: object) -> tuple[Outcome, str | None, str] | None:

@@ -29,7 +29,7 @@ from soinspect.verdict.report import (
     mismatch_fields,
 )
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 def render_json(
@@ -98,6 +98,7 @@ def fix_json(f: Fix) -> dict[str, Any]:
         "env": dict(f.env),
         "build_flags": list(f.build_flags),
         "go_mod_edits": list(f.go_mod_edits),
+        "package_path": f.package_path,
         "steps": list(f.steps),
         "basis": f.basis,
     }

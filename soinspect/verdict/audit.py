@@ -56,6 +56,11 @@ def _optional_path(p: StrPath | None) -> str | None:
     return None if p is None else os.fspath(p)
 
 
+def _absolute(p: StrPath | None) -> str | None:
+    """A directory given relative to the current directory, made absolute (``--plugin-module``)."""
+    return None if p is None else os.path.abspath(os.fspath(p))
+
+
 def audit(
     path: StrPath,
     *,
@@ -66,6 +71,7 @@ def audit(
     sysroot: StrPath | None = None,
     digest: bool = True,
     expect: Sequence[tuple[str, str]] = (),
+    plugin_module: StrPath | None = None,
 ) -> Report:
     """Audit one file as a plugin for a host built by the same Go toolchain with the same flags.
 
@@ -74,8 +80,9 @@ def audit(
 
     Its libraries are resolved in *sysroot* as glibc's loader would (see :mod:`soinspect.loader.dynamic`).
     *expect* lists ``(name, Go type)`` pairs a host would look up and assert (the ``plugin.expect`` check).
-    Raises :class:`~soinspect.errors.FileAccessError` if the file or the sysroot cannot be read; every
-    other problem (not ELF, truncated, not a plugin, wrong platform) is a rejected report.
+    *plugin_module* is the plugin's module directory (``--plugin-module``): a fix's ``go mod edit`` paths
+    are relative to it. Raises :class:`~soinspect.errors.FileAccessError` if the file or the sysroot cannot
+    be read; every other problem (not ELF, truncated, not a plugin, wrong platform) is a rejected report.
     """
     path, sysroot = os.fspath(path), _optional_path(sysroot)
     _sysroot.check_sysroot(sysroot)
@@ -83,7 +90,8 @@ def audit(
     f = read_facts(path, max_size=max_size)
     dyn = _sysroot.resolve_facts(f, sysroot)
     verdict = Process(implicit_host(f, target), lambda _: dyn.error if dyn else None).open(f)
-    return apply_expectations(build_report(f, policy, verdict, dyn=dyn, digest=digest), expect)
+    report = build_report(f, policy, verdict, dyn=dyn, digest=digest, plugin_module=_absolute(plugin_module))
+    return apply_expectations(report, expect)
 
 
 def crashed_report(path: str, error: InvalidFileError, *, target: Target = DEFAULT_TARGET) -> Report:
@@ -109,6 +117,7 @@ def check_host(
     digest: bool = True,
     unreadable: list[FileAccessError] | None = None,
     expect: Sequence[tuple[str, str]] = (),
+    plugin_module: StrPath | None = None,
 ) -> list[Report]:
     """Predict what *host*'s ``plugin.Open`` does with *plugins*, loaded in this order in one process.
 
@@ -121,7 +130,9 @@ def check_host(
     :func:`~soinspect.loader.host.load_host`: the verdicts are the same.
 
     Each report gets the ``plugin.expect`` check for the host's own contract (a manifest's ``expect``) and
-    *expect*. With ``each=True`` every file is judged alone, in a fresh process. Raises
+    *expect*. *plugin_module* is the plugins' module directory (``--plugin-module``): a fix's
+    ``go mod edit -replace`` paths are then relative to it. With ``each=True`` every file is judged alone,
+    in a fresh process. Raises
     :class:`~soinspect.errors.FileAccessError` if a file cannot be read and
     :class:`~soinspect.errors.HostError` if the host cannot be one (a
     :class:`~soinspect.errors.ManifestError` for a manifest that cannot be trusted).
@@ -161,7 +172,18 @@ def check_host(
                 v.reason,
                 tuple(_with_cause(m, f, model, facts) for m in v.mismatches),
             )
-        out.append(build_report(f, policy, v, model, dyn=dyns[id(f)], digest=digest, providers=providers))
+        out.append(
+            build_report(
+                f,
+                policy,
+                v,
+                model,
+                dyn=dyns[id(f)],
+                digest=digest,
+                providers=providers,
+                plugin_module=_absolute(plugin_module),
+            )
+        )
     contract = (*model.expects, *expect)
     sources = [f"host {model.name}"] * len(model.expects) + [COMMAND_LINE] * len(expect)
     return [apply_expectations(r, contract, sources) for r in out]
@@ -190,6 +212,7 @@ def build_report(
     dyn: _sysroot.DynamicResolution | None = None,
     digest: bool = True,
     providers: dict[str, FileFacts] | None = None,
+    plugin_module: str | None = None,
 ) -> Report:
     checks = file_checks(f, policy, verdict)
     if dyn is not None:
@@ -212,6 +235,7 @@ def build_report(
         dyn=dyn,
         providers=providers,
         failed_checks=[(c.id, c.message) for c in kept if c.status == "fail" and c.id != "loader.verdict"],
+        plugin_module=plugin_module,
     )
     return Report(
         path=f.path,

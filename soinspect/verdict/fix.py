@@ -27,6 +27,7 @@ Rules (docs/json.md, "fix"):
 
 from __future__ import annotations
 
+import posixpath
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import field
@@ -36,16 +37,19 @@ from soinspect._frozen import frozen
 from soinspect.elf.file import not_elf_fix
 from soinspect.elf.targets import Target, target_for
 from soinspect.go.advisories import affecting, parse_release
-from soinspect.go.buildinfo import BuildInfo
-from soinspect.go.facts import FileFacts
+from soinspect.go.buildinfo import BuildInfo, is_local_source
+from soinspect.go.facts import FileFacts, go_build_id
+from soinspect.go.sourcedirs import module_dir, package_dirs
 from soinspect.loader.differences import (
     FINGERPRINT_ENV,
     FINGERPRINT_FLAGS,
     ModuleDifference,
     SettingDifference,
+    effective_setting,
     module_difference,
     setting,
     setting_differences,
+    trimmed,
 )
 from soinspect.loader.differences import split_go_version as split_version
 from soinspect.loader.dynamic import DynamicResolution
@@ -79,8 +83,11 @@ class Fix:
     env: dict[str, str] = field(default_factory=dict)
     #: the whole ``go build`` flag list, without ``-o`` and the package
     build_flags: tuple[str, ...] = ()
-    #: ``go mod edit`` commands, to run in the plugin's module before building
+    #: ``go mod edit`` commands, to run in the plugin's module directory before building
     go_mod_edits: tuple[str, ...] = ()
+    #: the import path the plugin's package main must get (a new package directory inside its module, for a
+    #: second, different build of a plugin path that is a package inside a larger module); None: unchanged
+    package_path: str | None = None
     #: sentences, in order
     steps: tuple[str, ...] = ()
     #: what the fix was derived from (the host's build info, or the file's own build without --host)
@@ -104,12 +111,14 @@ def derive_fix(
     dyn: DynamicResolution | None = None,
     providers: Mapping[str, FileFacts] | None = None,
     failed_checks: Sequence[tuple[str, str]] = (),
+    plugin_module: str | None = None,
 ) -> Fix | None:
     """The fix for *f*'s rejection; None if it is loadable.
 
     *host* is None (or implicit) without ``--host``. *providers* maps an earlier plugin's path to its facts
     (a fingerprint that an earlier plugin provides first). *failed_checks* are (id, message) of the failed
-    checks, for a file only the policy rejects.
+    checks, for a file only the policy rejects. *plugin_module* is the plugin's module directory
+    (``--plugin-module``): ``go mod edit -replace`` paths are then relative to it.
     """
     if verdict.loadable:
         return None
@@ -137,7 +146,7 @@ def derive_fix(
     if verdict.outcome == "crash" and err in (NO_MODULE_DATA, MISREAD):
         return _module_data_fix(f, verdict, real_host, pb, hb, basis)
     if err.endswith(ALREADY_LOADED):
-        return _already_loaded_fix(f, verdict, real_host, pb, hb, basis)
+        return _already_loaded_fix(f, verdict, real_host, pb, hb, basis, providers or {})
     if err == EMPTY_PLUGINPATH:
         return _unknown(
             "the plugin's module data has an empty plugin path, which go build does not produce: the file was "
@@ -155,7 +164,7 @@ def derive_fix(
             basis=basis,
         )
     if verdict.mismatches and DIFFERENT_VERSION in err:
-        return _fingerprint_fix(f, verdict, real_host, providers or {}, pb, basis)
+        return _fingerprint_fix(f, verdict, real_host, providers or {}, pb, basis, plugin_module)
     if verdict.outcome == "ok" and failed_checks:
         return _policy_fix(failed_checks, pb, hb, basis)
     return _unknown(f"no fix is known for this rejection: {verdict.reason}", basis)
@@ -212,7 +221,17 @@ def _recipe(
     toolchain = split_version(model.go_version)[0] if model is not None else None
     flags = [f"-buildmode={buildmode}"]
     if model is not None:
-        flags += [f for key in FINGERPRINT_FLAGS if (f := _flag(key, setting(model, key))) is not None]
+        # a -gcflags/-asmflags without a package pattern reached only the model's own main package: not copied
+        # into another file's build (a file rebuilt like itself keeps its own flags)
+        against = model if plugin is None or plugin is model else plugin
+        flags += [
+            f
+            for key in FINGERPRINT_FLAGS
+            if (f := _flag(key, setting(model, key) if against is model else effective_setting(model, key, against)))
+            is not None
+        ]
+        if model is not plugin and plugin is not None and setting(plugin, "-pgo") and not setting(model, "-pgo"):
+            flags.append("-pgo=off")  # the model has no profile; go build would use the plugin's default.pgo
     own_ldflags = plugin.setting("-ldflags") if plugin is not None else None
     if own_ldflags:
         flags.append(f"-ldflags={own_ldflags}")
@@ -239,6 +258,18 @@ def _difference_steps(diffs: Sequence[SettingDifference], label: str) -> list[st
                 f"Build with {d.other}: the plugin was built with {d.plugin}, and a plugin must be built by the "
                 f"{label}'s Go release."
             )
+        elif d.key == "-pgo":
+            if d.other:
+                out.append(
+                    f"Build with the {label}'s profile, -pgo={d.other}: the {label} was built with that file "
+                    f"(profile-guided optimization changes the standard library too); the plugin's builder needs "
+                    f"a copy of it{' (the plugin used ' + d.plugin + ')' if d.plugin else ''}: pass its path."
+                )
+            else:
+                out.append(
+                    f"Build with -pgo=off: the {label} was built without a profile, and the plugin used {d.plugin} "
+                    "(go build uses a default.pgo in the main package's directory unless told otherwise)."
+                )
         elif d.key in ("-race", "-msan", "-asan", "-trimpath"):
             if d.other == "true":
                 out.append(f"Add {d.key}: the {label} was built with it.")
@@ -256,8 +287,13 @@ def _difference_steps(diffs: Sequence[SettingDifference], label: str) -> list[st
     return out
 
 
-def _module_edits(diffs: Sequence[ModuleDifference], label: str) -> tuple[list[str], list[str], bool]:
-    """(go mod edit commands, steps, every difference has a recipe)."""
+def _module_edits(
+    diffs: Sequence[ModuleDifference], label: str, ob: BuildInfo, plugin_dir: str | None
+) -> tuple[list[str], list[str], bool]:
+    """(go mod edit commands, steps, every difference has a recipe). Each command runs in the plugin's
+    module directory: a directory the other side builds from is given relative to *plugin_dir* (the plugin's
+    module directory, when known), else as the absolute directory the other side recorded; a directory it
+    did not record (-trimpath) gets no command."""
     edits: list[str] = []
     steps: list[str] = []
     complete = True
@@ -281,17 +317,37 @@ def _module_edits(diffs: Sequence[ModuleDifference], label: str) -> tuple[list[s
             )
             complete = False
             continue
+        if d.kind == "vendor":
+            if pm is not None and not pm.sum:
+                steps.append(
+                    f"The plugin built {d.path} from its vendor/ directory (-mod=vendor records no sum), the {label} "
+                    "from the module cache: build the plugin with -mod=mod, from the same module cache "
+                    f"(GOMODCACHE) as the {label}."
+                )
+            else:
+                steps.append(
+                    f"The {label} built {d.path} from its vendor/ directory (-mod=vendor records no sum), the plugin "
+                    f"from the module cache: build the plugin from the {label}'s module tree with -mod=vendor (its "
+                    f"package inside the {label}'s module, so that both read the same vendor/), or build both with "
+                    "-trimpath."
+                )
+                complete = False
+            continue
         r = om.replace
+        if is_local_source(om):
+            edit, step = _local_replace(d.path, r.path if r is not None else "", ob, label, plugin_dir)
+            steps.append(step)
+            if edit is None:
+                complete = False
+            else:
+                edits.append(edit)
+            if om.version != "(devel)" and (pm is None or pm.version != om.version):
+                edits.append(f"go mod edit -require={d.path}@{om.version}")
+            continue
         if r is not None:
-            if r.version and r.version != "(devel)":
+            if r.version:
                 edits.append(f"go mod edit -replace={d.path}={r.path}@{r.version}")
                 steps.append(f"Replace {d.path} by {r.path} {r.version}, as the {label} does.")
-            else:
-                edits.append(f"go mod edit -replace={d.path}={r.path}")
-                steps.append(
-                    f"The {label} builds {d.path} from the local directory {r.path} (relative to its own module): "
-                    "replace it by that same directory; without -trimpath its absolute path must be the same too."
-                )
             if om.version and om.version != "(devel)" and (pm is None or pm.version != om.version):
                 edits.append(f"go mod edit -require={d.path}@{om.version}")
             continue
@@ -314,6 +370,62 @@ def _module_edits(diffs: Sequence[ModuleDifference], label: str) -> tuple[list[s
             "check with `go version -m` on the new plugin that each module has the version above."
         )
     return edits, steps, complete
+
+
+def _local_replace(
+    module: str, spelled: str, ob: BuildInfo, label: str, plugin_dir: str | None
+) -> tuple[str | None, str]:
+    """(the ``go mod edit -replace`` command, or None if no command can be right; the step) that makes the
+    plugin build *module* from the directory the other side built it from (*spelled*: its replacement as its
+    go.mod writes it; empty for a module of its go.work workspace)."""
+    how = f"{spelled} in its go.mod" if spelled else "a module of its go.work workspace"
+    target = ob.dir_of(module) if not trimmed(ob) else None
+    if target is None and spelled.startswith("/"):
+        target = spelled
+    if target is None:
+        where = f"the local directory {spelled}, relative to the {label}'s own module directory" if spelled else how
+        return None, (
+            f"The {label} builds {module} from {where}, which its build does not record (-trimpath): in the "
+            f"plugin's module, point the replacement at that same directory, `go mod edit -replace={module}=DIR` "
+            "with DIR its path relative to the plugin's module (or absolute)."
+        )
+    if plugin_dir is None:
+        return f"go mod edit -replace={module}={target}", (
+            f"The {label} builds {module} from the directory {target} ({how}): replace it by that same directory "
+            "(an absolute path works from any directory)."
+        )
+    rel = posixpath.relpath(target, plugin_dir)
+    rel = rel if rel.startswith("../") or rel == ".." else f"./{rel}"
+    return f"go mod edit -replace={module}={rel}", (
+        f"The {label} builds {module} from the directory {target} ({how}): replace it by that same directory, "
+        f"{rel} from the plugin's module {plugin_dir}."
+    )
+
+
+def plugin_module_dir(f: FileFacts, pb: BuildInfo | None, given: str | None = None) -> str | None:
+    """The plugin's module directory: *given* (``--plugin-module``), else the absolute directory the plugin's
+    untrimmed build records for its main module, or (a plugin built from files) the directory of its
+    package, or the nearest parent of it, from which the plugin's own relative replacements resolve to the
+    directories it recorded for them; None if nothing says."""
+    if given:
+        return posixpath.normpath(given)
+    if pb is None or trimmed(pb) or f.elf is None or f.go is None:
+        return None
+    if pb.main is not None:
+        known = pb.dir_of(pb.main.path)
+        return known or module_dir(package_dirs(f.elf, f.go.pclntab, (pb.main.path,)), pb.main.path)
+    own = package_dirs(f.elf, f.go.pclntab, (f.pluginpath,)).get(f.pluginpath or "") if f.pluginpath else None
+    relative = [
+        (m.replace.path, where)
+        for m in pb.deps
+        if m.replace is not None and m.replace.path.startswith(".") and (where := pb.dir_of(m.path)) is not None
+    ]
+    candidate = own
+    while relative and candidate and candidate != "/":
+        if all(posixpath.normpath(posixpath.join(candidate, s)) == w for s, w in relative):
+            return candidate
+        candidate = posixpath.dirname(candidate)
+    return None
 
 
 def _build_step(toolchain: str | None, env: Mapping[str, str], flags: Sequence[str], what: str = "plugin") -> str:
@@ -346,6 +458,7 @@ def _fingerprint_fix(
     providers: Mapping[str, FileFacts],
     pb: BuildInfo | None,
     basis: str,
+    plugin_module: str | None = None,
 ) -> Fix:
     """Packages whose fingerprints differ: build like whoever provides them (the host, or an earlier plugin)."""
     by_provider: dict[str, list[str]] = {}
@@ -381,7 +494,11 @@ def _fingerprint_fix(
             basis if provider == "host" else f"the build info of the {label}",
         )
     toolchain, env, flags = _recipe(ob, pb)
-    edits, module_steps, complete = _module_edits(list(modules.values()), label)
+    edits, module_steps, complete = _module_edits(
+        list(modules.values()), label, ob, plugin_module_dir(f, pb, plugin_module)
+    )
+    if any(m.kind == "vendor" and m.plugin is not None and not m.plugin.sum for m in modules.values()):
+        flags.append("-mod=mod")  # the plugin's vendor/ is another directory than the module cache the host read
     steps = [*_difference_steps(settings, label), *module_steps]
     if unexplained:
         complete = False
@@ -608,43 +725,86 @@ def _chain_fix(
 
 
 def _already_loaded_fix(
-    f: FileFacts, v: Verdict, host: HostModel | None, pb: BuildInfo | None, hb: BuildInfo | None, basis: str
+    f: FileFacts,
+    v: Verdict,
+    host: HostModel | None,
+    pb: BuildInfo | None,
+    hb: BuildInfo | None,
+    basis: str,
+    providers: Mapping[str, FileFacts],
 ) -> Fix:
     pp = f.pluginpath
     if "already loaded in this process" in v.reason and pp:
+        earlier = _earlier_with_path(f, pp, providers)
+        if earlier is not None and _same_build(f, earlier):
+            return Fix(
+                "none",
+                True,
+                steps=(
+                    f"This file is the same build as {earlier.path}, already loaded (plugin path {pp}, "
+                    f"{'the same content' if f.sha256 == earlier.sha256 else 'the same Go build ID'}): load it "
+                    "once; remove the duplicate file (or do not pass it to the host).",
+                ),
+                basis=basis,
+            )
         first = (
-            f"Another plugin with the plugin path {pp} is already loaded in this process: each plugin needs a "
-            "plugin path of its own, and a plugin built from a package gets the package's import path."
+            f"Another build with the plugin path {pp} is already loaded in this process"
+            + (f" ({earlier.path})" if earlier is not None else "")
+            + ": each plugin needs a plugin path of its own, and a plugin built from a package gets the package's "
+            "import path."
         )
         # -ldflags=-pluginpath=... is no fix: the compiler already named the exported symbols after the
         # package path, so plugin.Open then fails to find them ("could not find symbol ...: undefined
         # symbol"), seen in tests/test_fix_recipes.py. The import path itself must change.
         main = pb.main.path if pb is not None and pb.main is not None else None
-        if pb is not None and pp in (pb.path, main) and not pp.startswith("plugin/unnamed-"):
-            renamed = f"{pp}_2"
+        linked = _host_modules(hb)
+        if pb is not None and main is not None and not pp.startswith("plugin/unnamed-"):
             toolchain, env, flags = _recipe(hb or pb, pb)
-            return Fix(
-                "plugin",
-                True,
-                toolchain=toolchain,
-                env=env,
-                build_flags=tuple(flags),
-                go_mod_edits=(f"go mod edit -module={renamed}",),
-                steps=(
-                    first,
-                    f"The plugin is its module's root package: rename the module (for example to {renamed}), "
-                    "and update the module's own imports of the old path if it has any.",
-                    _build_step(toolchain, env, flags),
-                ),
-                basis=basis,
-            )
+            if pp == main and main not in linked:
+                renamed = f"{pp}_2"
+                return Fix(
+                    "plugin",
+                    True,
+                    toolchain=toolchain,
+                    env=env,
+                    build_flags=tuple(flags),
+                    go_mod_edits=(f"go mod edit -module={renamed}",),
+                    steps=(
+                        first,
+                        f"The plugin is its module's root package: rename the module (for example to {renamed}), "
+                        "and update the module's own imports of the old path if it has any.",
+                        _build_step(toolchain, env, flags),
+                    ),
+                    basis=basis,
+                )
+            if pp.startswith(main + "/"):
+                renamed = f"{pp}_2"
+                where = "the host's own module" if main in linked else "a larger module"
+                rel = pp[len(main) + 1 :]
+                return Fix(
+                    "plugin",
+                    True,
+                    toolchain=toolchain,
+                    env=env,
+                    build_flags=tuple(flags),
+                    package_path=renamed,
+                    steps=(
+                        first,
+                        f"The plugin is the package {pp} inside {where}, {main}: give this build a package directory "
+                        f"of its own, {rel}_2/ beside {rel}/ (import path {renamed}), with the changed sources, and "
+                        f"build it there; do not rename the module {main}.",
+                        f"In {rel}_2/: " + _build_step(toolchain, env, flags),
+                    ),
+                    basis=basis,
+                )
         return Fix(
             "plugin",
             True,
             steps=(
                 first,
-                "Give its package main an import path of its own (move it to another directory or rename its "
-                "module), then rebuild it with -buildmode=plugin; two plugins built from files get different "
+                "Give its package main an import path of its own (move it to another directory"
+                + (", or rename its module" if main is None or main not in linked else "")
+                + "), then rebuild it with -buildmode=plugin; two plugins built from files get different "
                 "plugin paths when their files or flags differ.",
             ),
             basis=basis,
@@ -657,6 +817,31 @@ def _already_loaded_fix(
     if chain is not None:
         return chain
     return _unknown(v.reason, basis)
+
+
+def _earlier_with_path(f: FileFacts, pp: str, providers: Mapping[str, FileFacts]) -> FileFacts | None:
+    """The file loaded before *f* (in the order given) with the plugin path *pp*."""
+    for path, other in providers.items():
+        if path == f.path:
+            return None
+        if other.pluginpath == pp:
+            return other
+    return None
+
+
+def _same_build(f: FileFacts, other: FileFacts) -> bool:
+    """The same build: the same bytes, or the same Go build ID (a stripped or re-signed copy keeps it)."""
+    if f.content == other.content:
+        return True
+    ids = go_build_id(f), go_build_id(other)
+    return ids[0] is not None and ids[0] == ids[1]
+
+
+def _host_modules(hb: BuildInfo | None) -> set[str]:
+    """The modules the host links (its main module and its dependencies): never to be renamed."""
+    if hb is None:
+        return set()
+    return {m.path for m in hb.deps} | ({hb.main.path} if hb.main is not None else set())
 
 
 def _policy_fix(failed: Sequence[tuple[str, str]], pb: BuildInfo | None, hb: BuildInfo | None, basis: str) -> Fix:
