@@ -144,8 +144,8 @@ def _damage(doc: dict[str, Any], path: tuple[Any, ...], value: Any) -> str:
 
 _DELETE = object()
 _DAMAGE = [
-    (("manifest_version",), 2, "unknown host manifest version 2"),
-    (("manifest_version",), "1", 'unknown host manifest version "1"'),
+    (("manifest_version",), 3, "unknown host manifest version 3"),
+    (("manifest_version",), "2", 'unknown host manifest version "2"'),
     (("manifest_version",), True, "unknown host manifest version true"),
     (("kind",), "soinspect-report", "not a soinspect host manifest"),
     (("platform",), "linux/vax", 'platform: unknown platform "linux/vax"'),
