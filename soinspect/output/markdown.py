@@ -44,7 +44,9 @@ def render_markdown(
     elif host:
         lines += [f"Host: `{_cell(str(host))}`", ""]
     elif target:
-        lines += [f"Target: `{_cell(str(target))}` (a host built like each plugin)", ""]
+        libcs = sorted({r.loader.flavor for r in reports if r.loader is not None}) or ["glibc"]
+        libc = f"{libcs[0]}'s loader" if len(libcs) == 1 else f"the loader of the C library it was built for ({', '.join(libcs)})"
+        lines += [f"Target: `{_cell(str(target))}` (a host built like each plugin, with {libc})", ""]
     if reports:
         lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
         for r in reports:
@@ -52,7 +54,8 @@ def render_markdown(
             why = "" if r.loadable else cause_line(r)
             failed = ", ".join(f"`{c.id}`" for c in r.failed)
             name = f"{r.path} (host {r.host.path})" if several_hosts and r.host is not None else r.path
-            lines.append(f"| `{_cell(name)}` | {r.kind} | {verdict} | {_cell(why)} | {failed} |")
+            kind = f"{r.kind}, musl" if r.loader is not None and r.loader.flavor == "musl" else r.kind
+            lines.append(f"| `{_cell(name)}` | {kind} | {verdict} | {_cell(why)} | {failed} |")
         lines.append("")
     grouped = [(r, g) for r in reports for g in r.causes]
     if grouped:

@@ -31,6 +31,7 @@ from soinspect.verdict.report import (
     ElfInfo,
     FileError,
     HostInfo,
+    LoaderInfo,
     Mismatch,
     ModuleDataInfo,
     PackageHash,
@@ -249,6 +250,7 @@ def build_report(
         host=_host_info(host) if host is not None and not host.implicit else None,
         error=FileError(f.invalid.kind, str(f.invalid), f.invalid.offset) if f.invalid else None,
         fix=fix,
+        loader=LoaderInfo(dyn.loader.flavor, dyn.loader.interp, dyn.loader.why) if dyn is not None else None,
     )
 
 
