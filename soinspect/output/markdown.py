@@ -45,7 +45,8 @@ def render_markdown(
         lines += [f"Host: `{_cell(str(host))}`", ""]
     elif target:
         libcs = sorted({r.loader.flavor for r in reports if r.loader is not None}) or ["glibc"]
-        libc = f"{libcs[0]}'s loader" if len(libcs) == 1 else f"the loader of the C library it was built for ({', '.join(libcs)})"
+        both = f"the loader of the C library it was built for ({', '.join(libcs)})"
+        libc = f"{libcs[0]}'s loader" if len(libcs) == 1 else both
         lines += [f"Target: `{_cell(str(target))}` (a host built like each plugin, with {libc})", ""]
     if reports:
         lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
