@@ -770,10 +770,12 @@ def _version_index_names(elf: ElfFile) -> dict[int, str]:
     addr, count = elf.dyn(DT_VERDEF), elf.dyn(DT_VERDEFNUM)
     for _ in range(min(count or 0, _MAX_VER_ENTRIES)):
         raw = elf.read_va(addr, 20) if addr is not None else None
-        araw = elf.read_va(addr + struct.unpack(e + "HHHHIII", raw)[5], 8) if raw is not None and addr else None
-        if raw is None or araw is None or addr is None:
+        if raw is None or addr is None:
             break
-        _v, _flags, ndx, _cnt, _hash, _aux, nxt = struct.unpack(e + "HHHHIII", raw)
+        _v, _flags, ndx, _cnt, _hash, aux, nxt = struct.unpack(e + "HHHHIII", raw)
+        araw = elf.read_va(addr + aux, 8)
+        if araw is None:
+            break
         out[ndx & 0x7FFF] = elf.dynstr_at(strtab, struct.unpack(e + "II", araw)[0])
         if nxt == 0:
             break
