@@ -921,10 +921,16 @@ class ElfFile:
         tables = self._reloc_tables[::-1] if plt_first else self._reloc_tables
         seen: dict[int, None] = {}
         for raw, ent, _rela in tables:
-            info = self._column(raw, ent, 8 if self.is64 else 4, "Q" if self.is64 else "I")
-            seen.update(dict.fromkeys(i >> self._rsym_shift for i in info))
+            if self.is64:  # ELF64_R_SYM: the high half of r_info, read as a column of its own
+                seen.update(dict.fromkeys(self._column(raw, ent, 12 if self.little else 8, "I")))
+            else:
+                seen.update(dict.fromkeys(i >> self._rsym_shift for i in self._column(raw, ent, 4, "I")))
         seen.pop(0, None)
         return list(seen)
+
+    def defined_at(self, index: int) -> bool:
+        """``.dynsym`` entry *index* (in range) is defined: st_shndx is not SHN_UNDEF."""
+        return self._is_defined("dynsym", index)
 
     @cached_property
     def versym(self) -> tuple[int, ...] | None:

@@ -817,6 +817,8 @@ def undefined_references(elf: ElfFile, *, musl: bool) -> list[tuple[str, str | N
     versions = _needed_versions(elf) if versym is not None and not musl else {}
     out: list[tuple[str, str | None]] = []
     for i in elf.relocation_symbols(plt_first=musl):
+        if i >= elf.dynsym_count or elf.defined_at(i):  # most are the plugin's own: no Symbol made for them
+            continue
         sym = elf.dynsym_at(i)
         if sym is None or sym.defined or sym.bind != STB_GLOBAL or not sym.name:
             continue
@@ -845,6 +847,13 @@ def elf_defines(elf: ElfFile, name: str, version: str | None, *, musl: bool) -> 
     if version is None:
         return any(m & 0x7FFF < 3 for m in marks) or sum(1 for m in marks if not m & _HIDDEN) == 1
     return any(names.get(m & 0x7FFF) == version or (m & 0x7FFF not in names and not m & _HIDDEN) for m in marks)
+
+
+@functools.lru_cache(maxsize=4096)
+def _library_defines(elf: ElfFile, name: str, version: str | None, musl: bool) -> bool:
+    """:func:`elf_defines` for a sysroot library (parsed once per process, :func:`_load_library`): every
+    plugin asks the C library for the same few dozen names."""
+    return elf_defines(elf, name, version, musl=musl)
 
 
 def exported_names(elf: ElfFile) -> set[str]:
@@ -911,6 +920,13 @@ def bind(
     order = new if musl else new[::-1]
     outside = [(name, elf) for d in earlier for name, elf, libc in d.objects if not libc]
     own = [(name, elf) for name, elf, _ in dyn.objects]
+    plugins = {id(d.objects[0][1]) for d in (*earlier, dyn) if d.objects}
+
+    def defines(e: ElfFile, name: str, version: str | None) -> bool:
+        if id(e) in plugins:
+            return elf_defines(e, name, version, musl=musl)
+        return _library_defines(e, name, version, musl)
+
     checked = 0
     unbound: list[tuple[str, str | None, str]] = []
     from_outside: dict[str, str] = {}
@@ -921,11 +937,12 @@ def bind(
             if host_exports is not None and names_define(host_exports, name, version, musl=musl):
                 from_outside.setdefault(name, "the host")
                 continue
-            provider = next((n for n, e in outside if elf_defines(e, name, version, musl=musl)), None)
+            provider = next((n for n, e in outside if defines(e, name, version)), None)
             if provider is not None:
                 from_outside.setdefault(name, provider)
                 continue
-            if any(elf_defines(e, name, version, musl=musl) for _, e in own):
+            # the object that needs it does not define it (its .dynsym entry is the undefined one)
+            if any(defines(e, name, version) for _, e in own if e is not elf):
                 continue
             if host_exports is None or host_note is not None:
                 why = host_note or "a version-1 host manifest records no exported symbols"
