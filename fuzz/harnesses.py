@@ -254,6 +254,12 @@ def _gomodule_check(elf: ElfFile, path: str) -> None:
 def _versions_check(elf: ElfFile, path: str) -> None:
     _dynamic.version_needs(elf)
     _dynamic.version_definitions.__wrapped__(elf)  # not through its per-process cache
+    # what symbol binding reads: version indexes (.gnu.version), relocations, the names defined
+    _dynamic._version_index_names.__wrapped__(elf)
+    for musl in (False, True):
+        for name, version in _dynamic.undefined_references(elf, musl=musl)[:8]:
+            _dynamic.elf_defines(elf, name, version, musl=musl)
+    _dynamic.exported_names(elf)
 
 
 def _overlay_one(templates: Templates, data: bytes, check: Callable[[ElfFile, str], None]) -> str:

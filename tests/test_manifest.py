@@ -113,7 +113,7 @@ def test_a_version_1_manifest_is_read_without_directories() -> None:
     assert doc["manifest_version"] == 2
     assert doc["buildinfo"]["dirs"] == [["example.com/dep", "/tmp/soinspect-corpus/src/dep-v1"]]
     doc["manifest_version"] = 1
-    del doc["buildinfo"]["dirs"]
+    del doc["buildinfo"]["dirs"], doc["loader"]
     jsonschema.validate(doc, SCHEMA)
     model = read_manifest("m.json", json.dumps(doc).encode())
     assert model.buildinfo is not None and model.buildinfo.dirs == ()
@@ -165,6 +165,7 @@ _DELETE = object()
 _DAMAGE = [
     (("manifest_version",), 3, "unknown host manifest version 3"),
     (("manifest_version",), "1", 'unknown host manifest version "1"'),
+    (("manifest_version",), "2", 'unknown host manifest version "2"'),
     (("manifest_version",), True, "unknown host manifest version true"),
     (("kind",), "soinspect-report", "not a soinspect host manifest"),
     (("platform",), "linux/vax", 'platform: unknown platform "linux/vax"'),

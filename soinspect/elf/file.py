@@ -35,6 +35,7 @@ from soinspect.elf.structs import (
     DT_STRSZ,
     DT_STRTAB,
     DT_SYMTAB,
+    DT_VERSYM,
     ELFCLASS32,
     ELFCLASS64,
     ELFDATA2LSB,
@@ -933,6 +934,50 @@ class ElfFile:
             return None
         st_name: int = struct.unpack_from(self.endian + "I", self.dynsym_raw, rsym * self._sym_size)[0]  # byte 0
         return self.dynstr_at(self.dynstr, st_name)
+
+    def relocation_symbols(self, *, plt_first: bool = False) -> list[int]:
+        """The ``.dynsym`` indices the dynamic relocations refer to (not 0), each once, in the order a loader
+        meets them: the tables in glibc's order (DT_RELA, DT_REL, DT_JMPREL), or with ``plt_first`` in musl's
+        (DT_JMPREL, DT_REL, DT_RELA); within a table, entry by entry. Read in bulk, no Relocation made."""
+        tables = self._reloc_tables[::-1] if plt_first else self._reloc_tables
+        seen: dict[int, None] = {}
+        for raw, ent, _rela in tables:
+            if self.is64:  # ELF64_R_SYM: the high half of r_info, read as a column of its own
+                seen.update(dict.fromkeys(self._column(raw, ent, 12 if self.little else 8, "I")))
+            else:
+                seen.update(dict.fromkeys(i >> self._rsym_shift for i in self._column(raw, ent, 4, "I")))
+        seen.pop(0, None)
+        return list(seen)
+
+    def defined_at(self, index: int) -> bool:
+        """``.dynsym`` entry *index* (in range) is defined: st_shndx is not SHN_UNDEF."""
+        return self._is_defined("dynsym", index)
+
+    @cached_property
+    def versym(self) -> tuple[int, ...] | None:
+        """``.gnu.version`` (DT_VERSYM): one version index per ``.dynsym`` entry (bit 15: hidden), or None."""
+        addr = self.dyn(DT_VERSYM)
+        if addr is None:
+            return None
+        raw = self.read_va(addr, 2 * self.dynsym_count)
+        if raw is None:
+            return None
+        return struct.unpack(f"{self.endian}{len(raw) // 2}H", raw)
+
+    def defined_entries(self, name: str) -> list[tuple[int, Symbol]]:
+        """Every defined ``.dynsym`` entry called *name* (a library may define one name at several
+        versions), with its index, in table order."""
+        offsets = self._name_offsets("dynsym", name.encode() + b"\0")
+        out: list[tuple[int, Symbol]] = []
+        for offset in offsets:
+            i = self._next_with_name("dynsym", offset, 0)
+            while i is not None and len(out) < self.dynsym_count:  # bound: each search starts past the last
+                if self._is_defined("dynsym", i):
+                    sym = self._symbol("dynsym", i)
+                    if sym is not None:
+                        out.append((i, sym))
+                i = self._next_with_name("dynsym", offset, i + 1)
+        return sorted(out, key=lambda e: e[0])
 
     def dynsym_at(self, index: int) -> Symbol | None:
         ent = 24 if self.is64 else 16

@@ -23,7 +23,19 @@ as ``open_verify`` skips it.
 Messages are glibc's (what ``dlerror`` returns, and so what Go's ``plugin.Open`` error carries):
 ``libfoo.so: cannot open shared object file: No such file or directory`` and
 ``/lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.99' not found (required by /path/plugin.so)``.
-Undefined symbols themselves are not checked: whether the global scope defines them depends on the host.
+
+musl's loader (``ldso/dynlink.c``, ``load_library``) is modelled beside it when the loader that runs is musl's
+(:class:`Loader`): a name ``lib`` + ``c``, ``pthread``, ``rt``, ``m``, ``dl``, ``util`` or ``xnet`` + ``.`` is
+answered by the loader itself (``libc.so``, ``libc.so.6``, ``libpthread.so.0`` ...), as is the loader's own
+path and any file that is the same inode (Alpine's ``libc.musl-x86_64.so.1``); otherwise the ``RPATH`` or
+``RUNPATH`` (one of them, RUNPATH winning) of the object and of each object that loaded it, then the
+sysroot's ``/etc/ld-musl-$ARCH.path`` (entries split at ``:`` and newlines), or ``/lib:/usr/local/lib:/usr/lib``
+when there is none. The first file that exists is taken, ELF or not. musl checks no symbol version. Its
+message: ``Error loading shared library libfoo.so: No such file or directory (needed by /path/plugin.so)``.
+
+:func:`bind` then binds every undefined, non-weak symbol the new objects' relocations refer to, as
+``RTLD_NOW`` does, in the global scope (the host, earlier ``RTLD_GLOBAL`` plugins, the plugin's own tree):
+glibc matches the version too (``elf/dl-lookup.c``, ``check_match``), musl the name only.
 """
 
 from __future__ import annotations
@@ -32,9 +44,10 @@ import contextlib
 import functools
 import glob
 import os
+import re
 import struct
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from soinspect._frozen import frozen
@@ -49,12 +62,15 @@ from soinspect.elf.structs import (
     DT_VERDEFNUM,
     DT_VERNEED,
     DT_VERNEEDNUM,
+    STB_GLOBAL,
+    STB_WEAK,
 )
 from soinspect.elf.targets import machine_file, machine_word
 from soinspect.errors import FileAccessError, SoinspectError
 from soinspect.go.facts import FileFacts
 
 CANNOT_OPEN = "cannot open shared object file: No such file or directory"
+_ENOENT = "No such file or directory"
 VER_FLG_BASE, VER_FLG_WEAK = 1, 2
 CACHE_MAGIC_NEW = b"glibc-ld.so.cache1.1"
 _CACHE_HEADER = 48  # magic[20], nlibs, len_strings, flags[1], pad[3], extension_offset, unused[3]
@@ -65,6 +81,58 @@ _TRIPLETS = {62: "x86_64-linux-gnu", 183: "aarch64-linux-gnu", 3: "i386-linux-gn
 _MAX_OBJECTS = 512  # no real dependency tree comes near this
 _MAX_VER_ENTRIES = 4096
 _MAX_SYMLINKS = 40  # glibc's and Linux's own bound
+
+GLIBC, MUSL = "glibc", "musl"
+#: ELF machine -> musl's LDSO_ARCH: its loader is /lib/ld-musl-$ARCH.so.1, its path file /etc/ld-musl-$ARCH.path
+_MUSL_ARCH = {62: "x86_64", 183: "aarch64", 3: "i386", 40: "armhf", 21: "powerpc64le", 22: "s390x", 243: "riscv64"}
+#: musl's load_library answers "lib" + one of these + "." with itself (``reserved[]`` in ldso/dynlink.c)
+MUSL_RESERVED = ("c.", "pthread.", "rt.", "m.", "dl.", "util.", "xnet.")
+MUSL_DEFAULT_PATH = "/lib:/usr/local/lib:/usr/lib"
+#: the DT_NEEDED names a musl build's C library goes by (Debian's musl-gcc: libc.so; Alpine: libc.musl-ARCH.so.1)
+_MUSL_LIBC_PREFIXES = ("libc.musl-", "ld-musl-")
+
+
+@frozen
+class Loader:
+    """The dynamic loader that runs ``dlopen``: glibc's or musl's, and the program interpreter that names it."""
+
+    flavor: str  # GLIBC or MUSL
+    interp: str | None  # the interpreter's path (PT_INTERP), when known
+    why: str  # how soinspect knows which loader runs
+
+    @property
+    def musl(self) -> bool:
+        return self.flavor == MUSL
+
+
+def musl_interp(machine: int) -> str | None:
+    arch = _MUSL_ARCH.get(machine)
+    return f"/lib/ld-musl-{arch}.so.1" if arch else None
+
+
+def loader_of_host(interp: str | None, machine: int | None) -> Loader:
+    """The loader a host process runs: the one its ``PT_INTERP`` names (musl's is ``ld-musl-*``)."""
+    if interp is None:
+        return Loader(GLIBC, None, "the host names no interpreter here (a version-1 manifest): glibc assumed")
+    flavor = MUSL if os.path.basename(interp).startswith("ld-musl-") else GLIBC
+    return Loader(flavor, interp, f"the host's PT_INTERP {interp}")
+
+
+def loader_of_plugin(elf: ElfFile) -> Loader:
+    """Without a host, the loader the plugin was built for: the C library its ``DT_NEEDED`` names
+    (``libc.so`` or ``libc.musl-*``: musl; ``libc.so.6``: glibc)."""
+    for needed in elf.dyn_strings(DT_NEEDED):
+        if needed == "libc.so" or needed.startswith(_MUSL_LIBC_PREFIXES):
+            interp = musl_interp(elf.header.machine)
+            return Loader(MUSL, interp, f"the plugin needs {needed}: it was built for musl")
+        if needed == "libc.so.6":
+            return Loader(GLIBC, None, "the plugin needs libc.so.6: it was built for glibc")
+    return Loader(GLIBC, None, "the plugin names no C library: glibc assumed")
+
+
+def musl_reserved(name: str) -> bool:
+    """musl's loader answers this DT_NEEDED name with itself."""
+    return name.startswith("lib") and name[3:].startswith(MUSL_RESERVED)
 
 
 @frozen
@@ -87,10 +155,16 @@ class DynamicResolution:
     error: str | None
     #: set when the outcome cannot be decided (an unreadable library, $PLATFORM in a path, ...)
     unknown: str | None = None
+    loader: Loader = field(default_factory=lambda: Loader(GLIBC, None, "glibc assumed"))
+    #: every object of the tree, the file first: (runtime path, its ELF, part of the C library)
+    objects: tuple[tuple[str, ElfFile, bool], ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict[str, object]:
         return {
             "sysroot": self.sysroot,
+            "loader": self.loader.flavor,
+            "interp": self.loader.interp,
+            "loader_why": self.loader.why,
             "error": self.error,
             "unknown": self.unknown,
             "libraries": [
@@ -105,6 +179,7 @@ class _Object:
     name: str  # runtime path (l_name)
     elf: ElfFile
     loader: _Object | None
+    libc: bool = False  # the C library (the host has it loaded already: its relocations are done)
 
     # read once per object: the search asks each loaded object's soname for every DT_NEEDED
     @cached_property
@@ -118,6 +193,15 @@ class _Object:
     @cached_property
     def soname(self) -> str | None:
         return next(iter(self.elf.dyn_strings(DT_SONAME)), None)
+
+    @cached_property
+    def musl_rpath(self) -> list[str]:
+        """musl keeps one search path per object: DT_RUNPATH if there is one, else DT_RPATH."""
+        return self.runpath or self.rpath
+
+
+class _Fatal(Exception):
+    """The loader stops with this text (a candidate it cannot use, found where it looked)."""
 
 
 class _Unknown(Exception):
@@ -153,23 +237,30 @@ def one_snapshot() -> Iterator[None]:
         _snapshot = outer
 
 
-def resolve(elf: ElfFile, runtime_path: str, sysroot: str = "/") -> DynamicResolution:
-    """Resolve every ``DT_NEEDED`` of *elf* (loaded as *runtime_path*) and check symbol versions."""
+def resolve(elf: ElfFile, runtime_path: str, sysroot: str = "/", loader: Loader | None = None) -> DynamicResolution:
+    """Resolve every ``DT_NEEDED`` of *elf* (loaded as *runtime_path*) as *loader* does (glibc's when not
+    given), and check symbol versions (glibc)."""
     root = os.path.abspath(sysroot)
-    r = _Resolver(root, elf)
+    loader = loader or Loader(GLIBC, None, "glibc assumed")
+    r = _Resolver(root, elf, loader)
     try:
         error = r.run(_Object(runtime_path, elf, None))
     except _Unknown as exc:
-        return DynamicResolution(root, tuple(r.found), None, str(exc))
-    return DynamicResolution(root, tuple(r.found), error)
+        return DynamicResolution(root, tuple(r.found), None, str(exc), loader)
+    objects = tuple((o.name, o.elf, o.libc) for o in r.loaded)
+    return DynamicResolution(root, tuple(r.found), error, None, loader, objects)
 
 
 class _Resolver:
-    def __init__(self, root: str, elf: ElfFile) -> None:
+    def __init__(self, root: str, elf: ElfFile, loader: Loader | None = None) -> None:
         self.root = root
+        self.loader = loader or Loader(GLIBC, None, "glibc assumed")
         self.machine = elf.header.machine
         self.elf_class = elf.header.elf_class
         self.found: list[Library] = []
+        self.loaded: list[_Object] = []
+        self._musl_self: _Object | None = None
+        self._musl_path: list[str] | None = None
         self._cache: dict[str, tuple[str, ...]] | None = None
         self._host_paths: dict[str, str | None] = {}
         self._conf_dirs: list[str] | None = None
@@ -230,46 +321,132 @@ class _Resolver:
                 ident = fh.read(20)
         except OSError:
             return False
-        if len(ident) < 20 or ident[:4] != b"\x7fELF" or ident[4] != self.elf_class:
+        if len(ident) < 20:
+            raise _Fatal(f"{runtime_path}: file too short")
+        if ident[:4] != b"\x7fELF":
+            # open_verify signals this (seen: a musl plugin's libc.so is glibc's linker script)
+            raise _Fatal(f"{runtime_path}: invalid ELF header")
+        if ident[4] != self.elf_class:
             return False
         order = "<" if ident[5] == 1 else ">"
         return bool(struct.unpack(order + "H", ident[18:20])[0] == self.machine)
 
     # -- the search --------------------------------------------------------------------------------------
     def run(self, top: _Object) -> str | None:
-        loaded: list[_Object] = [top]
+        loaded = self.loaded
+        loaded.append(top)
         queue = [top]
         deps: dict[int, list[tuple[str, _Object]]] = {}
+        musl = self.loader.musl
         while queue:
             obj = queue.pop(0)
             deps[id(obj)] = []
             for needed in obj.elf.dyn_strings(DT_NEEDED):
-                already = next((o for o in loaded if needed in (o.name, o.soname)), None)
+                if musl and (musl_reserved(needed) or needed == self.loader.interp):
+                    me = self.musl_self()
+                    self.found.append(Library(needed, obj.name, me.name, "musl's loader itself"))
+                    deps[id(obj)].append((needed, me))
+                    continue
+                if musl:
+                    # musl knows a loaded library by the name it was searched under (its shortname)
+                    already = next((o for o in loaded if needed in (o.name, os.path.basename(o.name))), None)
+                else:
+                    already = next((o for o in loaded if needed in (o.name, o.soname)), None)
                 if already is not None:
                     self.found.append(Library(needed, obj.name, already.name, "already loaded"))
                     deps[id(obj)].append((needed, already))
                     continue
-                where, how = self.search(needed, obj)
+                try:
+                    where, how = self.musl_search(needed, obj) if musl else self.search(needed, obj)
+                except _Fatal as exc:
+                    self.found.append(Library(needed, obj.name, None, "not usable"))
+                    return str(exc)
                 self.found.append(Library(needed, obj.name, where, how))
                 if where is None:
+                    if musl:
+                        return f"Error loading shared library {needed}: {_ENOENT} (needed by {obj.name})"
                     return f"{needed}: {CANNOT_OPEN}"
                 hp = self.host_path(where)
                 assert hp is not None
                 try:
                     lib_elf = _load_library(hp)
                 except SoinspectError as exc:
+                    if musl and not _is_elf_object(hp):
+                        return f"Error loading shared library {needed}: Exec format error (needed by {obj.name})"
                     raise _Unknown(f"{where} (needed by {obj.name}) cannot be analysed: {exc.problem}") from None
-                dep = _Object(where, lib_elf, obj)
+                if musl and self._is_musl_self(hp, lib_elf):
+                    # the same inode as the loader, or a C library (__libc_start_main and stdin): musl
+                    # answers it with itself (load_library)
+                    me = self.musl_self()
+                    self.found[-1] = Library(needed, obj.name, me.name, f"{how}: musl's loader itself")
+                    deps[id(obj)].append((needed, me))
+                    continue
+                dep = _Object(where, lib_elf, obj, libc=not musl and _glibc_part(where, lib_elf))
                 loaded.append(dep)
                 deps[id(obj)].append((needed, dep))
                 queue.append(dep)
                 if len(loaded) > _MAX_OBJECTS:
                     raise _Unknown(f"more than {_MAX_OBJECTS} libraries in the dependency tree")
+        if musl:
+            return None  # musl checks no symbol version
         for obj in loaded:
             err = self.check_versions(obj, deps[id(obj)])
             if err is not None:
                 return err
         return None
+
+    # -- musl --------------------------------------------------------------------------------------------
+    def musl_self(self) -> _Object:
+        """musl's loader, which is its C library: the interpreter's file in the sysroot."""
+        if self._musl_self is None:
+            interp = self.loader.interp
+            hp = self.host_path(interp) if interp else None
+            if interp is None or hp is None:
+                raise _Unknown(f"musl's loader {interp or '(unknown machine)'} is not in the sysroot {self.root}: "
+                               "the C library's symbols cannot be read (give --sysroot)")
+            try:
+                self._musl_self = _Object(interp, _load_library(hp), None, libc=True)
+            except SoinspectError as exc:
+                raise _Unknown(f"musl's loader {interp} cannot be analysed: {exc.problem}") from None
+            self.loaded.append(self._musl_self)
+        return self._musl_self
+
+    def _is_musl_self(self, hp: str, elf: ElfFile) -> bool:
+        interp = self.loader.interp
+        me = self.host_path(interp) if interp else None
+        if me is not None and os.path.samefile(me, hp):
+            return True
+        return elf.find_symbol("__libc_start_main") is not None and elf.find_symbol("stdin") is not None
+
+    def musl_search(self, needed: str, obj: _Object) -> tuple[str | None, str]:
+        """``load_library``'s search: the first file that exists (musl opens it; it does not check the ELF
+        class or machine while searching)."""
+        if "/" in needed:
+            return (needed, "path in DT_NEEDED") if self.host_path(needed) else (None, "path in DT_NEEDED")
+        o: _Object | None = obj
+        while o is not None:
+            for d in o.musl_rpath:
+                cand = os.path.join(self.expand(d, o), needed)
+                if self.host_path(cand) is not None:
+                    return cand, f"{'DT_RUNPATH' if o.runpath else 'DT_RPATH'} of {o.name}"
+            o = o.loader
+        dirs, how = self.musl_path()
+        for d in dirs:
+            cand = os.path.join(d, needed)
+            if self.host_path(cand) is not None:
+                return cand, how
+        return None, "not found"
+
+    def musl_path(self) -> tuple[list[str], str]:
+        """The sysroot's /etc/ld-musl-$ARCH.path (``:`` or newline separated), else musl's default path."""
+        arch = _MUSL_ARCH.get(self.machine, "")
+        name = f"/etc/ld-musl-{arch}.path"
+        hp = self.host_path(name)
+        if hp is None:
+            return [d for d in MUSL_DEFAULT_PATH.split(":")], f"musl's default path {MUSL_DEFAULT_PATH}"
+        with open(hp, encoding="utf-8", errors="replace") as fh:
+            text = fh.read(1 << 20)
+        return [d for d in text.replace("\n", ":").split(":") if d.strip()], name
 
     def search(self, needed: str, obj: _Object) -> tuple[str | None, str]:
         if "/" in needed:
@@ -369,6 +546,19 @@ class _Resolver:
                 continue  # no .gnu.version_d: glibc only warns in verbose mode
             return f"{provider.name}: version `{name}' not found (required by {obj.name})"
         return None
+
+
+def _is_elf_object(path: str) -> bool:
+    """musl's map_library refuses a file (ENOEXEC, "Exec format error") that is no ELF shared object."""
+    with open(path, "rb") as fh:
+        head = fh.read(18)
+    return len(head) == 18 and head[:4] == b"\x7fELF" and head[16 if head[5] == 1 else 17] in (2, 3)
+
+
+def _glibc_part(runtime_path: str, elf: ElfFile) -> bool:
+    """glibc's C library itself (libc.so.6 or the loader): the host has it mapped and relocated already."""
+    name = next(iter(elf.dyn_strings(DT_SONAME)), os.path.basename(runtime_path))
+    return name == "libc.so.6" or name.startswith("ld-linux")
 
 
 def _stat_key(path: str) -> tuple[int, int, int, int]:
@@ -504,14 +694,17 @@ def _native_machine() -> int | None:
     return _NATIVE.get(os.uname().machine)
 
 
-def resolve_facts(f: FileFacts, sysroot: str | None = None) -> DynamicResolution | None:
-    """:func:`resolve` for a file soinspect read; None when it is not an ELF file it could parse.
+def resolve_facts(f: FileFacts, sysroot: str | None = None, loader: Loader | None = None) -> DynamicResolution | None:
+    """:func:`resolve` for a file soinspect read; None when it is not an ELF file it could parse. *loader*
+    is the host's (:func:`loader_of_host`); without one, the loader the file was built for
+    (:func:`loader_of_plugin`).
 
     ``sysroot=None`` means ``/`` for a file of this machine's architecture; for a file of another
     architecture ``/`` holds no libraries it could use, so the result is unknown until a sysroot is given.
     """
     if f.elf is None or f.invalid is not None:
         return None
+    loader = loader or loader_of_plugin(f.elf)
     if sysroot is None:
         native = _native_machine()
         if f.elf.header.machine != native:
@@ -521,15 +714,256 @@ def resolve_facts(f: FileFacts, sysroot: str | None = None) -> DynamicResolution
                 f"{machine_file(h.elf_class, h.data_encoding, h.machine)}, and / holds {mine}: give --sysroot, a "
                 "directory with the libraries of the file's platform"
             )
-            return DynamicResolution("", (), None, f"libraries not resolved: {why}")
+            return DynamicResolution("", (), None, f"libraries not resolved: {why}", loader)
         sysroot = "/"
     try:
-        return resolve(f.elf, f.realpath, sysroot)
+        return resolve(f.elf, f.realpath, sysroot, loader)
     except OSError as exc:
-        return DynamicResolution(os.path.abspath(sysroot), (), None, f"reading the sysroot failed: {exc}")
+        return DynamicResolution(os.path.abspath(sysroot), (), None, f"reading the sysroot failed: {exc}", loader)
 
 
 def check_sysroot(sysroot: str | None) -> None:
     """Raise :class:`~soinspect.errors.FileAccessError` unless *sysroot* is None or a directory."""
     if sysroot is not None and not os.path.isdir(sysroot):
         raise FileAccessError(sysroot, "the sysroot is not a directory")
+
+
+# -- symbol binding (RTLD_NOW) --------------------------------------------------------------------------
+_STB_GNU_UNIQUE = 10
+_BINDS = (STB_GLOBAL, STB_WEAK, _STB_GNU_UNIQUE)
+_C_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+_HIDDEN = 0x8000
+
+
+def c_identifier(name: str) -> bool:
+    """*name* can be a C symbol (host manifests record only these: Go's own names are never undefined in a
+    plugin, which defines its whole runtime and every package it links)."""
+    return _C_IDENTIFIER.fullmatch(name) is not None
+
+
+@frozen
+class Binding:
+    """What ``RTLD_NOW`` does with the undefined symbols of the new objects (the plugin and its libraries)."""
+
+    #: the loader's text for the first symbol that binds nowhere (None: every one binds)
+    error: str | None
+    #: set when it cannot be told (the host's exports are not known, a library could not be read)
+    unknown: str | None
+    checked: int  # undefined, non-weak references looked up
+    #: (symbol, provider) for every reference bound outside the plugin's own tree (the host, an earlier plugin)
+    from_outside: tuple[tuple[str, str], ...] = ()
+    #: every reference that binds nowhere: (name, version or None, the object that needs it)
+    unbound: tuple[tuple[str, str | None, str], ...] = ()
+    loader: str = GLIBC
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "loader": self.loader,
+            "error": self.error,
+            "unknown": self.unknown,
+            "checked": self.checked,
+            "from_outside": [{"symbol": s, "provider": p} for s, p in self.from_outside],
+            "unbound": [{"symbol": n, "version": v, "required_by": r} for n, v, r in self.unbound],
+        }
+
+
+@functools.lru_cache(maxsize=64)
+def _version_index_names(elf: ElfFile) -> dict[int, str]:
+    """Version index -> name: ``.gnu.version_d`` (vd_ndx, the base entry included) and ``.gnu.version_r``
+    (vna_other), as glibc fills ``l_versions``."""
+    out: dict[int, str] = {}
+    e, strtab = elf.endian, elf.dynstr
+    addr, count = elf.dyn(DT_VERDEF), elf.dyn(DT_VERDEFNUM)
+    for _ in range(min(count or 0, _MAX_VER_ENTRIES)):
+        raw = elf.read_va(addr, 20) if addr is not None else None
+        if raw is None or addr is None:
+            break
+        _v, _flags, ndx, _cnt, _hash, aux, nxt = struct.unpack(e + "HHHHIII", raw)
+        araw = elf.read_va(addr + aux, 8)
+        if araw is None:
+            break
+        out[ndx & 0x7FFF] = elf.dynstr_at(strtab, struct.unpack(e + "II", araw)[0])
+        if nxt == 0:
+            break
+        addr += nxt
+    return out
+
+
+def _needed_versions(elf: ElfFile) -> dict[int, str]:
+    """vna_other -> version name of every version node *elf* needs (its references' versions)."""
+    out: dict[int, str] = {}
+    addr, count = elf.dyn(DT_VERNEED), elf.dyn(DT_VERNEEDNUM)
+    e, strtab = elf.endian, elf.dynstr
+    for _ in range(min(count or 0, _MAX_VER_ENTRIES)):
+        raw = elf.read_va(addr, 16) if addr is not None else None
+        if raw is None or addr is None:
+            break
+        _ver, cnt, _file, aux, nxt = struct.unpack(e + "HHIII", raw)
+        a = addr + aux
+        for _j in range(min(cnt, _MAX_VER_ENTRIES)):
+            araw = elf.read_va(a, 16)
+            if araw is None:
+                break
+            _hash, _flags, other, name_off, anext = struct.unpack(e + "IHHII", araw)
+            out[other & 0x7FFF] = elf.dynstr_at(strtab, name_off)
+            if anext == 0:
+                break
+            a += anext
+        if nxt == 0:
+            break
+        addr += nxt
+    return out
+
+
+def undefined_references(elf: ElfFile, *, musl: bool) -> list[tuple[str, str | None]]:
+    """(name, version or None) of every undefined, non-weak symbol a dynamic relocation of *elf* refers to,
+    in the order the loader meets them. Weak references may stay unbound; a reference without a relocation
+    is never looked up."""
+    versym = elf.versym
+    versions = _needed_versions(elf) if versym is not None and not musl else {}
+    out: list[tuple[str, str | None]] = []
+    for i in elf.relocation_symbols(plt_first=musl):
+        if i >= elf.dynsym_count or elf.defined_at(i):  # most are the plugin's own: no Symbol made for them
+            continue
+        sym = elf.dynsym_at(i)
+        if sym is None or sym.defined or sym.bind != STB_GLOBAL or not sym.name:
+            continue
+        ndx = versym[i] & 0x7FFF if versym is not None and i < len(versym) else 0
+        out.append((sym.name, versions.get(ndx) if ndx >= 2 else None))
+    return out
+
+
+def elf_defines(elf: ElfFile, name: str, version: str | None, *, musl: bool) -> bool:
+    """Does *elf*'s ``.dynsym`` define *name* so that the loader binds a reference at *version* to it?
+
+    musl: any definition that is not hidden (``versym`` bit 15). glibc (``check_match``): a versioned
+    reference takes a definition at that version, or one whose version index names no version of the
+    object (an unversioned object, or index 0) unless hidden; an unversioned one takes index 0-2, or the
+    only non-hidden versioned definition."""
+    entries = [(i, s) for i, s in elf.defined_entries(name) if s.bind in _BINDS]
+    if not entries:
+        return False
+    vs = elf.versym
+    if vs is None:
+        return True
+    marks = [vs[i] if i < len(vs) else 0 for i, _ in entries]
+    if musl:
+        return any(not m & _HIDDEN for m in marks)
+    names = _version_index_names(elf)
+    if version is None:
+        return any(m & 0x7FFF < 3 for m in marks) or sum(1 for m in marks if not m & _HIDDEN) == 1
+    return any(names.get(m & 0x7FFF) == version or (m & 0x7FFF not in names and not m & _HIDDEN) for m in marks)
+
+
+@functools.lru_cache(maxsize=4096)
+def _library_defines(elf: ElfFile, name: str, version: str | None, musl: bool) -> bool:
+    """:func:`elf_defines` for a sysroot library (parsed once per process, :func:`_load_library`): every
+    plugin asks the C library for the same few dozen names."""
+    return elf_defines(elf, name, version, musl=musl)
+
+
+def exported_names(elf: ElfFile) -> set[str]:
+    """The C-identifier symbols *elf* exports to the global scope, as host manifests record them: ``name``
+    (unversioned), ``name@@V`` (the default version V), ``name@V`` (hidden: only a reference at V binds)."""
+    vs = elf.versym
+    names = _version_index_names(elf) if vs is not None else {}
+    out: set[str] = set()
+    for i, sym in enumerate(elf.iter_dynsym()):
+        if not sym.defined or sym.bind not in _BINDS or not c_identifier(sym.name):
+            continue
+        mark = vs[i] if vs is not None and i < len(vs) else 0
+        ver = names.get(mark & 0x7FFF)
+        if ver is None:
+            if not mark & _HIDDEN:
+                out.add(sym.name)
+        else:
+            out.add(f"{sym.name}{'@' if mark & _HIDDEN else '@@'}{ver}")
+    return out
+
+
+def names_define(names: frozenset[str], name: str, version: str | None, *, musl: bool) -> bool:
+    """:func:`elf_defines` over recorded :func:`exported_names` (a host manifest's)."""
+    if name in names:
+        return True  # unversioned: glibc binds any reference to it, musl too
+    if version is not None and not musl and (f"{name}@@{version}" in names or f"{name}@{version}" in names):
+        return True
+    prefix = f"{name}@@"
+    if musl or version is None:
+        return any(n.startswith(prefix) for n in names) if len(names) < 64 else _any_default(names, name)
+    return False
+
+
+@functools.lru_cache(maxsize=8)
+def _defaults(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(n.split("@@", 1)[0] for n in names if "@@" in n)
+
+
+def _any_default(names: frozenset[str], name: str) -> bool:
+    return name in _defaults(names)
+
+
+def bind(
+    dyn: DynamicResolution,
+    host_exports: frozenset[str] | None,
+    earlier: Sequence[DynamicResolution] = (),
+    *,
+    host_note: str | None = None,
+) -> Binding | None:
+    """Bind every undefined, non-weak reference of the new objects of *dyn* (the plugin and the libraries it
+    brings, not the C library the host has loaded) in the global scope, as ``RTLD_NOW`` does: the host's
+    exports (*host_exports*: C identifiers, :func:`exported_names`; None when not known, *host_note* says
+    why), the trees of earlier ``RTLD_GLOBAL`` plugins, then *dyn*'s own tree. None when *dyn* could not
+    be resolved (its error or unknown says why).
+
+    The first reference that binds nowhere gives the loader's text: glibc relocates the new objects
+    dependencies first (``dl-open.c``), each table in order (RELA, REL, then the PLT), and says
+    ``OBJ: undefined symbol: NAME`` (``, version V``); musl relocates the plugin first, the PLT first, and
+    says ``Error relocating OBJ: NAME: symbol not found``."""
+    if dyn.error is not None or dyn.unknown is not None or not dyn.objects:
+        return None
+    musl = dyn.loader.musl
+    new = [(name, elf) for name, elf, libc in dyn.objects if not libc]
+    order = new if musl else new[::-1]
+    outside = [(name, elf) for d in earlier for name, elf, libc in d.objects if not libc]
+    own = [(name, elf) for name, elf, _ in dyn.objects]
+    plugins = {id(d.objects[0][1]) for d in (*earlier, dyn) if d.objects}
+
+    def defines(e: ElfFile, name: str, version: str | None) -> bool:
+        if id(e) in plugins:
+            return elf_defines(e, name, version, musl=musl)
+        return _library_defines(e, name, version, musl)
+
+    checked = 0
+    unbound: list[tuple[str, str | None, str]] = []
+    from_outside: dict[str, str] = {}
+    unknown: str | None = None
+    for requirer, elf in order:
+        for name, version in undefined_references(elf, musl=musl):
+            checked += 1
+            if host_exports is not None and names_define(host_exports, name, version, musl=musl):
+                from_outside.setdefault(name, "the host")
+                continue
+            provider = next((n for n, e in outside if defines(e, name, version)), None)
+            if provider is not None:
+                from_outside.setdefault(name, provider)
+                continue
+            # the object that needs it does not define it (its .dynsym entry is the undefined one)
+            if any(defines(e, name, version) for _, e in own if e is not elf):
+                continue
+            if host_exports is None or host_note is not None:
+                why = host_note or "a version-1 host manifest records no exported symbols"
+                unknown = unknown or f"whether the host provides {name} is not known: {why}"
+                continue
+            if not c_identifier(name):
+                unknown = unknown or f"{name} binds nowhere else, and soinspect reads only the C symbols a host exports"
+                continue
+            unbound.append((name, version, requirer))
+    error = None
+    if unbound:
+        name, version, requirer = unbound[0]
+        if musl:
+            error = f"Error relocating {requirer}: {name}: symbol not found"
+        else:
+            error = f"{requirer}: undefined symbol: {name}" + (f", version {version}" if version else "")
+    return Binding(error, None if error else unknown, checked, tuple(from_outside.items()), tuple(unbound),
+                   dyn.loader.flavor)

@@ -15,6 +15,7 @@ from soinspect.elf.targets import target_for
 from soinspect.errors import HostError
 from soinspect.go.facts import FileFacts, read_facts
 from soinspect.go.module import PKGHASH_PREFIXES
+from soinspect.loader import dynamic as _dynamic
 from soinspect.loader import manifest as _manifest
 from soinspect.loader.process import NOT_IMPLEMENTED, HostModel
 
@@ -76,7 +77,9 @@ def host_problem(hf: FileFacts) -> str | None:
     return None
 
 
-def load_host(path: str, *, max_size: int = _elf.DEFAULT_MAX_SIZE, digest: bool = True) -> HostModel:
+def load_host(
+    path: str, *, max_size: int = _elf.DEFAULT_MAX_SIZE, digest: bool = True, sysroot: str | None = None
+) -> HostModel:
     """The host named by a ``--host`` argument: an executable or a host manifest, told apart by content.
 
     A file whose first non-blank byte is ``{`` is read as a manifest (at most
@@ -90,12 +93,32 @@ def load_host(path: str, *, max_size: int = _elf.DEFAULT_MAX_SIZE, digest: bool 
     """
     if _manifest.is_manifest_file(path):
         return _manifest.read_manifest(path, _manifest.read_manifest_bytes(path))
-    return host_model(read_facts(path, max_size=max_size), digest=digest)
+    return host_model(read_facts(path, max_size=max_size), digest=digest, sysroot=sysroot)
 
 
-def host_model(hf: FileFacts, *, digest: bool = True) -> HostModel:
+def host_exports(hf: FileFacts, sysroot: str | None = None) -> tuple[frozenset[str], str | None]:
+    """What the host puts in the global scope before any plugin: the C-identifier symbols its executable
+    and its libraries (resolved in *sysroot* as its own loader does; not the C library, which every plugin's
+    own tree holds) export, and why that may be incomplete (None: complete)."""
+    assert hf.elf is not None
+    names = _dynamic.exported_names(hf.elf)
+    interp = hf.dynamic.interp if hf.dynamic is not None else None
+    dyn = _dynamic.resolve_facts(hf, sysroot, _dynamic.loader_of_host(interp, hf.elf.header.machine))
+    note = None
+    if dyn is None or dyn.error is not None or dyn.unknown is not None:
+        why = "not resolved" if dyn is None else dyn.error or dyn.unknown
+        note = f"the host's own libraries could not be read ({why})"
+    else:
+        for _name, elf, libc in dyn.objects[1:]:
+            if not libc:
+                names |= _dynamic.exported_names(elf)
+    return frozenset(names), note
+
+
+def host_model(hf: FileFacts, *, digest: bool = True, sysroot: str | None = None) -> HostModel:
     """Read what a host executable brings to plugin.Open (with its sha256 unless ``digest=False``);
-    :class:`HostError` if it cannot be a host (:func:`host_problem`)."""
+    :class:`HostError` if it cannot be a host (:func:`host_problem`). Its libraries are read in
+    *sysroot* (``/`` for this machine's architecture)."""
     problem = host_problem(hf)
     if problem is not None:
         raise HostError(hf.path, problem)
@@ -105,6 +128,7 @@ def host_model(hf: FileFacts, *, digest: bool = True) -> HostModel:
     go = hf.go
     bi = hf.buildinfo.info if hf.buildinfo else None
     assert bi is not None and go is not None  # host_problem refuses anything else
+    interp = hf.dynamic.interp if hf.dynamic is not None else None
     if bi.setting("CGO_ENABLED") == "0":
         return HostModel(
             hf.path,
@@ -121,6 +145,7 @@ def host_model(hf: FileFacts, *, digest: bool = True) -> HostModel:
         for sym in (hf.elf.symbols_with_prefix(prefix) if hf.elf else [])
     }
     pkghashes = {pkg: hx for pkg, hx in go.pkghash_bytes.items() if pkg in exported}
+    exports, note = host_exports(hf, sysroot)
     return HostModel(
         name=hf.path,
         implicit=False,
@@ -132,5 +157,8 @@ def host_model(hf: FileFacts, *, digest: bool = True) -> HostModel:
         pkghashes=pkghashes,
         buildinfo=bi,
         sha256=hf.sha256 if digest else None,
+        interp=interp,
+        exports=exports,
+        exports_note=note,
     )
 

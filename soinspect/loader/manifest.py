@@ -27,6 +27,7 @@ from soinspect.elf.file import read_head
 from soinspect.elf.targets import TARGETS
 from soinspect.errors import ManifestError
 from soinspect.go.buildinfo import BuildInfo, BuildSetting, Module
+from soinspect.loader.dynamic import c_identifier
 from soinspect.loader.prediction import OUTCOMES, Outcome
 from soinspect.loader.process import HostModel
 
@@ -34,7 +35,9 @@ KIND = "soinspect-host-manifest"
 #: the manifest format version this soinspect reads and writes; any other is refused
 MANIFEST_VERSION = 2
 #: versions this soinspect reads: 1 lacks ``buildinfo.dirs`` (a host's relative replacements then do not
-#: resolve to directories, so they are not compared: no cause or difference is claimed for them)
+#: resolve to directories, so they are not compared: no cause or difference is claimed for them) and
+#: ``loader`` (no interpreter, no exported symbols: glibc's loader is assumed, and a plugin symbol that no
+#: library defines gives an unknown verdict instead of an error)
 READABLE_VERSIONS = (1, 2)
 #: no real host's manifest comes near this (the corpus hosts' are 6-25 KiB); a bigger file is refused unread
 MAX_MANIFEST_SIZE = 8 << 20
@@ -72,6 +75,11 @@ def manifest_document(model: HostModel, *, host_file: str, host_size: int) -> di
         },
         "pkghashes": {pkg: model.pkghashes[pkg] for pkg in sorted(model.pkghashes)},
         "expect": [{"name": n, "type": t} for n, t in model.expects],
+        "loader": {
+            "interp": model.interp,
+            "exports": sorted(model.exports) if model.exports is not None else None,
+            "exports_note": model.exports_note,
+        },
     }
 
 
@@ -186,6 +194,7 @@ class _Reader:
                 "runtime",
                 "pkghashes",
                 "expect",
+                *(("loader",) if version >= 2 else ()),
             ),
         )
         host = self.obj(top["host"], "host")
@@ -216,6 +225,7 @@ class _Reader:
             self.fail("runtime.exports_lastmoduledatap", f"not true or false: {_show(exports)}")
         pkghashes = self.pkghashes(top["pkghashes"])
         expects = self.expects(top["expect"])
+        interp, exported, note = self.loader(top["loader"]) if version >= 2 else (None, None, None)
         return HostModel(
             name=self.name,
             implicit=False,
@@ -229,7 +239,26 @@ class _Reader:
             sha256=sha,
             expects=expects,
             manifest_of=host_file,
+            interp=interp,
+            exports=exported,
+            exports_note=note,
         )
+
+    def loader(self, v: object) -> tuple[str | None, frozenset[str] | None, str | None]:
+        d = self.obj(v, "loader")
+        self.keys(d, "loader", ("interp", "exports", "exports_note"))
+        interp = self.opt(d["interp"], "loader.interp", self.text)
+        if interp is not None and not interp.startswith("/"):
+            self.fail("loader.interp", f"not an absolute path: {_show(interp)}")
+        names = None
+        if d["exports"] is not None:
+            listed = self.arr(d["exports"], "loader.exports")
+            names = frozenset(self.text(n, f"loader.exports[{i}]") for i, n in enumerate(listed))
+            bad = next((n for n in sorted(names) if not c_identifier(n.split("@", 1)[0]) or n.count("@") > 2), None)
+            if bad is not None:
+                self.fail("loader.exports", f"not a C symbol (name, name@VERSION or name@@VERSION): {_show(bad)}")
+        note = self.opt(d["exports_note"], "loader.exports_note", self.text)
+        return interp, names, note
 
     # -- fields --------------------------------------------------------------------------------------------
     def obj(self, v: object, where: str) -> dict[str, Any]:

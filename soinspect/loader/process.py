@@ -34,6 +34,7 @@ from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC, PT_L
 from soinspect.elf.targets import LINUX_OSABIS, Target, machine_file, machine_process
 from soinspect.go.buildinfo import BuildInfo
 from soinspect.go.facts import FileFacts
+from soinspect.loader.dynamic import Binding, loader_of_plugin
 from soinspect.loader.prediction import Mismatch, Outcome, Verdict
 
 NO_MODULE_DATA = "fatal error: runtime: no plugin module data"
@@ -78,6 +79,13 @@ class HostModel:
     #: the host executable's file name when this model was read from a host manifest (``name`` is then
     #: the manifest's path); None when it was read from the executable itself
     manifest_of: str | None = None
+    #: the host's program interpreter (PT_INTERP): the dynamic loader that runs dlopen (glibc's, musl's)
+    interp: str | None = None
+    #: the C-identifier symbols the host and its libraries (not the C library) export to the global scope
+    #: (:func:`soinspect.loader.dynamic.exported_names`); None when not known (a version-1 manifest)
+    exports: frozenset[str] | None = None
+    #: why *exports* may lack a name the host has (None: it holds every one)
+    exports_note: str | None = None
 
     @property
     def go_version(self) -> str | None:
@@ -104,10 +112,17 @@ class _Cached:
 class Process:
     """One host process loading files in order. Call :meth:`open` for each file."""
 
-    def __init__(self, host: HostModel, dependencies: Callable[[FileFacts], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        host: HostModel,
+        dependencies: Callable[[FileFacts], str | None] | None = None,
+        symbols: Callable[[FileFacts, list[FileFacts]], Binding | None] | None = None,
+    ) -> None:
         self.host = host
         #: what dlopen says when mapping the file's DT_NEEDED libraries fails (see soinspect.loader.dynamic)
         self.dependencies = dependencies
+        #: RTLD_NOW's binding of the file's undefined symbols, given the RTLD_GLOBAL files loaded before it
+        self.symbols = symbols
         self.dead_by: str | None = None
         self.cache: dict[str, _Cached] = {}
         self.scope: list[FileFacts] = []  # RTLD_GLOBAL libraries in load order (the host is implicit)
@@ -148,6 +163,13 @@ class Process:
         if dep_error is not None:
             # A missing library or version node fails dlopen before any init runs: not cached.
             return Verdict(False, "error", f'plugin.Open("{name}"): {dep_error}', f"dlopen: {dep_error}")
+        binding = self.symbols(f, list(self.scope)) if self.symbols is not None else None
+        if binding is not None and binding.error is not None:
+            # RTLD_NOW binds every symbol before dlopen returns: no init has run, nothing is cached
+            why = f"dlopen: {binding.error}: no object in the global scope defines it"
+            return Verdict(False, "error", f'plugin.Open("{name}"): {binding.error}', why)
+        if binding is not None and binding.unknown is not None:
+            return Verdict(False, "unknown", None, f"dlopen: {binding.unknown}")
         self.scope.append(f)
         notes: list[str] = []
         unknown = self._register(f, notes)
@@ -368,4 +390,10 @@ _GNU_ABI_VERSION_MAX = 3
 
 def implicit_host(f: FileFacts, target: Target | None) -> HostModel:
     """The host the foundation verdict assumes: same toolchain, same flags, same platform."""
-    return HostModel(name="a host built by the same toolchain with the same flags", implicit=True, target=target)
+    libc = f", with {loader_of_plugin(f.elf).flavor}'s loader" if f.elf is not None and f.invalid is None else ""
+    return HostModel(
+        name=f"a host built by the same toolchain with the same flags{libc}",
+        implicit=True,
+        target=target,
+        exports=frozenset(),
+    )

@@ -87,6 +87,9 @@ def report_json(r: Report) -> dict[str, Any]:
         "host": host_json(r.host) if r.host is not None else None,
         "error": error_json(r.error) if r.error is not None else None,
         "fix": fix_json(r.fix) if r.fix is not None else None,
+        "loader": {"flavor": r.loader.flavor, "interp": r.loader.interp, "why": r.loader.why}
+        if r.loader is not None
+        else None,
     }
 
 

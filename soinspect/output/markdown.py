@@ -53,7 +53,10 @@ def render_markdown(
     elif host:
         lines += [f"Host: {_code(str(host), cell=False)}", ""]
     elif target:
-        lines += [f"Target: {_code(str(target), cell=False)} (a host built like each plugin)", ""]
+        libcs = sorted({r.loader.flavor for r in reports if r.loader is not None}) or ["glibc"]
+        both = f"the loader of the C library it was built for ({', '.join(libcs)})"
+        libc = f"{libcs[0]}'s loader" if len(libcs) == 1 else both
+        lines += [f"Target: {_code(str(target), cell=False)} (a host built like each plugin, with {libc})", ""]
     if reports:
         lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
         for r in reports:
@@ -61,7 +64,8 @@ def render_markdown(
             why = "" if r.loadable else cause_line(r)
             failed = ", ".join(_code(c.id) for c in r.failed)
             name = f"{r.path} (host {r.host.path})" if several_hosts and r.host is not None else r.path
-            lines.append(f"| {_code(name)} | {_cell(r.kind)} | {verdict} | {_cell(why)} | {failed} |")
+            kind = f"{r.kind}, musl" if r.loader is not None and r.loader.flavor == "musl" else r.kind
+            lines.append(f"| {_code(name)} | {_cell(kind)} | {verdict} | {_cell(why)} | {failed} |")
         lines.append("")
     grouped = [(r, g) for r in reports for g in r.causes]
     if grouped:

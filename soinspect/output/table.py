@@ -124,6 +124,9 @@ def report_block(r: Report, *, verbose: bool = False, color: bool = False) -> st
     and its exported symbols (everything but the ``host:`` line above a host's first file). It depends on
     this report alone, so a scan's worker renders it beside the audit (``blocks`` of :func:`render_table`)."""
     lines = [verdict_line(r, color)]
+    if r.loader is not None and r.loader.flavor == "musl":  # glibc's is the default and goes unsaid
+        shown = "" if r.loader.interp is None or r.loader.interp in r.loader.why else f" {r.loader.interp}"
+        lines.append(f"  loader: musl's{shown} ({r.loader.why})")
     if not r.loadable:
         groups = r.causes
         n = len(r.mismatches)

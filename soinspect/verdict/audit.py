@@ -23,7 +23,7 @@ from soinspect.loader import dynamic as _sysroot
 from soinspect.loader.causes import diagnose
 from soinspect.loader.host import load_host
 from soinspect.loader.process import ALREADY_LOADED, MISREAD, HostModel, Process, duplicate_pluginpath, implicit_host
-from soinspect.verdict.checks import Policy, advisory_check, file_checks, resolution_check
+from soinspect.verdict.checks import Policy, advisory_check, binding_check, file_checks, resolution_check
 from soinspect.verdict.expect import COMMAND_LINE, apply_expectations
 from soinspect.verdict.fix import derive_fix
 from soinspect.verdict.report import (
@@ -31,6 +31,7 @@ from soinspect.verdict.report import (
     ElfInfo,
     FileError,
     HostInfo,
+    LoaderInfo,
     Mismatch,
     ModuleDataInfo,
     PackageHash,
@@ -89,8 +90,12 @@ def audit(
     policy = Policy(target=target, strict=strict, ignore=frozenset(sequence_of("ignore", ignore)))
     f = read_facts(path, max_size=max_size)
     dyn = _sysroot.resolve_facts(f, sysroot)
-    verdict = Process(implicit_host(f, target), lambda _: dyn.error if dyn else None).open(f)
-    report = build_report(f, policy, verdict, dyn=dyn, digest=digest, plugin_module=_absolute(plugin_module))
+    host = implicit_host(f, target)
+    binding = _sysroot.bind(dyn, host.exports) if dyn is not None else None
+    verdict = Process(host, lambda _: dyn.error if dyn else None, lambda _f, _e: binding).open(f)
+    report = build_report(
+        f, policy, verdict, dyn=dyn, digest=digest, binding=binding, plugin_module=_absolute(plugin_module)
+    )
     return apply_expectations(report, expect)
 
 
@@ -141,7 +146,11 @@ def check_host(
     ignored = frozenset(sequence_of("ignore", ignore))
     sysroot = _optional_path(sysroot)
     _sysroot.check_sysroot(sysroot)
-    model = host if isinstance(host, HostModel) else load_host(os.fspath(host), max_size=max_size, digest=digest)
+    model = (
+        host
+        if isinstance(host, HostModel)
+        else load_host(os.fspath(host), max_size=max_size, digest=digest, sysroot=sysroot)
+    )
     policy = Policy(target=model.target or DEFAULT_TARGET, strict=strict, ignore=ignored)
     facts = []
     for p in paths:
@@ -151,18 +160,28 @@ def check_host(
             if unreadable is None:
                 raise
             unreadable.append(exc)
-    dyns = {id(f): _sysroot.resolve_facts(f, sysroot) for f in facts}
+    loader = _sysroot.loader_of_host(model.interp, model.target.machine if model.target else None)
+    dyns = {id(f): _sysroot.resolve_facts(f, sysroot, loader) for f in facts}
+    bindings: dict[int, _sysroot.Binding | None] = {}
 
     def dependencies(f: FileFacts) -> str | None:
         d = dyns.get(id(f))
         return d.error if d is not None else None
 
-    process = Process(model, dependencies)
+    def symbols(f: FileFacts, earlier: list[FileFacts]) -> _sysroot.Binding | None:
+        d = dyns.get(id(f))
+        if d is None:
+            return None
+        before = [e for e in (dyns.get(id(o)) for o in earlier) if e is not None]
+        b = bindings[id(f)] = _sysroot.bind(d, model.exports, before, host_note=model.exports_note)
+        return b
+
+    process = Process(model, dependencies, symbols)
     providers = {o.path: o for o in facts}
     out = []
     for f in facts:
         if each:
-            process = Process(model, dependencies)
+            process = Process(model, dependencies, symbols)
         v = process.open(f)
         if v.mismatches:
             v = Verdict(
@@ -181,6 +200,7 @@ def check_host(
                 dyn=dyns[id(f)],
                 digest=digest,
                 providers=providers,
+                binding=bindings.get(id(f)),
                 plugin_module=_absolute(plugin_module),
             )
         )
@@ -213,10 +233,13 @@ def build_report(
     digest: bool = True,
     providers: dict[str, FileFacts] | None = None,
     plugin_module: str | None = None,
+    binding: _sysroot.Binding | None = None,
 ) -> Report:
     checks = file_checks(f, policy, verdict)
     if dyn is not None:
         checks.append(resolution_check(dyn))
+    if binding is not None:
+        checks.append(binding_check(binding))
     if host is not None and not host.implicit:
         checks.extend(host_checks(f, host, verdict))
     real_host = host is not None and not host.implicit and host.refusal is None and host.buildinfo is not None
@@ -233,6 +256,7 @@ def build_report(
         host=host,
         target=(host.target if host is not None and host.target is not None else policy.target),
         dyn=dyn,
+        binding=binding,
         providers=providers,
         failed_checks=[(c.id, c.message) for c in kept if c.status == "fail" and c.id != "loader.verdict"],
         plugin_module=plugin_module,
@@ -248,6 +272,7 @@ def build_report(
         host=_host_info(host) if host is not None and not host.implicit else None,
         error=FileError(f.invalid.kind, str(f.invalid), f.invalid.offset) if f.invalid else None,
         fix=fix,
+        loader=LoaderInfo(dyn.loader.flavor, dyn.loader.interp, dyn.loader.why) if dyn is not None else None,
     )
 
 

@@ -11,7 +11,7 @@ from soinspect.elf.structs import ET_DYN, ET_EXEC
 from soinspect.elf.targets import LINUX_OSABIS, OSABI_NAMES, Target, class_name, data_name, machine_name
 from soinspect.go.advisories import affecting
 from soinspect.go.facts import FileFacts
-from soinspect.loader.dynamic import DynamicResolution
+from soinspect.loader.dynamic import Binding, DynamicResolution
 from soinspect.loader.prediction import Verdict
 from soinspect.loader.process import EMPTY_PLUGINPATH, NO_MODULE_DATA
 from soinspect.verdict.registry import CHECKS
@@ -330,12 +330,31 @@ def resolution_check(d: DynamicResolution) -> Check:
     ``plugin.Open("p"): libfoo.so: cannot open shared object file: No such file or directory``.
     """
     ev = d.to_json()
+    by = f"{d.loader.flavor}'s loader ({d.loader.why})"
     if d.error is not None:
-        return Check("dyn.resolve", "fail", f"dlopen fails: {d.error}", ev)
+        return Check("dyn.resolve", "fail", f"dlopen fails with {by}: {d.error}", ev)
     if d.unknown is not None:
         return Check("dyn.resolve", "unknown", f"unknown: {d.unknown}", ev)
     found = ", ".join(f"{lib.needed} -> {lib.path}" for lib in d.libraries) or "no libraries needed"
-    return Check("dyn.resolve", "pass", f"in {d.sysroot}: {found}; every needed version is defined", ev)
+    versions = "musl checks no symbol version" if d.loader.musl else "every needed version is defined"
+    return Check("dyn.resolve", "pass", f"in {d.sysroot}, by {by}: {found}; {versions}", ev)
+
+
+def binding_check(b: Binding) -> Check:
+    """``sym.bind``: every undefined, non-weak symbol binds in the global scope (``RTLD_NOW``).
+
+    glibc: ``plugin.Open("p"): /path/p.so: undefined symbol: host_fn``; musl:
+    ``plugin.Open("p"): Error relocating /path/p.so: host_fn: symbol not found``.
+    """
+    ev = b.to_json()
+    if b.error is not None:
+        more = f" ({len(b.unbound)} symbols bind nowhere)" if len(b.unbound) > 1 else ""
+        return Check("sym.bind", "fail", f"dlopen fails: {b.error}{more}", ev)
+    if b.unknown is not None:
+        return Check("sym.bind", "unknown", f"unknown: {b.unknown}", ev)
+    outside = ", ".join(f"{s} from {p}" for s, p in b.from_outside)
+    extra = f"; bound outside the plugin's own libraries: {outside}" if outside else ""
+    return Check("sym.bind", "pass", f"all {b.checked} undefined symbols bind ({b.loader}'s loader){extra}", ev)
 
 
 def advisory_check(version: str | None, side: str, policy: Policy) -> Check | None:

@@ -52,7 +52,7 @@ from soinspect.loader.differences import (
     trimmed,
 )
 from soinspect.loader.differences import split_go_version as split_version
-from soinspect.loader.dynamic import DynamicResolution
+from soinspect.loader.dynamic import Binding, DynamicResolution, loader_of_plugin
 from soinspect.loader.prediction import Verdict
 from soinspect.loader.process import (
     ALREADY_LOADED,
@@ -109,6 +109,7 @@ def derive_fix(
     host: HostModel | None,
     target: Target,
     dyn: DynamicResolution | None = None,
+    binding: Binding | None = None,
     providers: Mapping[str, FileFacts] | None = None,
     failed_checks: Sequence[tuple[str, str]] = (),
     plugin_module: str | None = None,
@@ -141,7 +142,9 @@ def derive_fix(
     if dl is not None:
         return _dlopen_fix(f, dl[2], target, pb, hb, basis)
     if dyn is not None and dyn.error is not None and verdict.open_error and dyn.error in verdict.open_error:
-        return _library_fix(f, dyn, basis)
+        return _c_library_fix(f, dyn, real_host, basis) or _library_fix(f, dyn, basis)
+    if binding is not None and binding.error is not None and verdict.open_error and binding.error in verdict.open_error:
+        return _symbol_fix(f, binding, dyn, real_host, basis)
     err = verdict.open_error or ""
     if verdict.outcome == "crash" and err in (NO_MODULE_DATA, MISREAD):
         return _module_data_fix(f, verdict, real_host, pb, hb, basis)
@@ -633,6 +636,61 @@ def _not_go(f: FileFacts, basis: str) -> Fix:
     )
 
 
+def _c_library_fix(f: FileFacts, dyn: DynamicResolution, host: HostModel | None, basis: str) -> Fix | None:
+    """A plugin built for one C library (musl or glibc) given to the other's loader: rebuild it with the
+    host's C toolchain. (Installing the other C library does not help: glibc finds musl's ``libc.so`` as
+    its own linker script, and musl answers every ``libc.*`` name with itself.)"""
+    if f.elf is None:
+        return None
+    built = loader_of_plugin(f.elf)
+    if built.flavor == dyn.loader.flavor:
+        return None
+    cc = "musl-gcc" if dyn.loader.musl else "gcc"
+    interp = dyn.loader.interp
+    where = f"the host's loader {interp}" if host is not None and interp else "the target's loader"
+    return Fix(
+        "plugin",
+        True,
+        env={"CGO_ENABLED": "1", "CC": cc},
+        steps=(
+            f"The plugin was built for {built.flavor} ({built.why.split(': ')[0]}), and {where} is "
+            f"{dyn.loader.flavor}'s: dlopen fails: {dyn.error}.",
+            f"Rebuild the plugin with the host's C toolchain ({dyn.loader.flavor}: CC={cc}, or the host's own "
+            f"build image, such as its {'Alpine' if dyn.loader.musl else 'glibc'} builder), with CGO_ENABLED=1 and "
+            "the host's Go release and flags.",
+        ),
+        basis=basis,
+    )
+
+
+def _symbol_fix(f: FileFacts, b: Binding, dyn: DynamicResolution | None, host: HostModel | None, basis: str) -> Fix:
+    """An undefined symbol that binds nowhere: say which side must provide it."""
+    name, version, requirer = b.unbound[0]
+    names = ", ".join(sorted({n for n, _, _ in b.unbound}))
+    steps = [f"dlopen fails: {b.error}. {requirer} calls {name}" + (f" at version {version}" if version else "")
+             + f", and no object in the process defines it (all that bind nowhere: {names})."]
+    if version is not None and b.loader != "musl":
+        steps.append(
+            f"If a library in the process defines {name} at another version, build the plugin against the library "
+            "the host system has (the same or an older release), so that it asks for a version that exists."
+        )
+    built = loader_of_plugin(f.elf) if f.elf is not None else None
+    if built is not None and built.flavor != b.loader:
+        cc = "musl-gcc" if b.loader == "musl" else "gcc"
+        steps.append(
+            f"The plugin was built for {built.flavor} and the host runs {b.loader}'s loader: if {name} is a C "
+            f"library function, rebuild the plugin with the host's C toolchain (CGO_ENABLED=1 CC={cc}, or the "
+            "host's build image)."
+        )
+    who = "the host" if host is not None else "the host that loads it"
+    steps.append(
+        f"Provide {name}: export it from {who} (define it in the host's cgo and link the host with -rdynamic, "
+        f"#cgo LDFLAGS: -rdynamic, or //export {name} from its Go code), link the plugin against the library that "
+        f"defines it (CGO_LDFLAGS=-lNAME, with RUNPATH $ORIGIN if it ships beside the plugin), or stop calling it."
+    )
+    return Fix("none", True, steps=tuple(steps), basis=basis)
+
+
 def _library_fix(f: FileFacts, dyn: DynamicResolution, basis: str) -> Fix:
     assert dyn.error is not None
     missing = next((lib for lib in dyn.libraries if lib.path is None), None)
@@ -643,7 +701,11 @@ def _library_fix(f: FileFacts, dyn: DynamicResolution, basis: str) -> Fix:
             places.append("its RUNPATH " + ":".join(d.runpath))
         elif d is not None and d.rpath:
             places.append("its RPATH " + ":".join(d.rpath))
-        places.append(f"the loader cache and default directories of {dyn.sysroot or '/'}")
+        if dyn.loader.musl:
+            places.append(f"musl's path file (/etc/ld-musl-*.path) or its default /lib:/usr/local/lib:/usr/lib "
+                          f"in {dyn.sysroot or '/'}")
+        else:
+            places.append(f"the loader cache and default directories of {dyn.sysroot or '/'}")
         return Fix(
             "none",
             True,

@@ -122,12 +122,24 @@ _RECORDS = (
     ),
     CheckInfo(
         "dyn.resolve",
-        "Every needed library is found in the sysroot as glibc would, with every needed symbol version",
+        "Every needed library is found in the sysroot as the loader that runs would (glibc's or musl's), with "
+        "every needed symbol version (glibc)",
         "dlopen with RTLD_NOW must find every DT_NEEDED library (RPATH/RUNPATH with $ORIGIN, ld.so.cache, the "
         "default directories, inside --sysroot) and every needed symbol version, before any plugin code runs.",
         'plugin.Open("F"): LIB: cannot open shared object file: No such file or directory; '
         "LIB: version `GLIBC_2.34' not found (required by F)",
         "ship the library beside the plugin with RUNPATH $ORIGIN, or build against the target's glibc.",
+    ),
+    CheckInfo(
+        "sym.bind",
+        "Every undefined, non-weak symbol binds in the loader's global scope (RTLD_NOW)",
+        "dlopen with RTLD_NOW binds every undefined, non-weak symbol its relocations use before it returns: "
+        "in the host's exports, the host's libraries, earlier RTLD_GLOBAL plugins and the plugin's own "
+        "libraries. glibc matches the symbol version too; musl the name only. A weak reference may stay unbound.",
+        'glibc: plugin.Open("F"): F: undefined symbol: NAME (", version V" for a versioned one); musl: '
+        'plugin.Open("F"): Error relocating F: NAME: symbol not found',
+        "export NAME from the host (link it with -rdynamic, or //export it in its cgo), link the plugin against "
+        "the library that defines it, or stop calling it.",
     ),
     CheckInfo(
         "sym.dynsym",

@@ -112,6 +112,15 @@ class PluginInfo:
 
 
 @frozen
+class LoaderInfo:
+    """The dynamic loader that runs ``dlopen`` for this file: glibc's or musl's, and how soinspect knows."""
+
+    flavor: str  # "glibc" or "musl"
+    interp: str | None  # its path (the host's PT_INTERP, or musl's for the plugin's platform)
+    why: str  # the host's PT_INTERP, or the C library the plugin needs (no host)
+
+
+@frozen
 class HostInfo:
     """The host a file was judged against (``check_host``)."""
 
@@ -161,6 +170,8 @@ class Report:
     error: FileError | None = None
     #: what makes the real loader accept the file; None when it is loadable (see soinspect.verdict.fix)
     fix: Fix | None = None
+    #: the dynamic loader judged (None for a file that is no ELF object soinspect could read)
+    loader: LoaderInfo | None = None
 
     @property
     def loadable(self) -> bool:

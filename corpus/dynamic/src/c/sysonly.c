@@ -1,0 +1,2 @@
+/* A library present only in the sysroot's /usr/lib. */
+int sysonly_fn(void) { return 3; }

@@ -1,0 +1,3 @@
+module example.com/dynhost
+
+go 1.19

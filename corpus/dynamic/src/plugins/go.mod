@@ -1,0 +1,3 @@
+module example.com/dynplug
+
+go 1.19
