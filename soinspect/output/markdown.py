@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from soinspect.verdict.explain import cause_line, collapsed_packages, host_line
+from soinspect.verdict.explain import cause_line, collapsed_packages, host_line, target_line
 from soinspect.verdict.report import Report, RunError, Skipped
 
 #: a message longer than this is cut in the table (the JSON and SARIF outputs keep it whole)
@@ -44,7 +44,9 @@ def render_markdown(
     elif host:
         lines += [f"Host: `{_cell(str(host))}`", ""]
     elif target:
-        lines += [f"Target: `{_cell(str(target))}` (a host built like each plugin)", ""]
+        line = target_line(str(target), (policy or {}).get("target_source"))
+        name, _, rest = line.partition(" ")
+        lines += [f"Target: `{_cell(name)}` {_cell(rest)}", ""]
     if reports:
         lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
         for r in reports:

@@ -9,7 +9,7 @@ says so, fingerprint mismatches are stated once per cause. The internals stay in
 from __future__ import annotations
 
 from soinspect.loader.differences import split_go_version
-from soinspect.loader.process import ALREADY_LOADED, duplicate_pluginpath
+from soinspect.loader.process import ALREADY_LOADED, duplicate_pluginpath, no_host_model
 from soinspect.verdict.fix import Fix
 from soinspect.verdict.report import CauseGroup, HostInfo, Report
 
@@ -140,3 +140,20 @@ def _releases(r: Report) -> tuple[str, str] | None:
 
 def _minor(v: str) -> str:
     return ".".join(v.split(".")[:2])
+
+
+#: policy.target_source (JSON, SARIF) -> where the target came from, in words
+TARGET_SOURCES = {
+    "--target": "--target",
+    "config": "the config file",
+    "environment": "GOOS/GOARCH in the environment",
+    "this machine": "this machine, as go env GOOS GOARCH says",
+    "--host": "the --host's platform",
+}
+
+
+def target_line(target: str, source: str | None) -> str:
+    """The target with no --host, said once in a run's text: ``linux/arm64 (from this machine, ...); no
+    --host: judged against a host built like the plugin, on linux/arm64``."""
+    origin = f" (from {TARGET_SOURCES.get(source, source)})" if source else ""
+    return f"{target}{origin}; no --host: judged against {no_host_model(target)}"
