@@ -79,3 +79,13 @@ def path(name: str) -> str:
     p = out_dir() / name
     assert p.exists(), f"{name} is not built by corpus/platforms/build.py"
     return str(p)
+
+
+def seed_files() -> list[tuple[str, str]]:
+    """(``platforms/<goarch>/<name>``, path) of the default and stripped plugins of every platform: the fuzz
+    harnesses' templates beside the corpus (32-bit, big-endian, REL and RELA files). Built on first use; a
+    machine without the cross compilers gives none outside CI (and fails in CI)."""
+    if _missing_tools() and not os.environ.get("CI"):
+        return []
+    names = [n for n in manifest() if n.endswith(("/greet.so", "/greet-sw.so"))]
+    return [(f"platforms/{n}", path(n)) for n in sorted(names)]

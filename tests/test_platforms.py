@@ -153,3 +153,113 @@ def test_every_platform_that_runs_here_is_recorded() -> None:
     assert arches == set(platforms.build.PLATFORMS)
     outcomes = {res["outcome"] for r in RUNS for res in r["results"]}
     assert outcomes == {"ok", "error", "crash"}
+
+
+# -- the readers on 32-bit, big-endian, REL and RELA files -------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(platforms.manifest()))
+def test_buildinfo_matches_go_version_m(name: str) -> None:
+    """Go's own reader (debug/buildinfo through go version -m) reads the same build info (fuzz/oracles.py's
+    comparison and normalisation rules)."""
+    import oracles
+
+    from fuzz.oracles import compare_buildinfo
+    from soinspect.go.facts import read_facts
+
+    path = platforms.path(name)
+    assert compare_buildinfo(oracles.go_version_m_json(path), read_facts(path).buildinfo) is None
+
+
+@pytest.mark.parametrize("name", sorted(platforms.manifest()))
+def test_elf_matches_pyelftools(name: str) -> None:
+    from fuzz.oracles import compare_elf
+    from soinspect.elf.file import ElfFile
+
+    path = platforms.path(name)
+    assert compare_elf(ElfFile.from_bytes(path, Path(path).read_bytes())) == []
+
+
+@pytest.mark.parametrize("harness", ["elf", "buildinfo", "gomodule", "versions"])
+def test_fuzz_properties_hold_on_every_platform_plugin(harness: str) -> None:
+    """Each ELF-based harness's property on each platform's plugins (its templates, fuzz/overlay.py)."""
+    from fuzz.harnesses import check_file
+
+    seeds = platforms.seed_files()
+    assert len(seeds) == 2 * len(platforms.build.PLATFORMS)
+    for name, path in seeds:
+        assert check_file(harness, name, Path(path).read_bytes()) == "result", name
+
+
+# -- the target and where it came from, in every format ---------------------------------------------------
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    base = {k: v for k, v in os.environ.items() if k not in ("GOOS", "GOARCH")}
+    return subprocess.run([sys.executable, "-P", "-m", "soinspect", *args], capture_output=True, text=True,
+                          env={**base, **(env or {})}, cwd="/")
+
+
+def test_default_target_is_this_machine_and_no_host_is_invented() -> None:
+    here = targets.this_machine()
+    assert here is not None
+    other = "linux/arm64" if here.name != "linux/arm64" else "linux/amd64"
+    plugin = platforms.path(f"{other.split('/')[1] if other != 'linux/amd64' else 'arm64'}/greet.so")
+    proc = _cli(plugin)
+    assert proc.returncode == 1, proc.stderr
+    assert f"target: {here.name} (from this machine, as go env GOOS GOARCH says); no --host: judged against " \
+           f"a host built like the plugin, on {here.name}" in proc.stdout
+    assert "host runs on" not in proc.stdout and f"the target is {here.name}" in proc.stdout
+    md = _cli(plugin, "-f", "markdown").stdout
+    assert f"Target: `{here.name}` (from this machine" in md and "host runs on" not in md
+    assert "a host built like each plugin" not in md
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_target_from_the_environment(fmt: str) -> None:
+    proc = _cli(platforms.path("s390x/greet.so"), "-f", fmt, env={"GOARCH": "s390x"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    policy = doc["policy"] if fmt == "json" else doc["runs"][0]["properties"]["policy"]
+    assert (policy["target"], policy["target_source"]) == ("linux/s390x", "environment")
+    flag = json.loads(_cli(platforms.path("s390x/greet.so"), "-f", "json", "--target", "linux/s390x",
+                           env={"GOARCH": "arm"}).stdout)
+    assert flag["policy"]["target_source"] == "--target"
+
+
+def test_target_from_a_host() -> None:
+    doc = json.loads(_cli(platforms.path("arm/greet.so"), "--host", platforms.path("arm/host"), "-f", "json").stdout)
+    assert (doc["policy"]["target"], doc["policy"]["target_source"]) == ("linux/arm", "--host")
+
+
+def test_unsupported_targets_are_usage_errors() -> None:
+    proc = _cli(platforms.path("arm/greet.so"), "--target", "linux/mips")
+    assert proc.returncode == 2 and "linux/386, linux/amd64, linux/arm" in proc.stderr
+    proc = _cli(platforms.path("arm/greet.so"), env={"GOARCH": "mips64le"})
+    assert proc.returncode == 2 and "GOARCH=mips64le in the environment" in proc.stderr, proc.stderr
+
+
+def test_docs_platforms_is_current() -> None:
+    import platforms_doc
+
+    doc = platforms_doc.DOC.read_text()
+    assert platforms_doc.render(doc) == doc, "run python scripts/platforms_doc.py"
+
+
+def test_a_release_that_builds_no_plugins_for_the_platform_is_named(tmp_path: Path) -> None:
+    """A go1.26 plugin for linux/ppc64 cannot exist (go1.26 refuses -buildmode=plugin there): the s390x
+    go1.26.6 plugin with its e_machine set to EM_PPC64 (big-endian, 64-bit: linux/ppc64) says so."""
+    data = bytearray(Path(platforms.path("s390x/greet-1.26.6.so")).read_bytes())
+    data[18:20] = targets.EM_PPC64.to_bytes(2, "big")
+    p = tmp_path / "ppc64-go1.26.so"
+    p.write_bytes(bytes(data))
+    rep = api.audit(str(p), target=targets.TARGETS["linux/ppc64"])
+    c = rep.check("go.platform")
+    assert c is not None and c.status == "warn", c
+    assert "go1.26.6 builds no plugins for linux/ppc64" in c.message and "not supported on linux/ppc64" in c.message
+    assert c.evidence["releases"] == ["1.27"]
+    # a go1.27 -race plugin for linux/arm cannot exist either; an arm64 -race one can
+    race = api.audit(platforms.path("arm64/greet-race.so"), target=targets.TARGETS["linux/arm64"])
+    assert race.check("go.platform").message == "go1.27.3 builds plugins with -race for linux/arm64"  # type: ignore[union-attr]

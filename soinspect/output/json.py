@@ -29,7 +29,7 @@ from soinspect.verdict.report import (
     mismatch_fields,
 )
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 def render_json(

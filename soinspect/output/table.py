@@ -205,11 +205,8 @@ def render_table(
 ) -> str:
     """The table of a run. *blocks*, where given, holds each report's :func:`report_block` already rendered
     with the same *verbose* and *color* (a scan's workers render their files' blocks; None: render it here).
-    With no host in the run, *policy*'s target and where it came from open the text."""
+    With no host in the run, *policy*'s target and where it came from come before the summary line."""
     parts: list[str] = []
-    target = (policy or {}).get("target")
-    if target and reports and all(r.host is None for r in reports):
-        parts.append(f"target: {target_line(str(target), (policy or {}).get('target_source'))}")
     shown_host: HostInfo | None = None
     for i, r in enumerate(reports):
         if r.host is not None and _new_host(r.host, shown_host):
@@ -224,6 +221,9 @@ def render_table(
     if errors:
         judged = paint("NOT JUDGED", "red", color)
         parts.append("\n".join(f"{e.path}: {judged} ({e.kind}) - {e.message}" for e in errors))
+    target = (policy or {}).get("target")
+    if target and reports and all(r.host is None for r in reports):
+        parts.append(f"target: {target_line(str(target), (policy or {}).get('target_source'))}")
     parts.append(
         f"{ok} of {total} file(s) loadable"
         + (f", {len(errors)} path(s) could not be judged" if errors else "")
