@@ -70,8 +70,9 @@ exit codes:
      version, or nothing to judge (unless --allow-empty)
   130, 143  interrupted (SIGINT, SIGTERM): no verdict and no summary is printed
 
-targets (the linux platforms some Go release builds plugins for; a plugin is held to its own
-release's): {", ".join(TARGETS)}
+targets: the linux platforms some Go release builds plugins for (a plugin is held to its own
+release's): {", ".join(list(TARGETS)[:5])},
+  {", ".join(list(TARGETS)[5:])}
 """
 
 
