@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT / "tests") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests"))  # tests/corpus.py: the materialised, sha-verified corpus
 
+import platforms  # noqa: E402  (tests/platforms.py: the cross-platform plugins, built and sha-verified)
+
 import corpus  # noqa: E402
 from soinspect.elf.file import ElfFile  # noqa: E402
 from soinspect.elf.structs import SHT_NOBITS, ElfLayout  # noqa: E402
@@ -123,10 +125,10 @@ class Templates:
     def __init__(self, pick: RegionPicker, keep: Callable[[str, ElfFile | None], bool] | None = None) -> None:
         self.items: list[Template] = []
         only = os.environ.get(TEMPLATES_ENV)
-        for name in corpus.names():
+        for name, file in _template_files():
             if only and name not in only.split(","):
                 continue
-            data = Path(corpus.path(name)).read_bytes()
+            data = Path(file).read_bytes()
             try:
                 elf: ElfFile | None = ElfFile.from_bytes(name, data)
             except SoinspectError:
@@ -178,11 +180,22 @@ class Templates:
                 )
 
 
+def _template_files() -> list[tuple[str, str]]:
+    """(name, path) of every template: the corpus files, then the cross-platform plugins."""
+    return [(name, corpus.path(name)) for name in corpus.names()] + platforms.seed_files()
+
+
+def _template_path(name: str) -> str:
+    if name.startswith("platforms/"):
+        return platforms.path(name.removeprefix("platforms/"))
+    return corpus.path(name)
+
+
 def apply_patch(seed: dict[str, object]) -> bytes:
     """The file a patch seed (:meth:`Templates.patch`) stands for."""
     base, offset, payload = str(seed["base"]), seed["offset"], bytes.fromhex(str(seed["hex"]))
     assert isinstance(offset, int)
-    buf = bytearray(Path(corpus.path(base)).read_bytes())
+    buf = bytearray(Path(_template_path(base)).read_bytes())
     buf[offset : offset + len(payload)] = payload
     if seed["cut"]:
         del buf[offset + len(payload) :]

@@ -128,7 +128,11 @@ def test_table_of_slim_worker_reports_is_the_full_reports_table(
     out = capsys.readouterr().out
     found = scan.expand([str(tree)])
     full = [api.audit(f, digest=False) for f in found.files]
-    assert out == render(full, Format.TABLE, verbose=bool(verbose), skipped=found.skipped)
+    from soinspect.elf.targets import default_target
+
+    target, source = default_target()  # the table names the target a run without --host used
+    policy = {"target": target.name, "target_source": source}
+    assert out == render(full, Format.TABLE, verbose=bool(verbose), skipped=found.skipped, policy=policy)
     assert code == (cli.EXIT_OK if all(r.loadable for r in full) else cli.EXIT_REJECTED)
     slim = scan.slim_report(full[0])
     assert slim.checks == () and slim.plugin is None and slim.loadable == full[0].loadable

@@ -26,7 +26,7 @@ from soinspect._version import __version__
 from soinspect.cli import config, scan
 from soinspect.cli.parsing import Parser as _Parser
 from soinspect.cli.pool import Interrupted
-from soinspect.elf.targets import DEFAULT_TARGET, TARGETS, Target, parse_target
+from soinspect.elf.targets import TARGETS, Target, default_target, parse_target
 from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
 from soinspect.loader import dynamic as sysroot
 from soinspect.output.escape import escape
@@ -37,7 +37,6 @@ from soinspect.verdict.registry import CHECKS, list_checks
 from soinspect.verdict.report import Report, RunError
 
 EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
-DEFAULT_TARGET_NAME = DEFAULT_TARGET.name
 
 EPILOG = f"""\
 examples:
@@ -72,7 +71,9 @@ exit codes:
      version, or nothing to judge (unless --allow-empty)
   130, 143  interrupted (SIGINT, SIGTERM): no verdict and no summary is printed
 
-targets: {", ".join(sorted(TARGETS))}
+targets: the linux platforms some Go release builds plugins for (a plugin is held to its own
+release's): {", ".join(list(TARGETS)[:5])},
+  {", ".join(list(TARGETS)[5:])}
 """
 
 
@@ -116,8 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--target",
         default=None,
         metavar="GOOS/GOARCH",
-        help="platform the plugin must load on (default: linux/amd64; with --host the host's platform, "
-        "and a --target that disagrees with it is an error)",
+        help="platform the plugin must load on (default: GOOS/GOARCH from the environment where set, as go "
+        "reads them, else this machine's, as go env GOOS GOARCH says; with --host the host's platform, and a "
+        "--target that disagrees with it is an error)",
     )
     p.add_argument(
         "--host",
@@ -236,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     explicit = config.explicit_dests(parser, argv) if cfg is not None else set()
     from_file = cfg is not None and "host" in cfg.settings and "host" not in explicit
+    target_from_file = cfg is not None and "target" in cfg.settings and "target" not in explicit
+    args.target_source = "config" if target_from_file else "--target"
     args.host_origin = (cfg.source if from_file and cfg is not None else "--host") if args.host else None
     # where --target came from, to blame the right place when it disagrees with a host
     target_file = cfg is not None and "target" in cfg.settings and "target" not in explicit
@@ -416,9 +420,12 @@ def _with_origin(r: Report, origin: str | None) -> Report:
 def run(args: argparse.Namespace) -> int:
     target_given = args.target is not None
     try:
-        target = parse_target(args.target or DEFAULT_TARGET_NAME)
+        if target_given:
+            target, target_source = parse_target(args.target), getattr(args, "target_source", "--target")
+        else:
+            target, target_source = default_target()
     except ValueError as exc:
-        _error(f"--target: {exc}")
+        _error(f"{'--target: ' if target_given else ''}{exc}")
         return EXIT_ERROR
     fmt = Format(args.format)
     # --host repeats; a config file's host is one path
@@ -452,6 +459,7 @@ def run(args: argparse.Namespace) -> int:
         host_targets.append(host_target)
     if host_targets:
         target = host_targets[0] or target  # the platform in the policy is the (first) host's
+        target_source = "--host" if host_targets[0] is not None else target_source
     found = scan.expand(args.paths)
     errors: list[RunError] = list(found.errors)
     reports: list[Report] = []
@@ -486,6 +494,7 @@ def run(args: argparse.Namespace) -> int:
     reports = [_with_origin(r, args.host_origin) for r in reports]
     policy = {
         "target": target.name,
+        "target_source": target_source,
         "host": args.hosts[0] if len(args.hosts) == 1 else (args.hosts or None),
         "each": args.each,
         "strict": args.strict,

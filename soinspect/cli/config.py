@@ -14,7 +14,8 @@ replaces the file's whole list or table). Relative paths in the file (``host``, 
 
 Settings (see ``docs/ci.md``)::
 
-    target = "linux/amd64"        # platform a plugin must load on (ignored with host)
+    target = "linux/amd64"        # platform a plugin must load on (ignored with host; default: GOOS/GOARCH
+                                  # from the environment, else this machine's)
     host = "build/server"         # a Go host executable: judge what its plugin.Open does
     each = false                  # with host: judge each file alone
     strict = false                # also reject stripped files

@@ -834,10 +834,16 @@ class ElfFile:
         return Relocation(t[0], rtype, rsym, t[2] if rela else None)
 
     def relative_relocations_to(self, value: int) -> list[int]:
-        """Addresses of RELA relocations with no symbol whose addend is *value* (pointers to *value*)."""
+        """Addresses of relative relocations (no symbol) that leave *value* in place (pointers to *value*).
+
+        A RELA entry carries its addend (64-bit files); a REL entry (linux/386 and linux/arm) adds the word
+        already in place, so there the word in the file is the pointer, as glibc's ``elf_machine_rel_relative``
+        reads it."""
         out = []
+        has_rel = False
         for raw, ent, rela in self._reloc_tables:
             if not rela:
+                has_rel = True
                 continue
             word = "q" if self.is64 else "i"
             addends = self._column(raw, ent, 2 * struct.calcsize(word), word)
@@ -848,7 +854,28 @@ class ElfFile:
                 if rel is not None and rel.sym == 0:
                     out.append(rel.offset)
                 i = _index_of(addends, value, i + 1)
-        return sorted(out)
+        if has_rel:
+            out.extend(self._rel_words_equal_to(value))
+        return sorted(set(out))
+
+    def _rel_words_equal_to(self, value: int) -> list[int]:
+        """Addresses of aligned words holding *value* in loaded segments that a REL relative relocation
+        patches. Bound: one forward search per PT_LOAD segment."""
+        out = []
+        needle = value.to_bytes(self.ptrsize, "little" if self.little else "big")
+        for seg in self.segments:
+            if seg.type != 1:  # PT_LOAD
+                continue
+            start, end = seg.offset, min(seg.offset + seg.filesz, len(self.data))
+            i = self.data.find(needle, start, end)
+            while i >= 0:  # bound: find moves forward
+                va = seg.vaddr + (i - start)
+                if va % self.ptrsize == 0:
+                    rel = self.relocation_at(va)
+                    if rel is not None and rel.sym == 0 and rel.addend is None:
+                        out.append(va)
+                i = self.data.find(needle, i + 1, end)
+        return out
 
     @property
     def has_relocations(self) -> bool:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from soinspect._frozen import frozen
-from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC, PT_LOAD
+from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ET_DYN, ET_EXEC, PT_LOAD
 from soinspect.elf.targets import LINUX_OSABIS, Target, machine_file, machine_process
 from soinspect.go.buildinfo import BuildInfo
 from soinspect.go.facts import FileFacts
@@ -324,6 +324,20 @@ def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, s
         name = "ELFCLASS32" if want_class == ELFCLASS64 else "ELFCLASS64"
         # glibc skips a file of the other class; for an explicit path it reports the class it found.
         return "error", f"wrong ELF class: {name}", f"dlopen: a {name} file in a {64 if is64 else 32}-bit process"
+    if target is not None:
+        # The machine before the byte order: glibc reads e_machine in the process's own byte order
+        # (elf_machine_matches_host), so another platform's file is skipped whatever its EI_DATA says
+        # (seen: an s390x plugin in amd64, arm64, riscv64 and ppc64le hosts, corpus/platforms), while a
+        # file whose EI_DATA alone is wrong gets the byte-order message (corpus hdr-msb.so).
+        native: Literal["little", "big"] = "little" if target.data_encoding == ELFDATA2LSB else "big"
+        if int.from_bytes(head[18:20], native) != target.machine:
+            own = int.from_bytes(head[18:20], "big" if head[5] == ELFDATA2MSB else "little")  # as the file means it
+            return (
+                "error",
+                "cannot open shared object file: No such file or directory",
+                f"dlopen: {machine_file(head[4], head[5], own)} cannot load in {machine_process(target.machine)}; "
+                "glibc skips it as if it did not exist",
+            )
     want_data = target.data_encoding if target is not None else head[5]
     if head[5] != want_data:
         end = "little" if want_data == ELFDATA2LSB else "big"
@@ -338,18 +352,10 @@ def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, s
         return "error", "nonzero padding in e_ident", "dlopen: e_ident padding (source)"
     order: Literal["little", "big"] = "little" if head[5] == ELFDATA2LSB else "big"
     e_type = int.from_bytes(head[16:18], order)
-    e_machine = int.from_bytes(head[18:20], order)
     e_version = int.from_bytes(head[20:24], order)
     phentsize = int.from_bytes(head[54:56] if is64 else head[42:44], order)
     if e_version != 1:
         return "error", "ELF file version does not match current one", "dlopen: e_version (source)"
-    if target is not None and e_machine != target.machine:
-        return (
-            "error",
-            "cannot open shared object file: No such file or directory",
-            f"dlopen: {machine_file(head[4], head[5], e_machine)} cannot load in {machine_process(target.machine)}; "
-            "glibc skips it as if it did not exist",
-        )
     if e_type not in (ET_DYN, ET_EXEC):
         return "error", "only ET_DYN and ET_EXEC can be loaded", f"dlopen: e_type is {e_type}"
     if phentsize != (56 if is64 else 32):
@@ -388,12 +394,19 @@ def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, s
 _GNU_ABI_VERSION_MAX = 3
 
 
+def no_host_model(target: str | None, libc: str | None = None) -> str:
+    """The host soinspect judges against when none is given, in words: the one place they are written (every
+    output says it this way, and never "the host runs on" a platform no --host named). *libc* names the C
+    library whose loader runs it (``glibc``, ``musl``: the one the plugin was built for)."""
+    return "a host built like the plugin" + (f", on {target}" if target else "") + (
+        f", with {libc}'s loader" if libc else ""
+    )
+
+
 def implicit_host(f: FileFacts, target: Target | None) -> HostModel:
-    """The host the foundation verdict assumes: same toolchain, same flags, same platform."""
-    libc = f", with {loader_of_plugin(f.elf).flavor}'s loader" if f.elf is not None and f.invalid is None else ""
+    """The host the foundation verdict assumes: same toolchain, same flags, same platform, and the loader of
+    the C library the plugin was built for; it exports no C symbol of its own."""
+    libc = loader_of_plugin(f.elf).flavor if f.elf is not None and f.invalid is None else None
     return HostModel(
-        name=f"a host built by the same toolchain with the same flags{libc}",
-        implicit=True,
-        target=target,
-        exports=frozenset(),
+        name=no_host_model(target.name if target else None, libc), implicit=True, target=target, exports=frozenset()
     )

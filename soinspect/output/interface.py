@@ -48,7 +48,9 @@ def render(
     if fmt is Format.TABLE:
         from soinspect.output.table import render_table
 
-        return render_table(reports, verbose=verbose, skipped=skipped, errors=errors, color=color, blocks=parts)
+        return render_table(
+            reports, verbose=verbose, skipped=skipped, errors=errors, color=color, blocks=parts, policy=policy
+        )
     if fmt is Format.SARIF:
         from soinspect.output.sarif import render_sarif
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from soinspect.output.escape import escape
-from soinspect.verdict.explain import cause_line, collapsed_packages, host_line
+from soinspect.verdict.explain import cause_line, collapsed_packages, host_line, target_line
 from soinspect.verdict.report import Report, RunError, Skipped
 
 #: a message longer than this is cut in the table (the JSON and SARIF outputs keep it whole)
@@ -53,10 +53,9 @@ def render_markdown(
     elif host:
         lines += [f"Host: {_code(str(host), cell=False)}", ""]
     elif target:
-        libcs = sorted({r.loader.flavor for r in reports if r.loader is not None}) or ["glibc"]
-        both = f"the loader of the C library it was built for ({', '.join(libcs)})"
-        libc = f"{libcs[0]}'s loader" if len(libcs) == 1 else both
-        lines += [f"Target: {_code(str(target), cell=False)} (a host built like each plugin, with {libc})", ""]
+        line = target_line(str(target), (policy or {}).get("target_source"), reports)
+        name, _, rest = line.partition(" ")
+        lines += [f"Target: {_code(name, cell=False)} {_cell(rest)}", ""]
     if reports:
         lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
         for r in reports:

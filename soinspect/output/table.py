@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 from soinspect.output.ansi import STATUS_STYLE, paint, verdict_style
 from soinspect.output.escape import escape
-from soinspect.verdict.explain import SHOWN_PACKAGES, cause_line, collapsed_packages, host_line, verdict_word
+from soinspect.verdict.explain import (
+    SHOWN_PACKAGES,
+    cause_line,
+    collapsed_packages,
+    host_line,
+    target_line,
+    verdict_word,
+)
 from soinspect.verdict.report import CauseGroup, Fix, HostInfo, Report, RunError, Skipped
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown": "?"}
@@ -202,9 +210,11 @@ def render_table(
     errors: Sequence[RunError] = (),
     color: bool = False,
     blocks: Sequence[str | None] | None = None,
+    policy: dict[str, Any] | None = None,
 ) -> str:
     """The table of a run. *blocks*, where given, holds each report's :func:`report_block` already rendered
-    with the same *verbose* and *color* (a scan's workers render their files' blocks; None: render it here)."""
+    with the same *verbose* and *color* (a scan's workers render their files' blocks; None: render it here).
+    With no host in the run, *policy*'s target and where it came from come before the summary line."""
     parts: list[str] = []
     shown_host: HostInfo | None = None
     for i, r in enumerate(reports):
@@ -220,6 +230,9 @@ def render_table(
     if errors:
         judged = paint("NOT JUDGED", "red", color)
         parts.append("\n".join(f"{escape(e.path)}: {judged} ({escape(e.kind)}) - {escape(e.message)}" for e in errors))
+    target = (policy or {}).get("target")
+    if target and reports and all(r.host is None for r in reports):
+        parts.append(f"target: {target_line(str(target), (policy or {}).get('target_source'), reports)}")
     parts.append(
         f"{ok} of {total} file(s) loadable"
         + (f", {len(errors)} path(s) could not be judged" if errors else "")

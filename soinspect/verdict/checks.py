@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from soinspect._frozen import frozen
 from soinspect.elf.structs import ET_DYN, ET_EXEC
-from soinspect.elf.targets import LINUX_OSABIS, OSABI_NAMES, Target, class_name, data_name, machine_name
+from soinspect.elf.targets import (
+    LINUX_OSABIS,
+    OSABI_NAMES,
+    Target,
+    class_name,
+    data_name,
+    machine_name,
+    plugin_release_supports,
+    race_release_supports,
+    releases_for,
+    target_for,
+)
 from soinspect.go.advisories import affecting
 from soinspect.go.facts import FileFacts
 from soinspect.loader.dynamic import Binding, DynamicResolution
@@ -205,6 +216,30 @@ def go_registers(f: FileFacts) -> bool:
     return f.go is not None and f.go.moduledata is not None and f.go.has_addmoduledata_init
 
 
+def _platform_check(f: FileFacts, version: str, race: bool) -> list[Check]:
+    """``go.platform``: the plugin's own release builds plugins, and ``-race`` if it claims it, for the
+    platform its ELF header names (``BuildModeSupported``, ``RaceDetectorSupported``)."""
+    h = f.header
+    own = target_for(h.elf_class, h.data_encoding, h.machine) if h is not None else None
+    if own is None:
+        return []  # elf.machine says what the file is for
+    ev: dict[str, object] = {"go_version": version, "platform": own.name, "race": race}
+    plugin_ok = plugin_release_supports(version, own.goarch)
+    race_ok = race_release_supports(version, own.goarch) if race else True
+    if plugin_ok is None or race_ok is None:
+        return [Check("go.platform", "unknown", f"no platform table for {version} (soinspect/elf/platforms.py)", ev)]
+    if not plugin_ok:
+        ev["releases"] = releases_for(own.goarch)
+        return [Check("go.platform", "warn", f"{version} builds no plugins for {own.name}: no stock {version} made "
+                      f"this file (go build says '-buildmode=plugin not supported on {own.name}')", ev)]
+    if not race_ok:
+        return [Check("go.platform", "warn", f"{version} has no -race on {own.name}, yet the build info says -race: "
+                      f"no stock {version} made this file (go build says '-race is not supported on {own.name}')",
+                      ev)]
+    return [Check("go.platform", "pass", f"{version} builds plugins{' with -race' if race else ''} for {own.name}",
+                  ev)]
+
+
 def _go_checks(f: FileFacts, verdict: Verdict | None) -> list[Check]:
     out: list[Check] = []
     dies = _says(verdict, "the host dies with", NO_MODULE_DATA)
@@ -232,6 +267,7 @@ def _go_checks(f: FileFacts, verdict: Verdict | None) -> list[Check]:
         mode = i.setting("-buildmode")
         if mode == "plugin":
             out.append(Check("go.buildmode", "pass", "-buildmode=plugin", {"buildmode": mode}))
+            out.extend(_platform_check(f, i.go_version, i.setting("-race") == "true"))
         else:
             out.append(
                 Check(

@@ -8,8 +8,10 @@ says so, fingerprint mismatches are stated once per cause. The internals stay in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from soinspect.loader.differences import split_go_version
-from soinspect.loader.process import ALREADY_LOADED, duplicate_pluginpath
+from soinspect.loader.process import ALREADY_LOADED, duplicate_pluginpath, no_host_model
 from soinspect.verdict.fix import Fix
 from soinspect.verdict.report import CauseGroup, HostInfo, Report
 
@@ -140,3 +142,25 @@ def _releases(r: Report) -> tuple[str, str] | None:
 
 def _minor(v: str) -> str:
     return ".".join(v.split(".")[:2])
+
+
+#: policy.target_source (JSON, SARIF) -> where the target came from, in words
+TARGET_SOURCES = {
+    "--target": "--target",
+    "config": "the config file",
+    "environment": "GOOS/GOARCH in the environment",
+    "this machine": "this machine, as go env GOOS GOARCH says",
+    "--host": "the --host's platform",
+}
+
+
+def target_line(target: str, source: str | None, reports: Sequence[Report] = ()) -> str:
+    """The target with no --host, said once in a run's text: ``linux/arm64 (from this machine, ...); no
+    --host: judged against a host built like the plugin, on linux/arm64, with glibc's loader``: the C
+    library whose loader runs each plugin is the one it was built for (*reports* tell which)."""
+    origin = f" (from {TARGET_SOURCES.get(source, source)})" if source else ""
+    libcs = sorted({r.loader.flavor for r in reports if r.loader is not None})
+    model = no_host_model(target, libcs[0] if len(libcs) == 1 else None)
+    if len(libcs) > 1:
+        model += f", with the loader of the C library each was built for ({', '.join(libcs)})"
+    return f"{target}{origin}; no --host: judged against {model}"

@@ -63,6 +63,7 @@ from soinspect.loader.process import (
     NOT_IMPLEMENTED,
     HostModel,
     dlopen_failure,
+    no_host_model,
 )
 
 Rebuild = Literal["plugin", "host", "other", "none"]
@@ -140,7 +141,7 @@ def derive_fix(
         return _unknown(f"soinspect cannot predict what plugin.Open does: {verdict.reason}", basis)
     dl = dlopen_failure(f, target)
     if dl is not None:
-        return _dlopen_fix(f, dl[2], target, pb, hb, basis)
+        return _dlopen_fix(f, dl[2], target, pb, hb, basis, real_host is not None)
     if dyn is not None and dyn.error is not None and verdict.open_error and dyn.error in verdict.open_error:
         return _c_library_fix(f, dyn, real_host, basis) or _library_fix(f, dyn, basis)
     if binding is not None and binding.error is not None and verdict.open_error and binding.error in verdict.open_error:
@@ -198,7 +199,7 @@ def _basis(host: HostModel | None, target: Target) -> str:
     if host is not None:
         return f"the build info of the host {host.name}"
     return (
-        f"no --host: a host built like the file itself, for {target.name}; the fix repairs only what makes the "
+        f"no --host: {no_host_model(target.name)}; the fix repairs only what makes the "
         "file unloadable in itself, with its own Go release and settings"
     )
 
@@ -571,7 +572,7 @@ def _host_fix(host: HostModel, hb: BuildInfo | None, basis: str) -> Fix:
 
 
 def _dlopen_fix(
-    f: FileFacts, why: str, target: Target, pb: BuildInfo | None, hb: BuildInfo | None, basis: str
+    f: FileFacts, why: str, target: Target, pb: BuildInfo | None, hb: BuildInfo | None, basis: str, given: bool
 ) -> Fix:
     h = f.header
     own = target_for(h.elf_class, h.data_encoding, h.machine) if h is not None else None
@@ -580,18 +581,20 @@ def _dlopen_fix(
     )
     if is_platform:
         what = own.name if own is not None else f"ELF machine {h.machine if h else '?'}"
+        # "the host runs on" only for a --host; without one the platform is the target, never a host's
+        where = f"the host runs on {target.name}" if given else f"the target is {target.name}"
         if pb is None:
             return Fix(
                 "plugin",
                 True,
                 steps=(
-                    f"The file is for {what}, the host runs on {target.name}: use a build of it for {target.name}.",
+                    f"The file is for {what}, {where}: use a build of it for {target.name}.",
                 ),
                 basis=basis,
             )
         return _rebuild_fix(
             [
-                f"The plugin is built for {what}, the host runs on {target.name}: rebuild it for {target.name} "
+                f"The plugin is built for {what}, {where}: rebuild it for {target.name} "
                 f"with GOOS and GOARCH set, cgo on, and a C compiler for {target.name} (CC)."
             ],
             _recipe(hb or pb, pb, target=target),

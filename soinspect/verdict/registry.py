@@ -173,6 +173,17 @@ _RECORDS = (
         "build with go build -buildmode=plugin.",
     ),
     CheckInfo(
+        "go.platform",
+        "The plugin's own Go release builds plugins (and -race) for its platform",
+        "each Go release builds plugins for its own set of linux platforms (BuildModeSupported: go1.19 has no "
+        "loong64 or riscv64, only go1.27 has ppc64) and runs -race on fewer (RaceDetectorSupported); a file "
+        "that claims a release and a platform that release refuses was not built by that stock release, so "
+        "its build info is not what the toolchain wrote. soinspect/elf/platforms.py holds both, read from "
+        "each release's sources; a release not in it is unknown, never guessed.",
+        "go build: -buildmode=plugin not supported on linux/ppc64; -race is not supported on linux/arm",
+        "build the plugin with a Go release that supports its platform (go1.27 for linux/ppc64).",
+    ),
+    CheckInfo(
         "go.pluginpath",
         "The plugin path Go identifies the plugin by",
         "Go keys loaded plugins by it: plugin/unnamed-<hash> for a list of files, else the import path.",
