@@ -30,6 +30,7 @@ from soinspect.elf.targets import DEFAULT_TARGET, TARGETS, Target, parse_target
 from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
 from soinspect.loader import dynamic as sysroot
 from soinspect.output.interface import Format, preload, render
+from soinspect.verdict import expect as _expect
 from soinspect.verdict import plugin
 from soinspect.verdict.checks import CHECK_IDS, POLICY_CHECKS
 from soinspect.verdict.registry import CHECKS, list_checks
@@ -340,6 +341,12 @@ def _host_target(args: argparse.Namespace, host: str, target_given: bool, digest
         model = scan.load_host(host, max_size=args.max_size, digest=digest)
     except SoinspectError as exc:
         return f"--host {exc}"
+    packages = _expect.packages_for(model.named_types, {})
+    for spec in args.expect:  # short package names resolve against this host, to one package each
+        try:
+            _expect.resolve(_expect.parse_expectation(spec)[1], packages)
+        except ValueError as exc:
+            return f"--expect {spec!r} against --host {host}: {exc}"
     host_target = model.target
     if target_given:
         want = parse_target(args.target)

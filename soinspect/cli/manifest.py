@@ -89,6 +89,12 @@ def main(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+    try:  # the contract as the host resolves it: with import paths, the same answer without the host
+        packages = _expect.packages_for(model.named_types, {})
+        expects = [(name, _expect.resolve(typ, packages)) for name, typ in expects]
+    except ValueError as exc:
+        print(f"soinspect manifest: error: --expect: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     text = write_manifest(dataclasses.replace(model, expects=tuple(expects)), host_file=args.host, host_size=size)
     if args.output is None or args.output == "-":
         sys.stdout.write(text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from soinspect.elf import file as _elf
 from soinspect.elf.targets import target_for
 from soinspect.errors import HostError
-from soinspect.go.facts import FileFacts, read_facts
+from soinspect.go.facts import FileFacts, read_facts, read_named_types
 from soinspect.go.module import PKGHASH_PREFIXES
 from soinspect.loader import manifest as _manifest
 from soinspect.loader.process import NOT_IMPLEMENTED, HostModel
@@ -132,5 +132,6 @@ def host_model(hf: FileFacts, *, digest: bool = True) -> HostModel:
         pkghashes=pkghashes,
         buildinfo=bi,
         sha256=hf.sha256 if digest else None,
+        named_types=read_named_types(hf),
     )
 

@@ -34,6 +34,7 @@ from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB, ET_DYN, ET_EXEC, PT_L
 from soinspect.elf.targets import LINUX_OSABIS, Target
 from soinspect.go.buildinfo import BuildInfo
 from soinspect.go.facts import FileFacts
+from soinspect.go.gotypes import NamedType
 from soinspect.loader.prediction import Mismatch, Outcome, Verdict
 
 NO_MODULE_DATA = "fatal error: runtime: no plugin module data"
@@ -75,6 +76,9 @@ class HostModel:
     sha256: str | None = None
     #: the host's contract: (exported name, Go type) pairs it looks up and asserts (a manifest's ``expect``)
     expects: tuple[tuple[str, str], ...] = ()
+    #: the named types the host carries descriptors for, by identity (``import/path.Name``): what a
+    #: contract's package names resolve against (empty when unknown: no ``.symtab``, a version-1 manifest)
+    named_types: dict[str, NamedType] = field(default_factory=dict)
     #: the host executable's file name when this model was read from a host manifest (``name`` is then
     #: the manifest's path); None when it was read from the executable itself
     manifest_of: str | None = None
