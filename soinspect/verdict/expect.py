@@ -189,8 +189,9 @@ def apply_expectations(
                 differs = ""
                 if asserted == got and c.identity and s.identity:
                     differs = f" (the same name from another package: the host's is {c.identity}, the plugin's {s.identity})"
+                written = "" if want == asserted else f" (written {want})"
                 problems.append(
-                    f"{name}: the host's assertion to {asserted} fails: the plugin's {name} is {got}{differs}; "
+                    f"{name}: the host's assertion to {asserted}{written} fails: the plugin's {name} is {got}{differs}; "
                     f"sym.(T) panics with \"{c.panic}\", v, ok := sym.(T) gives ok == false"
                 )
             elif c.status == "unknown":
