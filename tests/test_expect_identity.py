@@ -126,4 +126,6 @@ def test_the_issue_example_passes_and_a_real_difference_says_both_types() -> Non
     )
     spelled = apply_expectations(report, [("VBytes", "*[]rune")]).check("plugin.expect")
     assert spelled is not None
-    assert spelled.message.startswith("VBytes: the host's assertion to *[]int32 (written *[]rune) fails: the plugin's VBytes is *[]uint8")
+    assert spelled.message.startswith(
+        "VBytes: the host's assertion to *[]int32 (written *[]rune) fails: the plugin's VBytes is *[]uint8"
+    )

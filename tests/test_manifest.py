@@ -146,7 +146,11 @@ _DELETE = object()
 _DAMAGE = [
     (("manifest_version",), 3, "unknown host manifest version 3"),
     (("expect",), [{"name": "X", "type": "func("}], 'expect[0].type: "func(" is not a Go type'),
-    (("expect",), [{"name": "X", "type": "func(nosuch.T)"}], "expect[0].type: \"func(nosuch.T)\" is not a Go type: nosuch.T: the host links no package named nosuch"),
+    (
+        ("expect",),
+        [{"name": "X", "type": "func(nosuch.T)"}],
+        'expect[0].type: "func(nosuch.T)" is not a Go type: nosuch.T: the host links no package named nosuch',
+    ),
     (("types", "x"), {"path": "y", "package": "x", "methods": None}, 'types["x"]: not import/path.Name'),
     (("types",), _DELETE, 'missing field "types"'),
     (("manifest_version",), "1", 'unknown host manifest version "1"'),

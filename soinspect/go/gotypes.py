@@ -549,7 +549,9 @@ class TypePrinter:
             if full is None:
                 raise TypeReadError(f"struct type at {addr:#x}: field {i} name unreadable")
             typ = self.compose(f.type_addr, depth + 1)
-            label = self._member(full, lambda: self._name_at_ptr(addr + self.hsize), addr) if self.qualified else full.name
+            label = full.name
+            if self.qualified:
+                label = self._member(full, lambda: self._name_at_ptr(addr + self.hsize), addr)
             part = typ if full.embedded else f"{label} {typ}"
             if full.tag:
                 part += " " + go_quote(full.tag)

@@ -91,15 +91,25 @@ class Packages:
         if not self.host:
             return UNRESOLVED + qualifier + UNRESOLVED
         found = sorted(
-            {t.path for ident, t in self.named.items() if t.package == qualifier and ident.split("[", 1)[0] == f"{t.path}.{base}"}
+            {
+                t.path
+                for ident, t in self.named.items()
+                if t.package == qualifier and ident.split("[", 1)[0] == f"{t.path}.{base}"
+            }
         )
         if len(found) == 1:
             return found[0]
         named = sorted({t.path for t in self.named.values() if t.package == qualifier})
         if not found:
             have = f"packages named {qualifier}: {', '.join(named)}" if named else f"no package named {qualifier}"
-            raise Unresolvable(f"{qualifier}.{base}: the host links no package named {qualifier} that defines {base} ({have}); write the import path")
-        raise Unresolvable(f"{qualifier}.{base}: the host links {len(found)} packages named {qualifier} that define {base} ({', '.join(found)}); write the import path")
+            raise Unresolvable(
+                f"{qualifier}.{base}: the host links no package named {qualifier} that defines {base} ({have}); "
+                "write the import path"
+            )
+        raise Unresolvable(
+            f"{qualifier}.{base}: the host links {len(found)} packages named {qualifier} that define {base} "
+            f"({', '.join(found)}); write the import path"
+        )
 
     def interface(self, ident: str) -> tuple[str, ...] | None:
         t = self.named.get(ident)

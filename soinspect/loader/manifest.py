@@ -172,7 +172,8 @@ class _Reader:
             raise ManifestError(
                 self.name,
                 f"unknown host manifest version {_show(version)}: this soinspect reads versions "
-                f"{', '.join(map(str, READ_VERSIONS))} (write the manifest with the same soinspect release that reads it)",
+                f"{', '.join(map(str, READ_VERSIONS))} (write the manifest with the same soinspect release that "
+                "reads it)",
             )
         fields = (
             "kind",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from soinspect.verdict.explain import cause_line, collapsed_packages, host_line
+from soinspect.verdict.explain import cause_line, collapsed_packages, contract_unknown, host_line
 from soinspect.verdict.report import Report, RunError, Skipped
 
 #: a message longer than this is cut in the table (the JSON and SARIF outputs keep it whole)
@@ -48,8 +48,10 @@ def render_markdown(
     if reports:
         lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
         for r in reports:
+            unknown = contract_unknown(r) if r.loadable else None
             verdict = "✅ loadable" if r.loadable else f"❌ {_OUTCOME.get(r.outcome, r.outcome)}"
-            why = "" if r.loadable else cause_line(r)
+            verdict = "⚠️ loadable, contract unknown" if unknown else verdict
+            why = unknown or ("" if r.loadable else cause_line(r))
             failed = ", ".join(f"`{c.id}`" for c in r.failed)
             name = f"{r.path} (host {r.host.path})" if several_hosts and r.host is not None else r.path
             lines.append(f"| `{_cell(name)}` | {r.kind} | {verdict} | {_cell(why)} | {failed} |")

@@ -6,7 +6,14 @@ import textwrap
 from collections.abc import Sequence
 
 from soinspect.output.ansi import STATUS_STYLE, paint, verdict_style
-from soinspect.verdict.explain import SHOWN_PACKAGES, cause_line, collapsed_packages, host_line, verdict_word
+from soinspect.verdict.explain import (
+    SHOWN_PACKAGES,
+    cause_line,
+    collapsed_packages,
+    contract_unknown,
+    host_line,
+    verdict_word,
+)
 from soinspect.verdict.report import CauseGroup, Fix, HostInfo, Report, RunError, Skipped
 
 _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown": "?"}
@@ -15,7 +22,8 @@ _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown"
 def verdict_line(r: Report, color: bool = False) -> str:
     word = paint(verdict_word(r), verdict_style(verdict_word(r)), color)
     if r.loadable:
-        return f"{r.path}: {word} ({r.kind}) - plugin.Open succeeds"
+        unknown = contract_unknown(r)
+        return f"{r.path}: {word} ({r.kind}) - plugin.Open succeeds" + (f"; {unknown}" if unknown else "")
     detail = r.open_error or r.verdict.reason
     return f"{r.path}: {word} ({r.kind}) - {detail}"
 

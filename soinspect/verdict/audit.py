@@ -84,7 +84,7 @@ def audit(
     dyn = _sysroot.resolve_facts(f, sysroot)
     verdict = Process(implicit_host(f, target), lambda _: dyn.error if dyn else None).open(f)
     report = build_report(f, policy, verdict, dyn=dyn, digest=digest)
-    return apply_expectations(report, expect, plugin_types=read_named_types(f) if expect else None)
+    return apply_expectations(report, expect, plugin_types=read_named_types(f) if expect else None, strict=strict)
 
 
 def crashed_report(path: str, error: InvalidFileError, *, target: Target = DEFAULT_TARGET) -> Report:
@@ -172,6 +172,7 @@ def check_host(
             sources,
             host_types=model.named_types,
             plugin_types=read_named_types(f) if contract else None,
+            strict=strict,
         )
         for r, f in zip(out, facts, strict=True)
     ]

@@ -104,13 +104,17 @@ def compare_symbol(
         methods = next((t[w].methods for t in tables if w in t), None)
     if methods is not None:
         if sym.methods is None:
-            return Comparison("unknown", printed, f"the method set of {got} could not be read: {sym.identity_reason}", w)
+            why = f"the method set of {got} could not be read: {sym.identity_reason}"
+            return Comparison("unknown", printed, why, w)
         missing = [m for m in methods if m not in sym.methods]
         if not missing:
             return Comparison("ok", printed, identity=w)
         name = missing[0].split("(", 1)[0].rpartition(".")[2]
         return Comparison(
-            "mismatch", printed, identity=w, panic=f"interface conversion: {got} is not {printed}: missing method {name}"
+            "mismatch",
+            printed,
+            identity=w,
+            panic=f"interface conversion: {got} is not {printed}: missing method {name}",
         )
     same = typeexpr.matches(w, sym.identity)
     if same:
@@ -120,7 +124,8 @@ def compare_symbol(
         return Comparison(
             "unknown",
             printed,
-            f"{names} could name more than one package: give --host (the host that asserts it), or write the import path",
+            f"{names} could name more than one package: give --host (the host that asserts it), "
+            "or write the import path",
             typeexpr.shown(w),
         )
     if _may_be_interface(typeexpr.shown(w)) and sym.methods != ():
@@ -149,6 +154,7 @@ def apply_expectations(
     *,
     host_types: Mapping[str, NamedType] | None = None,
     plugin_types: Mapping[str, NamedType] | None = None,
+    strict: bool = False,
 ) -> Report:
     """Add the ``plugin.expect`` check: each named symbol exists and the host's assertion of its type
     succeeds. *sources* names where each expectation came from (default: the command line).
@@ -159,7 +165,8 @@ def apply_expectations(
     A failure says what the host's assertion does in both of Go's forms: ``sym.(T)`` panics with the
     runtime's message (``interface conversion: plugin.Symbol is func() int, not func() string``), and
     ``v, ok := sym.(T)`` gives ``ok == false``. It rejects the file, though ``plugin.Open`` succeeds
-    (``outcome`` stays ``ok``; the report's ``contract`` says ``fail``).
+    (``outcome`` stays ``ok``; the report's ``contract`` says ``fail``). An assertion the bytes do not
+    decide is ``unknown``, which *strict* (``--strict``) rejects.
     :class:`~soinspect.go.typeexpr.Unresolvable` if a package name does not resolve against the host.
     """
     if not expectations:
@@ -188,10 +195,14 @@ def apply_expectations(
             if c.status == "mismatch":
                 differs = ""
                 if asserted == got and c.identity and s.identity:
-                    differs = f" (the same name from another package: the host's is {c.identity}, the plugin's {s.identity})"
+                    differs = (
+                        f" (the same name from another package: the host's is {c.identity}, "
+                        f"the plugin's {s.identity})"
+                    )
                 written = "" if want == asserted else f" (written {want})"
                 problems.append(
-                    f"{name}: the host's assertion to {asserted}{written} fails: the plugin's {name} is {got}{differs}; "
+                    f"{name}: the host's assertion to {asserted}{written} fails: "
+                    f"the plugin's {name} is {got}{differs}; "
                     f"sym.(T) panics with \"{c.panic}\", v, ok := sym.(T) gives ok == false"
                 )
             elif c.status == "unknown":
@@ -214,8 +225,11 @@ def apply_expectations(
         check = Check("plugin.expect", "fail", "plugin.Open fails, so no symbol can be looked up", ev)
     elif problems:
         check = Check("plugin.expect", "fail", "; ".join(problems + unknown), ev)
+    elif unknown and strict:
+        check = Check("plugin.expect", "fail", "; ".join(unknown) + " (unknown: rejected by --strict)", ev)
+        problems = unknown
     elif unknown:
-        check = Check("plugin.expect", "unknown", "; ".join(unknown), ev)
+        check = Check("plugin.expect", "unknown", "; ".join(unknown) + " (--strict rejects)", ev)
     else:
         check = Check("plugin.expect", "pass", f"{len(results)} symbol(s) have the expected types", ev)
     v = report.verdict

@@ -31,6 +31,23 @@ def verdict_word(r: Report) -> str:
     return "LOADABLE" if r.loadable else _VERDICT_WORDS[r.outcome]
 
 
+def contract_status(r: Report) -> str | None:
+    """The host's contract (``plugin.expect``) for *r*: ``pass``, ``fail``, ``unknown``, or None when no
+    contract was given. ``fail`` beside a successful ``plugin.Open`` (``outcome`` ``ok``) is a rejection:
+    the host's assertion fails after the plugin loads."""
+    c = r.check("plugin.expect")
+    return c.status if c is not None else None
+
+
+def contract_unknown(r: Report) -> str | None:
+    """What a loadable *r*'s reader must know: the host's contract is not decided, and why (None if it is
+    decided, or there is none)."""
+    c = r.check("plugin.expect")
+    if c is None or c.status != "unknown":
+        return None
+    return f"contract unknown: {c.message}"
+
+
 def cause_line(r: Report) -> str:
     """One sentence: why *r* is rejected (or that it loads), in the user's terms."""
     v = r.verdict
