@@ -120,7 +120,7 @@ def test_table_markdown_and_json_carry_the_fix(capsys: pytest.CaptureFixture[str
     code = main(["--format", "json", "--workers", "0", "--host", host, plugin])
     assert code == 1
     doc = json.loads(capsys.readouterr().out)
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == "1.2"
     fix = doc["results"][0]["fix"]
     assert fix["build_flags"] == ["-buildmode=plugin", "-race"] and fix["toolchain"] == "go1.27.3"
 

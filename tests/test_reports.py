@@ -74,7 +74,7 @@ def test_duplicate_plugin_path_in_the_users_terms(capsys: pytest.CaptureFixture[
 def test_json_groups_causes_and_lists_every_package(capsys: pytest.CaptureFixture[str]) -> None:
     _, doc = run_json(capsys, "--host", corpus.path("host-1.27.3"), corpus.path("greet-trimpath.so"))
     r = doc["results"][0]
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == "1.2"
     assert len(r["causes"]) == 1
     group = r["causes"][0]
     assert group["cause"].startswith(TRIMPATH_CAUSE) and group["go_names"] == "internal/goarch"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Callable, Iterable
+from dataclasses import field
 from typing import Literal
 
 from soinspect._frozen import frozen
@@ -698,12 +699,13 @@ class Symbol:
     kind: Literal["func", "var"] | None
     type: str | None
     reason: str = ""
+    # derived from the same descriptor (so not compared: a Symbol equals one written by hand)
     #: the type's identity, with import paths (:meth:`TypePrinter.identity`); None if it could not be
     #: read (``identity_reason`` says why)
-    identity: str | None = None
+    identity: str | None = field(default=None, compare=False)
     #: the type's method set (:meth:`TypePrinter.method_set`), what an interface assertion is decided on
-    methods: tuple[str, ...] | None = None
-    identity_reason: str = ""
+    methods: tuple[str, ...] | None = field(default=None, compare=False)
+    identity_reason: str = field(default="", compare=False)
 
 
 def plugin_symbols(
