@@ -275,11 +275,16 @@ def read_symbols(f: FileFacts) -> tuple[Symbol, ...] | None:
 def read_named_types(f: FileFacts) -> dict[str, NamedType]:
     """The named types *f* carries descriptors for, by identity (``import/path.Name``): what a contract's
     short package names resolve against, and where a named interface's methods are found. Read from the
-    ``type:`` symbols of ``.symtab`` (go1.27 modules have no typelinks table): empty without one."""
+    ``type:`` symbols of ``.symtab`` (go1.27 modules have no typelinks table), and for a plugin also from
+    the types its exported symbols reference (all a stripped plugin tells)."""
     go, elf = f.go, f.elf
-    if elf is None or go is None or not elf.symtab_present:
+    if elf is None or go is None:
         return {}
     md = go.moduledata
+    if not elf.symtab_present:
+        if md is None or md.types is None or not md.ptab:
+            return {}
+        return named_types(elf, md.types, (), follow=[typ for _, typ in md.ptab])
     types = md.types if md is not None else None
     if types is None:  # an executable's module data, from its symbol (hosts are read without it)
         first = elf.find_symbol("runtime.firstmoduledata", "symtab")
@@ -294,4 +299,5 @@ def read_named_types(f: FileFacts) -> dict[str, NamedType]:
         for name, value, _ in elf.values_with_prefix("type:", "symtab")
         if not name.startswith(("type:.", "type:*", "type:func(", "type:struct", "type:map[", "type:["))
     ]
-    return named_types(elf, types, offsets)
+    follow = [typ for _, typ in md.ptab] if md is not None and md.types == types and md.ptab else []
+    return named_types(elf, types, offsets, follow=follow)

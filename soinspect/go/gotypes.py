@@ -646,6 +646,32 @@ class TypePrinter:
             out.append(label + self._signature(mt, self.header(mt), 1))
         return tuple(sorted(out))
 
+    def referenced(self, addr: int) -> list[int]:
+        """The descriptors the type at *addr* refers to (not a named type's methods)."""
+        hdr = self.header(addr)
+        p = self.elf.ptrsize
+        body = addr + self.hsize
+        if hdr.kind in (KIND_PTR, KIND_SLICE, KIND_ARRAY, KIND_CHAN):
+            return [self._ptr(body)]
+        if hdr.kind == KIND_MAP:
+            return [self._ptr(body), self._ptr(body + p)]
+        if hdr.kind == KIND_STRUCT:
+            return [f.type_addr for f in struct_fields(self.elf, addr) or ()]
+        if hdr.kind == KIND_FUNC:
+            counts = self.elf.read_va(body, 4)
+            if counts is None:
+                return []
+            order: Literal["little", "big"] = "little" if self.elf.little else "big"
+            n = int.from_bytes(counts[0:2], order) + (int.from_bytes(counts[2:4], order) & (_VARIADIC - 1))
+            start = addr + (self.hsize + 4 + p - 1) // p * p + (UNCOMMON_SIZE if hdr.tflag & TFLAG_UNCOMMON else 0)
+            return [self._ptr(start + i * p) for i in range(min(n, _MAX_PARAMS))]
+        if hdr.kind == KIND_INTERFACE:
+            data, count = self._slice_header(body + p, _MAX_METHODS, "interface methods")
+            raw = self.elf.read_va(data, count * 8) if count else b""
+            fmt = ("<" if self.elf.little else ">") + "ii"
+            return [self.types + t for _, t in struct.iter_unpack(fmt, raw or b"")]
+        return []
+
     def interface_methods(self, addr: int) -> tuple[str, ...] | None:
         """The methods of the interface type at *addr* (as :meth:`identity` prints them), or None if it
         is not an interface."""
@@ -766,14 +792,32 @@ class NamedType:
     methods: tuple[str, ...] | None
 
 
-def named_types(elf: ElfFile, types_base: int, offsets: Iterable[int]) -> dict[str, NamedType]:
+#: the most descriptors :func:`named_types` follows from its roots (a module has a few thousand)
+_MAX_WALK = 1 << 16
+
+
+def named_types(
+    elf: ElfFile, types_base: int, offsets: Iterable[int], *, follow: Iterable[int] = ()
+) -> dict[str, NamedType]:
     """The named types among the type descriptors at *types_base* + each of *offsets*, by identity
-    (``import/path.Name``). A descriptor that cannot be read is left out (it names nothing soinspect
-    can resolve to)."""
+    (``import/path.Name``), and among those at each of *follow* and every type they reference (elements,
+    keys, parameters, fields, interface methods' types: a stripped plugin's exported symbols name the
+    packages their types come from). A descriptor that cannot be read is left out (it names nothing
+    soinspect can resolve to)."""
     printer = TypePrinter(elf, types_base, qualified=True)
     out: dict[str, NamedType] = {}
-    for off in offsets:
-        addr = types_base + off
+    todo = [(types_base + off, True) for off in follow] + [(types_base + off, False) for off in offsets]
+    seen: set[int] = set()
+    while todo and len(seen) < _MAX_WALK:  # bounded: each descriptor once, at most _MAX_WALK of them
+        addr, deeper = todo.pop()
+        if addr in seen:
+            continue
+        seen.add(addr)
+        if deeper:
+            try:
+                todo.extend((a, True) for a in printer.referenced(addr))
+            except (TypeReadError, _NotComposable):
+                pass
         try:
             hdr = printer.header(addr)
             if not hdr.tflag & TFLAG_NAMED or not hdr.tflag & TFLAG_UNCOMMON:
