@@ -26,6 +26,7 @@ layout, which every Go binary carries as ``type:runtime.moduledata``) and names.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import struct
 from collections.abc import Callable, Iterable
@@ -814,10 +815,8 @@ def named_types(
             continue
         seen.add(addr)
         if deeper:
-            try:
+            with contextlib.suppress(TypeReadError, _NotComposable):  # an unreadable one leads nowhere
                 todo.extend((a, True) for a in printer.referenced(addr))
-            except (TypeReadError, _NotComposable):
-                pass
         try:
             hdr = printer.header(addr)
             if not hdr.tflag & TFLAG_NAMED or not hdr.tflag & TFLAG_UNCOMMON:

@@ -17,10 +17,18 @@ What does take part stays: field names, embedded fields and tags of a struct, va
 ``interface { Error() string }``). Each rule is confirmed by a real Go host asserting the type on a real
 plugin (``corpus/typeassert.json``, checked by ``tests/test_expect_identity.py``).
 
-Two things cannot be told from a spelling, and :func:`canonical` reports them as :class:`Undecidable`
-rather than guess: an unexported struct field or interface method (identical only when the host asserts
-it inside the package that declares it), and an interface that embeds a named interface other than
-``error`` (its methods are not known from the name).
+Two things cannot be told from a spelling alone, and :func:`canonical` reports them as
+:class:`Undecidable` rather than guess: an unexported struct field or interface method (identical only
+when the host asserts it inside the package that declares it), and an interface that embeds a named
+interface other than ``error`` (its methods are not known from the name).
+
+With :class:`Packages` (what the host, or the plugin, carries descriptors for), :func:`canonical` gives
+the type's *identity* instead, the form :meth:`soinspect.go.gotypes.TypePrinter.identity` prints a
+descriptor in: package names resolved to import paths (``example.com/real/api.Logger``), unexported
+names qualified with their package (``main.b``), an embedded named interface's methods written out. The
+check (:mod:`soinspect.verdict.expect`) compares those; :func:`printed` turns an identity back into what
+``%T`` (and a panic message) prints. A name left unresolved (no host) is marked, and :func:`matches`
+says None where it could match: ``unknown``, never a pass.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from soinspect.verdict.explain import cause_line, collapsed_packages, contract_unknown, host_line
+from soinspect.verdict.explain import cause_line, collapsed_packages, contract_unknown, host_line, verdict_word
 from soinspect.verdict.report import Report, RunError, Skipped
 
 #: a message longer than this is cut in the table (the JSON and SARIF outputs keep it whole)
@@ -50,6 +50,7 @@ def render_markdown(
         for r in reports:
             unknown = contract_unknown(r) if r.loadable else None
             verdict = "✅ loadable" if r.loadable else f"❌ {_OUTCOME.get(r.outcome, r.outcome)}"
+            verdict = "❌ rejected by contract" if verdict_word(r) == "REJECTED by contract" else verdict
             verdict = "⚠️ loadable, contract unknown" if unknown else verdict
             why = unknown or ("" if r.loadable else cause_line(r))
             failed = ", ".join(f"`{c.id}`" for c in r.failed)

@@ -27,8 +27,13 @@ _VERDICT_WORDS = {
 
 
 def verdict_word(r: Report) -> str:
-    """``LOADABLE``, ``REJECTED``, ``REJECTED (host crash)``, ``NOT REACHED``, ``UNKNOWN``, ``REJECTED by policy``."""
-    return "LOADABLE" if r.loadable else _VERDICT_WORDS[r.outcome]
+    """``LOADABLE``, ``REJECTED``, ``REJECTED (host crash)``, ``NOT REACHED``, ``UNKNOWN``, ``REJECTED by policy``,
+    ``REJECTED by contract``."""
+    if r.loadable:
+        return "LOADABLE"
+    if r.outcome == "ok" and [c.id for c in r.failed] == ["plugin.expect"]:
+        return "REJECTED by contract"  # plugin.Open succeeds; the host's type assertion fails
+    return _VERDICT_WORDS[r.outcome]
 
 
 def contract_status(r: Report) -> str | None:
