@@ -284,7 +284,7 @@ def read_named_types(f: FileFacts) -> dict[str, NamedType]:
     if not elf.symtab_present:
         if md is None or md.types is None or not md.ptab:
             return {}
-        return named_types(elf, md.types, (), follow=[typ for _, typ in md.ptab])
+        return named_types(elf, md.types, (), follow=[typ for _, typ in md.ptab], go_version=f.go_version)
     types = md.types if md is not None else None
     if types is None:  # an executable's module data, from its symbol (hosts are read without it)
         first = elf.find_symbol("runtime.firstmoduledata", "symtab")
@@ -300,4 +300,4 @@ def read_named_types(f: FileFacts) -> dict[str, NamedType]:
         if not name.startswith(("type:.", "type:*", "type:func(", "type:struct", "type:map[", "type:["))
     ]
     follow = [typ for _, typ in md.ptab] if md is not None and md.types == types and md.ptab else []
-    return named_types(elf, types, offsets, follow=follow)
+    return named_types(elf, types, offsets, follow=follow, go_version=f.go_version)

@@ -360,9 +360,13 @@ class GoType:
 class TypePrinter:
     """Prints type descriptors of one module: names are resolved against its ``types`` base."""
 
-    def __init__(self, elf: ElfFile, types_base: int, *, qualified: bool = False) -> None:
+    def __init__(
+        self, elf: ElfFile, types_base: int, *, qualified: bool = False, go_version: str | None = None
+    ) -> None:
         self.elf = elf
         self.types = types_base
+        #: the module's Go release: where a named map type's uncommon part lies depends on it
+        self.go_version = go_version
         #: print identities (:meth:`identity`) instead of reflect's strings: see "Type identity" below
         self.qualified = qualified
         self.hsize = header_size(elf)
@@ -597,7 +601,10 @@ class TypePrinter:
         sizes = {KIND_PTR: p, KIND_SLICE: p, KIND_ARRAY: 3 * p, KIND_CHAN: 2 * p, KIND_INTERFACE: 4 * p,
                  KIND_STRUCT: 4 * p, KIND_FUNC: (4 + p - 1) // p * p}
         if hdr.kind == KIND_MAP:
-            raise _NotComposable(f"the uncommon part of the map type at {addr:#x} is not modelled")
+            minor = release_minor(self.go_version)
+            if minor is None or minor not in VERIFIED_RELEASES:
+                raise _NotComposable(f"the map type at {addr:#x}: its layout in {self.go_version} is not known")
+            return addr + self.hsize + _map_type_size(minor, p)
         return addr + self.hsize + sizes.get(hdr.kind, 0)
 
     def pkgpath(self, addr: int) -> str:
@@ -709,6 +716,18 @@ class TypePrinter:
         return f"{path}.{name.name}"
 
 
+def _map_type_size(minor: int, p: int) -> int:
+    """The size of internal/abi's map type after the ``Type`` header, by release: go1.19-1.23 ``{Key, Elem,
+    Bucket *Type; Hasher func; KeySize, ValueSize uint8; BucketSize uint16; Flags uint32}``; go1.24-1.26
+    (swiss) ``{Key, Elem, Group *Type; Hasher func; GroupSize, SlotSize, ElemOff uintptr; Flags
+    uint32}``; go1.27 ``{Key, Elem, Group; Hasher; GroupSize, KeysOff, KeyStride, ElemsOff, ElemStride,
+    ElemOff; Flags uint32}``. Padded to the pointer size."""
+    if minor < 24:
+        return 4 * p + 8
+    words = 7 if minor < 27 else 10
+    return (words * p + 4 + p - 1) // p * p
+
+
 class _NotComposable(Exception):
     """The printed form cannot be rebuilt from the layout (a case soinspect does not model)."""
 
@@ -748,7 +767,7 @@ def plugin_symbols(
     """
     problem = layout_problem(go_version)
     printer = TypePrinter(elf, types_base)
-    qualified = TypePrinter(elf, types_base, qualified=True)
+    qualified = TypePrinter(elf, types_base, qualified=True, go_version=go_version)
     out: list[Symbol] = []
     for name_off, typ_off in ptab:
         name = read_full_name(elf, types_base + name_off)
@@ -798,14 +817,19 @@ _MAX_WALK = 1 << 16
 
 
 def named_types(
-    elf: ElfFile, types_base: int, offsets: Iterable[int], *, follow: Iterable[int] = ()
+    elf: ElfFile,
+    types_base: int,
+    offsets: Iterable[int],
+    *,
+    follow: Iterable[int] = (),
+    go_version: str | None = None,
 ) -> dict[str, NamedType]:
     """The named types among the type descriptors at *types_base* + each of *offsets*, by identity
     (``import/path.Name``), and among those at each of *follow* and every type they reference (elements,
     keys, parameters, fields, interface methods' types: a stripped plugin's exported symbols name the
     packages their types come from). A descriptor that cannot be read is left out (it names nothing
     soinspect can resolve to)."""
-    printer = TypePrinter(elf, types_base, qualified=True)
+    printer = TypePrinter(elf, types_base, qualified=True, go_version=go_version)
     out: dict[str, NamedType] = {}
     todo = [(types_base + off, True) for off in follow] + [(types_base + off, False) for off in offsets]
     seen: set[int] = set()
