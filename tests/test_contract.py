@@ -19,6 +19,10 @@ from typing import Any
 
 import pytest
 
+from soinspect.cli.command import main
+from soinspect.go import typeexpr
+from soinspect.go.contract import parse_contract
+from soinspect.go.facts import read_facts, read_named_types
 from soinspect.loader.host import load_host
 from soinspect.loader.manifest import read_manifest, write_manifest
 from soinspect.loader.process import HostModel
@@ -100,3 +104,59 @@ def test_without_a_host_a_short_name_never_passes(case: dict[str, Any]) -> None:
         assert res["result"] != "ok", "api could name the look-alike package"
     full = expect_result(None, case["symbol"], case["full"])
     assert full["result"] in (("ok", "unknown") if case["ok"] else ("mismatch", "unknown")), full
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda r: f"{r['symbol']}={r['asserted']}")
+def test_a_contract_written_as_go_resolves_through_its_imports(case: dict[str, Any]) -> None:
+    """The host's own source lines (its imports, ``var NAME T``): agreed with without any host."""
+    imports = 'import (\n\t"context"\n\n\t"example.com/real/api"\n)\n'
+    ((name, typ),) = parse_contract(f'package main\n\n{imports}\nvar {case["symbol"]} {case["asserted"]}\n')
+    paths = typeexpr.Packages({}, imports={"context": "context"})
+    assert typeexpr.canonical(typ, packages=paths) == typeexpr.canonical(case["full"], packages=paths)
+    res = expect_result(None, name, typ)
+    if res["result"] == "unknown":  # only a named interface the stripped plugin carries no descriptor of
+        assert typ not in read_named_types(read_facts(binaries()[1])), res
+        return
+    assert res["result"] == ("ok" if case["ok"] else "mismatch"), res
+    if not case["ok"]:
+        assert res["panic"] == case["panic"]
+
+
+def test_a_contract_file_through_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    host, plugin = binaries()
+    good = tmp_path / "contract.go"
+    imports = 'import "context"\nimport "example.com/real/api"\n\n'
+    good.write_text(imports + "var InitModule func(context.Context, api.Logger) error\n")
+    assert main([plugin, "--contract", str(good), "--format", "line"]) == 0
+    assert main([plugin, "--host", host, "--contract", str(good), "--format", "line"]) == 0
+    fake = tmp_path / "fake.go"
+    fake.write_text(imports + "var InitModuleFake func(context.Context, api.Logger) error\n")
+    assert main([plugin, "--contract", str(fake), "--format", "line"]) == 1
+    assert "REJECTED by contract" in capsys.readouterr().out
+    bad = tmp_path / "bad.go"
+    bad.write_text("var X c.T\n")
+    assert main([plugin, "--contract", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "line 1: var X: 'c.T' is not a Go type: c.T: no import names c" in err
+
+
+def test_short_names_are_resolved_against_the_host_or_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    host, plugin = binaries()
+    assert main([plugin, "--host", host, "--expect", "InitGood=func(apx.Logger) error"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the host links no package named apx that defines Logger" in err
+    assert main(["manifest", host, "--expect", "InitGood=func(apx.Logger) error"]) == 2
+    assert "no package named apx" in capsys.readouterr().err
+
+
+def test_unknown_is_visible_in_every_format_and_strict_rejects_it(capsys: pytest.CaptureFixture[str]) -> None:
+    _, plugin = binaries()
+    spec = ["--expect", "InitGood=func(api.Logger) error"]  # no host: api could be the look-alike
+    shown = {"line": "contract unknown: InitGood: api could name more than one package",
+             "table": "contract unknown: InitGood", "markdown": "⚠️ loadable, contract unknown",
+             "json": '"contract": "unknown"', "sarif": '"level": "warning"'}
+    for fmt, text in shown.items():
+        assert main([plugin, *spec, "--format", fmt]) == 0
+        assert text in capsys.readouterr().out, fmt
+    assert main([plugin, *spec, "--format", "line", "--strict", "--ignore", "sym.symtab"]) == 1
+    assert "unknown: rejected by --strict" in capsys.readouterr().out

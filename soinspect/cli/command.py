@@ -25,6 +25,7 @@ from typing import IO, Any
 from soinspect._version import __version__
 from soinspect.cli import config, scan
 from soinspect.cli.parsing import Parser as _Parser
+from soinspect.cli.parsing import read_contracts
 from soinspect.cli.pool import Interrupted
 from soinspect.elf.targets import DEFAULT_TARGET, TARGETS, Target, parse_target
 from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
@@ -166,6 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="require exported symbol NAME with Go type TYPE, e.g. 'Greet=func() string' or 'V=*int', "
         "compared by Go type identity as the host's type assertion does (byte is uint8, parameter names "
         "do not count; repeatable; a missing or different symbol rejects the file)",
+    )
+    p.add_argument(
+        "--contract",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the host's contract written as Go: import lines and 'var Name Type' declarations, package "
+        "names resolved through the imports; each var is an --expect (repeatable; docs/host.md)",
     )
     p.add_argument("--verbose", "-v", action="store_true", help="show passing checks too")
     p.add_argument(
@@ -408,6 +417,11 @@ def run(args: argparse.Namespace) -> int:
     usage = _usage_problem(args)
     if usage is not None:
         print(f"soinspect: error: {usage}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        args.expect = list(args.expect) + read_contracts(getattr(args, "contract", None) or [])
+    except ValueError as exc:
+        print(f"soinspect: error: --contract {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
         expectations = [plugin.parse_expectation(e) for e in args.expect]

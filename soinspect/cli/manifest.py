@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from soinspect.cli.parsing import Parser
+from soinspect.cli.parsing import Parser, read_contracts
 from soinspect.errors import SoinspectError
 from soinspect.loader.host import load_host
 from soinspect.loader.manifest import write_manifest
@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         "manifest checks these (plugin.expect)",
     )
     p.add_argument(
+        "--contract",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the same contract written as Go: import lines and 'var Name Type' declarations (repeatable)",
+    )
+    p.add_argument(
         "--max-size",
         type=int,
         default=1 << 30,
@@ -69,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        args.expect = list(args.expect) + read_contracts(args.contract)
+    except ValueError as exc:
+        print(f"soinspect manifest: error: --contract {exc}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         expects = [_expect.parse_expectation(e) for e in args.expect]
     except ValueError as exc:

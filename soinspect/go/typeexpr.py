@@ -88,10 +88,17 @@ class Packages:
     host: bool = False
     #: the package whose code writes the assertion: the package of unexported names in a type literal
     home: str = "main"
+    #: a Go source file's imports (name -> path): package names resolve through them alone, as the
+    #: compiler resolves them (a contract file, :mod:`soinspect.go.contract`)
+    imports: Mapping[str, str] | None = None
 
     def resolve(self, qualifier: str, name: str) -> str:
+        if self.imports is not None and qualifier in self.imports:
+            return self.imports[qualifier]
         if "/" in qualifier or "." in qualifier:
             return qualifier
+        if self.imports is not None:
+            raise Unresolvable(f"{qualifier}.{name}: no import names {qualifier}")
         base = name.split("[", 1)[0]
         paths = {t.path for t in self.named.values()}
         if qualifier in paths:
