@@ -37,6 +37,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from soinspect._frozen import frozen
 from soinspect.go.gotypes import NamedType, go_quote
 
 #: predeclared aliases and the type reflect prints for each
@@ -72,7 +73,7 @@ class Unresolvable(ValueError):
 UNRESOLVED = "\x00"
 
 
-@dataclass(frozen=True)
+@frozen
 class Packages:
     """What a contract's package qualifiers resolve against: the named types a host (``host=True``) or
     only the plugin carries, by identity (:func:`soinspect.go.facts.read_named_types`).
