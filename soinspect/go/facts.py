@@ -294,10 +294,11 @@ def read_named_types(f: FileFacts) -> dict[str, NamedType]:
         types = elf.read_ptr(first.value + at)
         if types is None:
             return {}
-    offsets = [
+    offsets = [  # "type:" since go1.20, "type." before
         value - types
-        for name, value, _ in elf.values_with_prefix("type:", "symtab")
-        if not name.startswith(("type:.", "type:*", "type:func(", "type:struct", "type:map[", "type:["))
+        for prefix in ("type:", "type.")
+        for name, value, _ in elf.values_with_prefix(prefix, "symtab")
+        if not name[len(prefix) :].startswith((".", "*", "func(", "struct", "map[", "[", "interface"))
     ]
     follow = [typ for _, typ in md.ptab] if md is not None and md.types == types and md.ptab else []
     return named_types(elf, types, offsets, follow=follow, go_version=f.go_version)
