@@ -128,7 +128,8 @@ def compare_symbol(
             "or write the import path",
             typeexpr.shown(w),
         )
-    if _may_be_interface(typeexpr.shown(w)) and sym.methods != ():
+    known = any(w in t for t in tables)  # a named type the host or plugin carries, not an interface
+    if not known and _may_be_interface(typeexpr.shown(w)):  # a named interface{} accepts any symbol
         return Comparison(
             "unknown",
             printed,
