@@ -72,6 +72,10 @@ CASES: list[tuple[str, str, str]] = [
     ("VFakeBoxItem", "*api.Box[api.Item]", "*example.com/real/api.Box[example.com/real/api.Item]"),
     ("VBoxInt", "*api.Box[int]", "*example.com/real/api.Box[int]"),
     ("VBoxInt", "*api.Box[int64]", "*example.com/real/api.Box[int64]"),
+    # a named map type, its methods
+    ("VSet", "*api.Set", "*example.com/real/api.Set"),
+    ("VFakeSet", "*api.Set", "*example.com/real/api.Set"),
+    ("VSet", "interface{ Has(string) bool }", "interface{ Has(string) bool }"),
 ]
 
 

@@ -623,6 +623,15 @@ class TypePrinter:
             raise TypeReadError(f"type descriptor at {addr:#x}: PkgPath name unreadable")
         return name.name
 
+    def rtype_pkgpath(self, addr: int) -> str:
+        """runtime ``rtype.pkgpath`` (runtime/type.go): the uncommon type's PkgPath, else a struct's or an
+        interface's own PkgPath, else ""."""
+        if self.uncommon(addr) is not None:
+            return self.pkgpath(addr)
+        if self.header(addr).kind in (KIND_STRUCT, KIND_INTERFACE):
+            return self._name_at_ptr(addr + self.hsize)
+        return ""
+
     def method_set(self, addr: int) -> tuple[str, ...]:
         """The methods of the type at *addr*, as its uncommon type lists them (``abi.Method``: name,
         mtyp, ifn, tfn), each ``Name(params) results`` with an unexported name package-qualified: what
@@ -752,6 +761,9 @@ class Symbol:
     #: the type's method set (:meth:`TypePrinter.method_set`), what an interface assertion is decided on
     methods: tuple[str, ...] | None = field(default=None, compare=False)
     identity_reason: str = field(default="", compare=False)
+    #: what the runtime's ``rtype.pkgpath`` gives for the type (the uncommon PkgPath, else a struct's
+    #: or interface's own): a failed assertion's message says "types from different packages" by it
+    pkgpath: str = field(default="", compare=False)
 
 
 def plugin_symbols(
@@ -787,7 +799,13 @@ def plugin_symbols(
             out.append(Symbol(name.name, kind, None, why))
             continue
         ident, methods, why = _identity(qualified, types_base + typ_off)
-        out.append(Symbol(name.name, kind, t.string, identity=ident, methods=methods, identity_reason=why))
+        try:
+            pkgpath = qualified.rtype_pkgpath(types_base + typ_off)
+        except (TypeReadError, _NotComposable):
+            pkgpath = ""
+        out.append(
+            Symbol(name.name, kind, t.string, identity=ident, methods=methods, identity_reason=why, pkgpath=pkgpath)
+        )
     return tuple(out)
 
 

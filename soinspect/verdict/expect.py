@@ -10,6 +10,7 @@ to TYPE or, when TYPE is an interface, implements it. Identity, not spelling: se
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -137,10 +138,32 @@ def compare_symbol(
             f"that {got} implements is not known",
             typeexpr.shown(w),
         )
-    scopes = " (types from different scopes)" if printed == got else ""
+    scopes = ""
+    if printed == got:  # runtime/error.go: told apart by rtype.pkgpath, else by scope
+        alike = _asserted_pkgpath(typeexpr.shown(w), sym.pkgpath) == sym.pkgpath
+        scopes = " (types from different scopes)" if alike else " (types from different packages)"
     return Comparison(
         "mismatch", printed, identity=w, panic=f"interface conversion: plugin.Symbol is {got}, not {printed}{scopes}"
     )
+
+
+def _asserted_pkgpath(ident: str, plugin_pkgpath: str) -> str:
+    """``rtype.pkgpath`` of the host's asserted type, whose ``%T`` is the plugin's (so its shape is):
+    a named type's import path; a pointer, slice, array or channel of a named type has the element's
+    package as its uncommon PkgPath when it has methods, as the plugin's does when its own is set; a
+    struct or interface literal, the package of its unexported names (the host's main)."""
+    base = ident.lstrip("*")
+    while base.startswith(("[", "chan ", "<-chan ")):
+        base = base.split("]", 1)[1] if base.startswith("[") else base.split(" ", 1)[1]
+        base = base.lstrip("*")
+    named = re.match(r"([^\s\[\](){};,*]+)\.[^\W\d]\w*(\[|$)", base)
+    if base == ident:
+        if named:
+            return named.group(1)
+        if base.startswith(("struct {", "interface {")) and re.search(r"[;{] main\.", base):
+            return "main"
+        return ""
+    return named.group(1) if named and plugin_pkgpath else ""
 
 
 def _may_be_interface(canon: str) -> bool:

@@ -81,4 +81,10 @@ var (
 	VBoxInt      realapi.Box[int]
 )
 
+// A named map type (its uncommon part lies after the map type's release-specific layout).
+var (
+	VSet     realapi.Set
+	VFakeSet fakeapi.Set
+)
+
 func main() {}

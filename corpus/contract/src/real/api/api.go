@@ -27,3 +27,8 @@ type Item struct{ X int }
 
 // Box is generic.
 type Box[T any] struct{ V T }
+
+// Set is a named map type with a method.
+type Set map[string]bool
+
+func (s Set) Has(k string) bool { return s[k] }
