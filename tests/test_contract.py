@@ -160,3 +160,11 @@ def test_unknown_is_visible_in_every_format_and_strict_rejects_it(capsys: pytest
         assert text in capsys.readouterr().out, fmt
     assert main([plugin, *spec, "--format", "line", "--strict", "--ignore", "sym.symtab"]) == 1
     assert "unknown: rejected by --strict" in capsys.readouterr().out
+
+
+def test_an_interface_literal_with_a_short_name_is_decided_only_where_no_package_could_match() -> None:
+    """Without a host ``api.X`` could be any package's, yet no package makes ``[]uint8`` an ``api.X``
+    and no method set gains a missing ``Close``: those are decided; a match that depends on it is not."""
+    assert expect_result(None, "VWrong", "interface{ Log(api.X) }")["result"] == "mismatch"
+    assert expect_result(None, "VVal", "interface{ Log(string); Close(api.X) }")["result"] == "mismatch"
+    assert expect_result(None, "InitGood", "func(api.Logger) error")["result"] == "unknown"

@@ -107,7 +107,12 @@ def compare_symbol(
         if sym.methods is None:
             why = f"the method set of {got} could not be read: {sym.identity_reason}"
             return Comparison("unknown", printed, why, w)
-        missing = [m for m in methods if m not in sym.methods]
+        have = sym.methods
+        missing = [m for m in methods if m not in have and not any(typeexpr.matches(m, h) is None for h in have)]
+        if not missing and any(m not in have for m in methods):  # matches only for some package
+            names = ", ".join(sorted(set(w.split(typeexpr.UNRESOLVED)[1::2])))
+            why = f"{names} could name more than one package: give --host, or write the import path"
+            return Comparison("unknown", printed, why, typeexpr.shown(w))
         if not missing:
             return Comparison("ok", printed, identity=w)
         name = missing[0].split("(", 1)[0].rpartition(".")[2]
