@@ -10,10 +10,13 @@ host) and with full import paths; without a host, a short name never passes.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import json
 import lzma
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +38,11 @@ CASES = RECORDED["results"]
 
 
 @functools.cache
-def binaries(tmp: str = "/tmp/soinspect-test-contract") -> tuple[str, str]:
-    """The recorded host and plugin, decompressed and checked against the recording's sha256."""
-    out = Path(tmp)
-    out.mkdir(parents=True, exist_ok=True)
+def binaries() -> tuple[str, str]:
+    """The recorded host and plugin, decompressed (into a directory of this process's own) and checked
+    against the recording's sha256."""
+    out = Path(tempfile.mkdtemp(prefix="soinspect-test-contract-"))
+    atexit.register(shutil.rmtree, out, ignore_errors=True)
     paths = []
     for what in ("host", "plugin"):
         rec = RECORDED[what]
