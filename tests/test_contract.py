@@ -26,6 +26,7 @@ from soinspect.cli.command import main
 from soinspect.go import typeexpr
 from soinspect.go.contract import parse_contract
 from soinspect.go.facts import read_facts, read_named_types
+from soinspect.go.gotypes import NamedType
 from soinspect.loader.host import load_host
 from soinspect.loader.manifest import read_manifest, write_manifest
 from soinspect.loader.process import HostModel
@@ -172,3 +173,33 @@ def test_an_interface_literal_with_a_short_name_is_decided_only_where_no_package
     assert expect_result(None, "VWrong", "interface{ Log(api.X) }")["result"] == "mismatch"
     assert expect_result(None, "VVal", "interface{ Log(string); Close(api.X) }")["result"] == "mismatch"
     assert expect_result(None, "InitGood", "func(api.Logger) error")["result"] == "unknown"
+
+
+def test_the_manifest_carries_the_contract_resolved(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    host, plugin = binaries()
+    m = tmp_path / "server.json"
+    spec = "InitModuleFake=func(context.Context, api.Logger) error"
+    assert main(["manifest", host, "--expect", spec, "-o", str(m)]) == 0
+    doc = json.loads(m.read_text())
+    assert doc["manifest_version"] == 2
+    assert doc["expect"] == [
+        {"name": "InitModuleFake", "type": "func(context.Context, example.com/real/api.Logger) error"}
+    ]
+    assert main([plugin, "--host", str(m), "--format", "json"]) == 1
+    (r,) = json.loads(capsys.readouterr().out)["results"]
+    assert (r["loadable"], r["outcome"], r["contract"]) == (False, "ok", "fail")
+
+
+def test_a_short_name_two_packages_define_is_refused_naming_both() -> None:
+    named = {
+        f"example.com/{side}/api.Logger": NamedType(f"example.com/{side}/api", "api", ("Log(string)",))
+        for side in ("real", "fake")
+    }
+    with pytest.raises(typeexpr.Unresolvable) as info:
+        typeexpr.canonical("func(api.Logger) error", packages=typeexpr.Packages(named, host=True))
+    assert str(info.value) == (
+        "api.Logger: the host links 2 packages named api that define Logger "
+        "(example.com/fake/api, example.com/real/api); write the import path"
+    )
+    full = typeexpr.canonical("func(example.com/fake/api.Logger) error", packages=typeexpr.Packages(named, host=True))
+    assert full == "func(example.com/fake/api.Logger) error"
