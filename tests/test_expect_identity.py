@@ -17,16 +17,12 @@ import pytest
 
 import corpus
 from soinspect.go import typeexpr
-from soinspect.go.gotypes import Symbol
+from soinspect.go.facts import read_facts, read_named_types
+from soinspect.go.gotypes import NamedType, Symbol
 from soinspect.verdict import audit as api
-from soinspect.verdict.expect import apply_expectations, compare, parse_expectation
+from soinspect.verdict.expect import apply_expectations, compare_symbol, packages_for, parse_expectation
 
 RECORDED = json.loads((Path(__file__).resolve().parent.parent / "corpus" / "typeassert.json").read_text())
-#: the cases where the spelling cannot decide; what Go did is recorded beside them
-UNDECIDABLE = {
-    ("VAnon", "*struct { A int; B string; c bool }"),  # Go: rejected (the host's c is another package's)
-    ("P", "fmt.Stringer"),  # Go: accepted (*main.Point has String)
-}
 
 
 @cache
@@ -34,6 +30,11 @@ def plugin_symbols() -> dict[str, Symbol]:
     rep = api.audit(corpus.path(RECORDED["plugin"]))
     assert rep.plugin is not None and rep.plugin.symbols is not None
     return {s.name: s for s in rep.plugin.symbols}
+
+
+@cache
+def plugin_types() -> dict[str, NamedType]:
+    return read_named_types(read_facts(corpus.path(RECORDED["plugin"])))
 
 
 def test_the_record_is_complete() -> None:
@@ -45,18 +46,13 @@ def test_the_record_is_complete() -> None:
 
 @pytest.mark.parametrize("case", RECORDED["results"], ids=lambda r: f"{r['symbol']}={r['asserted']}")
 def test_agrees_with_the_real_type_assertion(case: dict[str, Any]) -> None:
+    """Every one decided (none unknown), from the descriptors: identity with import paths, the method set
+    for an interface (``P=fmt.Stringer``: ``*main.Point`` has ``String``), package-qualified unexported
+    names (``VAnon``: the host's ``c`` is package main's, the plugin's example.com/types')."""
     sym = plugin_symbols()[case["symbol"]]
     assert sym.type is not None and sym.type == case["dynamic_type"], "soinspect prints the type as %T does"
-    c = compare(case["asserted"], sym.type)
-    if (case["symbol"], case["asserted"]) in UNDECIDABLE:
-        assert c.status == "unknown" and c.note, c
-        return
+    c = compare_symbol(case["asserted"], sym, packages_for(None, plugin_types()), plugin_types())
     assert c.status == ("ok" if case["accepted"] else "mismatch"), c
-
-
-def test_the_undecidable_cases_are_recorded() -> None:
-    recorded = {(r["symbol"], r["asserted"]) for r in RECORDED["results"]}
-    assert recorded >= UNDECIDABLE
 
 
 @pytest.mark.parametrize(
@@ -124,9 +120,12 @@ def test_the_issue_example_passes_and_a_real_difference_says_both_types() -> Non
     check = bad.check("plugin.expect")
     assert check is not None and check.status == "fail" and not bad.loadable
     assert check.message == (
-        "VArray: the host asserts [4]uint16, the plugin has *[4]uint16: "
-        "interface conversion: plugin.Symbol is *[4]uint16, not [4]uint16"
+        "VArray: the host's assertion to [4]uint16 fails: the plugin's VArray is *[4]uint16; "
+        'sym.(T) panics with "interface conversion: plugin.Symbol is *[4]uint16, not [4]uint16", '
+        "v, ok := sym.(T) gives ok == false"
     )
     spelled = apply_expectations(report, [("VBytes", "*[]rune")]).check("plugin.expect")
     assert spelled is not None
-    assert spelled.message.startswith("VBytes: the host asserts *[]int32 (written *[]rune), the plugin has *[]uint8")
+    assert spelled.message.startswith(
+        "VBytes: the host's assertion to *[]int32 (written *[]rune) fails: the plugin's VBytes is *[]uint8"
+    )

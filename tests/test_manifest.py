@@ -113,7 +113,7 @@ def test_a_version_1_manifest_is_read_without_directories() -> None:
     assert doc["manifest_version"] == 2
     assert doc["buildinfo"]["dirs"] == [["example.com/dep", "/tmp/soinspect-corpus/src/dep-v1"]]
     doc["manifest_version"] = 1
-    del doc["buildinfo"]["dirs"], doc["loader"]
+    del doc["buildinfo"]["dirs"], doc["loader"], doc["types"]
     jsonschema.validate(doc, SCHEMA)
     model = read_manifest("m.json", json.dumps(doc).encode())
     assert model.buildinfo is not None and model.buildinfo.dirs == ()
@@ -164,6 +164,14 @@ def _damage(doc: dict[str, Any], path: tuple[Any, ...], value: Any) -> str:
 _DELETE = object()
 _DAMAGE = [
     (("manifest_version",), 3, "unknown host manifest version 3"),
+    (("expect",), [{"name": "X", "type": "func("}], 'expect[0].type: "func(" is not a Go type'),
+    (
+        ("expect",),
+        [{"name": "X", "type": "func(nosuch.T)"}],
+        'expect[0].type: "func(nosuch.T)" is not a Go type: nosuch.T: the host links no package named nosuch',
+    ),
+    (("types", "x"), {"path": "y", "package": "x", "methods": None}, 'types["x"]: not import/path.Name'),
+    (("types",), _DELETE, 'missing field "types"'),
     (("manifest_version",), "1", 'unknown host manifest version "1"'),
     (("manifest_version",), "2", 'unknown host manifest version "2"'),
     (("manifest_version",), True, "unknown host manifest version true"),
@@ -264,7 +272,7 @@ def test_host_contract_travels_in_the_manifest(tmp_path: Path, capsys: pytest.Ca
     assert main(["manifest", host, "-o", str(m), "--expect", "Greet=func() int"]) == 0
     assert main(["--host", str(m), corpus.path("greet.so")]) == 1
     out = capsys.readouterr().out
-    assert "the host asserts func() int, the plugin has func() string" in out
+    assert "the host's assertion to func() int fails: the plugin's Greet is func() string" in out
 
 
 def test_expect_that_is_not_a_type_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -307,3 +315,18 @@ def test_repeated_host_gives_one_result_per_host_and_file(tmp_path: Path, capsys
     sarif = json.loads(capsys.readouterr().out)
     texts = [r["message"]["text"] for r in sarif["runs"][0]["results"]]
     assert texts and all(t.startswith(f"(host {m}) {plugins[0]}: ") for t in texts)
+
+
+def test_a_version_1_manifest_is_still_read_without_the_hosts_types() -> None:
+    """Version 1 has no ``types``: its contract resolves as without a host (a short package name that
+    could name two packages is ``unknown``, never a pass)."""
+    doc = json.loads(manifest_text("host-1.27.3"))
+    assert doc["manifest_version"] == 2 and doc["types"]
+    doc["manifest_version"] = 1
+    del doc["types"], doc["loader"], doc["buildinfo"]["dirs"]
+    doc["expect"] = [{"name": "Greet", "type": "func() string"}]
+    model = read_manifest("v1.json", json.dumps(doc).encode())
+    assert model.named_types == {} and model.expects == (("Greet", "func() string"),)
+    doc["types"] = {}
+    with pytest.raises(ManifestError, match='unknown field "types"'):
+        read_manifest("v1.json", json.dumps(doc).encode())

@@ -25,12 +25,14 @@ from typing import IO, Any
 from soinspect._version import __version__
 from soinspect.cli import config, scan
 from soinspect.cli.parsing import Parser as _Parser
+from soinspect.cli.parsing import read_contracts
 from soinspect.cli.pool import Interrupted
 from soinspect.elf.targets import TARGETS, Target, default_target, parse_target
 from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
 from soinspect.loader import dynamic as sysroot
 from soinspect.output.escape import escape
 from soinspect.output.interface import Format, preload, render
+from soinspect.verdict import expect as _expect
 from soinspect.verdict import plugin
 from soinspect.verdict.checks import CHECK_IDS, POLICY_CHECKS
 from soinspect.verdict.registry import CHECKS, list_checks
@@ -176,6 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="require exported symbol NAME with Go type TYPE, e.g. 'Greet=func() string' or 'V=*int', "
         "compared by Go type identity as the host's type assertion does (byte is uint8, parameter names "
         "do not count; repeatable; a missing or different symbol rejects the file)",
+    )
+    p.add_argument(
+        "--contract",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the host's contract written as Go: import lines and 'var Name Type' declarations, package "
+        "names resolved through the imports; each var is an --expect (repeatable; docs/host.md)",
     )
     p.add_argument("--verbose", "-v", action="store_true", help="show passing checks too")
     p.add_argument(
@@ -365,6 +375,12 @@ def _host_target(args: argparse.Namespace, host: str, target_given: bool, digest
     except SoinspectError as exc:
         # a host named in a config file is blamed on that file and its key, not on a --host never typed
         return f"{args.host_origin}: key 'host': {exc}" if host_file else f"--host {exc}"
+    packages = _expect.packages_for(model.named_types, {})
+    for spec in args.expect:  # short package names resolve against this host, to one package each
+        try:
+            _expect.resolve(_expect.parse_expectation(spec)[1], packages)
+        except ValueError as exc:
+            return f"--expect {spec!r} against --host {host}: {exc}"
     host_target = model.target
     if target_given:
         want = parse_target(args.target)
@@ -433,6 +449,11 @@ def run(args: argparse.Namespace) -> int:
     usage = _usage_problem(args)
     if usage is not None:
         _error(f"{usage}")
+        return EXIT_ERROR
+    try:
+        args.expect = list(args.expect) + read_contracts(getattr(args, "contract", None) or [])
+    except ValueError as exc:
+        _error(f"--contract {exc}")
         return EXIT_ERROR
     try:
         expectations = [plugin.parse_expectation(e) for e in args.expect]

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from soinspect.cli.parsing import Parser
+from soinspect.cli.parsing import Parser, read_contracts
 from soinspect.errors import SoinspectError
 from soinspect.loader.host import load_host
 from soinspect.loader.manifest import write_manifest
@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
         "manifest checks these (plugin.expect)",
     )
     p.add_argument(
+        "--contract",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the same contract written as Go: import lines and 'var Name Type' declarations (repeatable)",
+    )
+    p.add_argument(
         "--max-size",
         type=int,
         default=1 << 30,
@@ -76,6 +83,11 @@ def _error(text: str) -> None:
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
+        args.expect = list(args.expect) + read_contracts(args.contract)
+    except ValueError as exc:
+        print(f"soinspect manifest: error: --contract {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
         expects = [_expect.parse_expectation(e) for e in args.expect]
     except ValueError as exc:
         _error(f"--expect: {exc}")
@@ -91,6 +103,12 @@ def main(argv: Sequence[str]) -> int:
         return EXIT_ERROR
     if model.manifest_of is not None:
         _error(f"{args.host}: already a host manifest; write one from the host executable")
+        return EXIT_ERROR
+    try:  # the contract as the host resolves it: with import paths, the same answer without the host
+        packages = _expect.packages_for(model.named_types, {})
+        expects = [(name, _expect.resolve(typ, packages)) for name, typ in expects]
+    except ValueError as exc:
+        print(f"soinspect manifest: error: --expect: {exc}", file=sys.stderr)
         return EXIT_ERROR
     text = write_manifest(dataclasses.replace(model, expects=tuple(expects)), host_file=args.host, host_size=size)
     if args.output is None or args.output == "-":

@@ -32,7 +32,7 @@ from soinspect.elf.structs import (
 )
 from soinspect.errors import InvalidFileError, MalformedError
 from soinspect.go.buildinfo import BuildInfoResult, is_local_source, read_buildinfo
-from soinspect.go.gotypes import Symbol, TypeReadError, plugin_symbols
+from soinspect.go.gotypes import NamedType, Symbol, TypeReadError, named_types, plugin_symbols
 from soinspect.go.module import GoModuleFacts, exported_symbols, read_go_module
 from soinspect.go.sourcedirs import module_dir, package_dirs
 
@@ -298,3 +298,35 @@ def read_symbols(f: FileFacts) -> tuple[Symbol, ...] | None:
         return plugin_symbols(f.elf, md.ptab, md.types, f.go_version)
     except TypeReadError as exc:
         return tuple(Symbol(name, None, None, str(exc)) for name in f.exports)
+
+
+def read_named_types(f: FileFacts) -> dict[str, NamedType]:
+    """The named types *f* carries descriptors for, by identity (``import/path.Name``): what a contract's
+    short package names resolve against, and where a named interface's methods are found. Read from the
+    ``type:`` symbols of ``.symtab`` (go1.27 modules have no typelinks table), and for a plugin also from
+    the types its exported symbols reference (all a stripped plugin tells)."""
+    go, elf = f.go, f.elf
+    if elf is None or go is None:
+        return {}
+    md = go.moduledata
+    if not elf.symtab_present:
+        if md is None or md.types is None or not md.ptab:
+            return {}
+        return named_types(elf, md.types, (), follow=[typ for _, typ in md.ptab], go_version=f.go_version)
+    types = md.types if md is not None else None
+    if types is None:  # an executable's module data, from its symbol (hosts are read without it)
+        first = elf.find_symbol("runtime.firstmoduledata", "symtab")
+        at = go.layout.offset("types") if go.layout is not None else None
+        if first is None or at is None:
+            return {}
+        types = elf.read_ptr(first.value + at)
+        if types is None:
+            return {}
+    offsets = [  # "type:" since go1.20, "type." before
+        value - types
+        for prefix in ("type:", "type.")
+        for name, value, _ in elf.values_with_prefix(prefix, "symtab")
+        if not name[len(prefix) :].startswith((".", "*", "func(", "struct", "map[", "[", "interface"))
+    ]
+    follow = [typ for _, typ in md.ptab] if md is not None and md.types == types and md.ptab else []
+    return named_types(elf, types, offsets, follow=follow, go_version=f.go_version)

@@ -26,8 +26,11 @@ layout, which every Go binary carries as ``type:runtime.moduledata``) and names.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import struct
+from collections.abc import Callable, Iterable
+from dataclasses import field
 from typing import Literal
 
 from soinspect._frozen import frozen
@@ -253,10 +256,14 @@ class TypeName:
     tag: str | None
     exported: bool
     embedded: bool
+    #: the name's own package path (flags bit 2: a nameOff after the tag), a type offset to resolve; None
+    #: when the name carries none (the enclosing type's PkgPath then applies)
+    pkgpath_off: int | None = None
 
 
 def read_full_name(elf: ElfFile, addr: int) -> TypeName | None:
-    """Decode an ``abi.Name`` with its tag (flags bit 1) and the exported/embedded bits."""
+    """Decode an ``abi.Name`` with its tag (flags bit 1), its package path's offset (flags bit 2) and the
+    exported/embedded bits."""
     head = elf.read_va(addr, 5)  # the flags and the longest length soinspect reads, in one read
     if head is not None:
         flags, name_len = head[0], _uvarint_of(head, 1)
@@ -272,16 +279,23 @@ def read_full_name(elf: ElfFile, addr: int) -> TypeName | None:
     if raw is None:
         return None
     tag: str | None = None
+    end = addr + 1 + width + n
     if flags & 2:
-        t_at = addr + 1 + width + n
-        tl = _uvarint(elf, t_at)
+        tl = _uvarint(elf, end)
         if tl is None:
             return None
-        traw = elf.read_va(t_at + tl[1], tl[0])
+        traw = elf.read_va(end + tl[1], tl[0])
         if traw is None:
             return None
         tag = traw.decode("utf-8", "replace")
-    return TypeName(raw.decode("utf-8", "replace"), tag, bool(flags & 1), bool(flags & 8))
+        end += tl[1] + tl[0]
+    pkgpath_off: int | None = None
+    if flags & 4:  # abi.Name: "pkgPath nameOff" follows the tag, unaligned, in the target's byte order
+        praw = elf.read_va(end, 4)
+        if praw is None:
+            return None
+        pkgpath_off = int.from_bytes(praw, "little" if elf.little else "big", signed=True)
+    return TypeName(raw.decode("utf-8", "replace"), tag, bool(flags & 1), bool(flags & 8), pkgpath_off)
 
 
 def _uvarint(elf: ElfFile, addr: int) -> tuple[int, int] | None:
@@ -346,9 +360,15 @@ class GoType:
 class TypePrinter:
     """Prints type descriptors of one module: names are resolved against its ``types`` base."""
 
-    def __init__(self, elf: ElfFile, types_base: int) -> None:
+    def __init__(
+        self, elf: ElfFile, types_base: int, *, qualified: bool = False, go_version: str | None = None
+    ) -> None:
         self.elf = elf
         self.types = types_base
+        #: the module's Go release: where a named map type's uncommon part lies depends on it
+        self.go_version = go_version
+        #: print identities (:meth:`identity`) instead of reflect's strings: see "Type identity" below
+        self.qualified = qualified
         self.hsize = header_size(elf)
         # each descriptor read once per printer: describe, compose and reflect_string all ask for the
         # header of a type, and the types a module's exports share (int, string, error) come up again
@@ -403,7 +423,7 @@ class TypePrinter:
             raise _NotComposable(f"type nesting deeper than {_MAX_DEPTH} at {addr:#x}")
         hdr = self.header(addr)
         if hdr.tflag & TFLAG_NAMED or hdr.kind <= 16 or hdr.kind in (24, KIND_UNSAFE_POINTER):
-            return self.reflect_string(addr)
+            return self.qualified_name(addr) if self.qualified else self.reflect_string(addr)
         p = self.elf.ptrsize
         body = addr + self.hsize
         if hdr.kind == KIND_PTR:
@@ -493,9 +513,13 @@ class TypePrinter:
         return data, count
 
     def _interface(self, addr: int, body: int, depth: int) -> str:
+        parts = self._interface_parts(addr, body, depth)
+        return "interface { " + "; ".join(parts) + " }" if parts else "interface {}"
+
+    def _interface_parts(self, addr: int, body: int, depth: int) -> list[str]:
         data, count = self._slice_header(body + self.elf.ptrsize, _MAX_METHODS, "interface methods")
         if count == 0:
-            return "interface {}"
+            return []
         raw = self.elf.read_va(data, count * 8)
         if raw is None:
             raise TypeReadError(f"interface type at {addr:#x}: methods at {data:#x} unreadable")
@@ -505,13 +529,16 @@ class TypePrinter:
             name = read_full_name(self.elf, self.types + name_off)
             if name is None:
                 raise TypeReadError(f"interface type at {addr:#x}: method name {name_off:#x} unreadable")
-            if not name.exported:
+            if not name.exported and not self.qualified:
                 # fmtTypeIDName qualifies unexported method names with their package (sconv2 'v');
                 # that spelling is not modelled, so the rebuilt form is not claimed.
                 raise _NotComposable(f"interface at {addr:#x} has unexported method {name.name}")
             mt = self.types + typ_off
-            parts.append(name.name + self._signature(mt, self.header(mt), depth + 1))
-        return "interface { " + "; ".join(parts) + " }"
+            label = self._member(name, lambda: self._name_at_ptr(body), addr)
+            parts.append(label + self._signature(mt, self.header(mt), depth + 1))
+        if self.qualified:
+            parts.sort()
+        return parts
 
     def _struct(self, addr: int, depth: int) -> str:
         fields = struct_fields(self.elf, addr)
@@ -528,11 +555,186 @@ class TypePrinter:
             if full is None:
                 raise TypeReadError(f"struct type at {addr:#x}: field {i} name unreadable")
             typ = self.compose(f.type_addr, depth + 1)
-            part = typ if full.embedded else f"{full.name} {typ}"
+            label = full.name
+            if self.qualified:
+                label = self._member(full, lambda: self._name_at_ptr(addr + self.hsize), addr)
+            part = typ if full.embedded else f"{label} {typ}"
             if full.tag:
                 part += " " + go_quote(full.tag)
             parts.append(part)
         return "struct { " + "; ".join(parts) + " }"
+
+
+    # -- type identity ---------------------------------------------------------------------------------
+    #
+    # What the runtime compares when a plugin's type meets the host's (typesEqual in runtime/type.go, run
+    # by typelinksinit when the plugin's module is added; itab init in runtime/iface.go for an interface):
+    # a named type is its package's import path (the uncommon type's PkgPath) and its name; an unexported
+    # struct field or method name is its package path and its name (the name's own pkgPath, else the
+    # enclosing type's PkgPath). A printer made with ``qualified=True`` prints that identity in Go's
+    # syntax, with import paths where reflect prints package names (``example.com/real/api.Logger``)
+    # and package-qualified unexported names (``struct { A int; example.com/plugin.b string }``);
+    # interface methods sorted, as typeexpr.canonical sorts them.
+
+    def identity(self, addr: int) -> str:
+        """The identity of the type at *addr* (a ``qualified`` printer only)."""
+        assert self.qualified
+        return self.compose(addr, 0)
+
+    def qualified_name(self, addr: int) -> str:
+        """A named (or predeclared) type: ``import/path.Name``, or the bare name for a predeclared type."""
+        s = self.reflect_string(addr)
+        path = self.pkgpath(addr)
+        if not path:
+            return s
+        pkg, dot, rest = s.partition(".")
+        if not dot or not pkg or "[" in pkg:
+            raise TypeReadError(f"type descriptor at {addr:#x}: named {s!r} is not package.Name")
+        return f"{path}.{rest}"
+
+    def uncommon(self, addr: int) -> int | None:
+        """The address of the type's ``abi.UncommonType`` (after its kind-specific part), or None."""
+        hdr = self.header(addr)
+        if not hdr.tflag & TFLAG_UNCOMMON:
+            return None
+        p = self.elf.ptrsize
+        sizes = {KIND_PTR: p, KIND_SLICE: p, KIND_ARRAY: 3 * p, KIND_CHAN: 2 * p, KIND_INTERFACE: 4 * p,
+                 KIND_STRUCT: 4 * p, KIND_FUNC: (4 + p - 1) // p * p}
+        if hdr.kind == KIND_MAP:
+            minor = release_minor(self.go_version)
+            if minor is None or minor not in VERIFIED_RELEASES:
+                raise _NotComposable(f"the map type at {addr:#x}: its layout in {self.go_version} is not known")
+            return addr + self.hsize + _map_type_size(minor, p)
+        return addr + self.hsize + sizes.get(hdr.kind, 0)
+
+    def pkgpath(self, addr: int) -> str:
+        """The uncommon type's PkgPath ("" without one)."""
+        u = self.uncommon(addr)
+        if u is None:
+            return ""
+        off = self.elf.read_uint(u, 4)
+        if off is None:
+            raise TypeReadError(f"type descriptor at {addr:#x}: uncommon type unreadable")
+        off = off - (1 << 32) if off >= 1 << 31 else off
+        if off == 0:
+            return ""
+        name = read_full_name(self.elf, self.types + off)
+        if name is None:
+            raise TypeReadError(f"type descriptor at {addr:#x}: PkgPath name unreadable")
+        return name.name
+
+    def rtype_pkgpath(self, addr: int) -> str:
+        """runtime ``rtype.pkgpath`` (runtime/type.go): the uncommon type's PkgPath, else a struct's or an
+        interface's own PkgPath, else ""."""
+        if self.uncommon(addr) is not None:
+            return self.pkgpath(addr)
+        if self.header(addr).kind in (KIND_STRUCT, KIND_INTERFACE):
+            return self._name_at_ptr(addr + self.hsize)
+        return ""
+
+    def method_set(self, addr: int) -> tuple[str, ...]:
+        """The methods of the type at *addr*, as its uncommon type lists them (``abi.Method``: name,
+        mtyp, ifn, tfn), each ``Name(params) results`` with an unexported name package-qualified: what
+        itab init matches an interface's methods against (a ``qualified`` printer only)."""
+        assert self.qualified
+        u = self.uncommon(addr)
+        if u is None:
+            return ()
+        raw = self.elf.read_va(u + 4, 8)  # Mcount uint16, Xcount uint16, Moff uint32
+        if raw is None:
+            raise TypeReadError(f"type descriptor at {addr:#x}: uncommon type unreadable")
+        order: Literal["little", "big"] = "little" if self.elf.little else "big"
+        mcount, moff = int.from_bytes(raw[0:2], order), int.from_bytes(raw[4:8], order)
+        if mcount > _MAX_METHODS:
+            raise TypeReadError(f"type descriptor at {addr:#x}: {mcount} methods")
+        table = self.elf.read_va(u + moff, 16 * mcount)
+        if table is None:
+            raise TypeReadError(f"type descriptor at {addr:#x}: methods at {u + moff:#x} unreadable")
+        out = []
+        fmt = ("<" if self.elf.little else ">") + "iiii"
+        for name_off, mtyp, _, _ in struct.iter_unpack(fmt, table):
+            name = read_full_name(self.elf, self.types + name_off)
+            if name is None:
+                raise TypeReadError(f"type descriptor at {addr:#x}: method name {name_off:#x} unreadable")
+            if mtyp == -1:  # the linker dropped the method's type: the runtime cannot match it either
+                raise _NotComposable(f"the type of method {name.name} was removed by the linker")
+            mt = self.types + mtyp
+            label = self._member(name, lambda: self.pkgpath(addr), addr)
+            out.append(label + self._signature(mt, self.header(mt), 1))
+        return tuple(sorted(out))
+
+    def referenced(self, addr: int) -> list[int]:
+        """The descriptors the type at *addr* refers to (not a named type's methods)."""
+        hdr = self.header(addr)
+        p = self.elf.ptrsize
+        body = addr + self.hsize
+        if hdr.kind in (KIND_PTR, KIND_SLICE, KIND_ARRAY, KIND_CHAN):
+            return [self._ptr(body)]
+        if hdr.kind == KIND_MAP:
+            return [self._ptr(body), self._ptr(body + p)]
+        if hdr.kind == KIND_STRUCT:
+            return [f.type_addr for f in struct_fields(self.elf, addr) or ()]
+        if hdr.kind == KIND_FUNC:
+            counts = self.elf.read_va(body, 4)
+            if counts is None:
+                return []
+            order: Literal["little", "big"] = "little" if self.elf.little else "big"
+            n = int.from_bytes(counts[0:2], order) + (int.from_bytes(counts[2:4], order) & (_VARIADIC - 1))
+            start = addr + (self.hsize + 4 + p - 1) // p * p + (UNCOMMON_SIZE if hdr.tflag & TFLAG_UNCOMMON else 0)
+            return [self._ptr(start + i * p) for i in range(min(n, _MAX_PARAMS))]
+        if hdr.kind == KIND_INTERFACE:
+            data, count = self._slice_header(body + p, _MAX_METHODS, "interface methods")
+            raw = self.elf.read_va(data, count * 8) if count else b""
+            fmt = ("<" if self.elf.little else ">") + "ii"
+            return [self.types + t for _, t in struct.iter_unpack(fmt, raw or b"")]
+        return []
+
+    def interface_methods(self, addr: int) -> tuple[str, ...] | None:
+        """The methods of the interface type at *addr* (as :meth:`identity` prints them), or None if it
+        is not an interface."""
+        hdr = self.header(addr)
+        if hdr.kind != KIND_INTERFACE:
+            return None
+        return tuple(self._interface_parts(addr, addr + self.hsize, 0))
+
+    def _name_at_ptr(self, at: int) -> str:
+        """The name an ``abi.Name`` pointer at *at* points to ("" for nil): a struct's or interface's PkgPath."""
+        ptr = self.elf.read_ptr(at)
+        if ptr is None:
+            raise TypeReadError(f"PkgPath pointer at {at:#x} unreadable")
+        if ptr == 0:
+            return ""
+        name = read_full_name(self.elf, ptr)
+        if name is None:
+            raise TypeReadError(f"PkgPath name at {ptr:#x} unreadable")
+        return name.name
+
+    def _member(self, name: TypeName, enclosing: Callable[[], str], addr: int) -> str:
+        """A field or method name as identity has it: an unexported one qualified with its package."""
+        if name.exported or not self.qualified:
+            return name.name
+        if name.pkgpath_off is not None and name.pkgpath_off != 0:
+            own = read_full_name(self.elf, self.types + name.pkgpath_off)
+            if own is None:
+                raise TypeReadError(f"type at {addr:#x}: the package path of {name.name} is unreadable")
+            path = own.name
+        else:
+            path = enclosing()
+        if not path:
+            raise _NotComposable(f"type at {addr:#x}: unexported {name.name} without a package path")
+        return f"{path}.{name.name}"
+
+
+def _map_type_size(minor: int, p: int) -> int:
+    """The size of internal/abi's map type after the ``Type`` header, by release: go1.19-1.23 ``{Key, Elem,
+    Bucket *Type; Hasher func; KeySize, ValueSize uint8; BucketSize uint16; Flags uint32}``; go1.24-1.26
+    (swiss) ``{Key, Elem, Group *Type; Hasher func; GroupSize, SlotSize, ElemOff uintptr; Flags
+    uint32}``; go1.27 ``{Key, Elem, Group; Hasher; GroupSize, KeysOff, KeyStride, ElemsOff, ElemStride,
+    ElemOff; Flags uint32}``. Padded to the pointer size."""
+    if minor < 24:
+        return 4 * p + 8
+    words = 7 if minor < 27 else 10
+    return (words * p + 4 + p - 1) // p * p
 
 
 class _NotComposable(Exception):
@@ -552,6 +754,16 @@ class Symbol:
     kind: Literal["func", "var"] | None
     type: str | None
     reason: str = ""
+    # derived from the same descriptor (so not compared: a Symbol equals one written by hand)
+    #: the type's identity, with import paths (:meth:`TypePrinter.identity`); None if it could not be
+    #: read (``identity_reason`` says why)
+    identity: str | None = field(default=None, compare=False)
+    #: the type's method set (:meth:`TypePrinter.method_set`), what an interface assertion is decided on
+    methods: tuple[str, ...] | None = field(default=None, compare=False)
+    identity_reason: str = field(default="", compare=False)
+    #: what the runtime's ``rtype.pkgpath`` gives for the type (the uncommon PkgPath, else a struct's
+    #: or interface's own): a failed assertion's message says "types from different packages" by it
+    pkgpath: str = field(default="", compare=False)
 
 
 def plugin_symbols(
@@ -567,6 +779,7 @@ def plugin_symbols(
     """
     problem = layout_problem(go_version)
     printer = TypePrinter(elf, types_base)
+    qualified = TypePrinter(elf, types_base, qualified=True, go_version=go_version)
     out: list[Symbol] = []
     for name_off, typ_off in ptab:
         name = read_full_name(elf, types_base + name_off)
@@ -585,5 +798,76 @@ def plugin_symbols(
             why = f"the type name {t.string!r} and its layout {t.composed!r} disagree"
             out.append(Symbol(name.name, kind, None, why))
             continue
-        out.append(Symbol(name.name, kind, t.string))
+        ident, methods, why = _identity(qualified, types_base + typ_off)
+        try:
+            pkgpath = qualified.rtype_pkgpath(types_base + typ_off)
+        except (TypeReadError, _NotComposable):
+            pkgpath = ""
+        out.append(
+            Symbol(name.name, kind, t.string, identity=ident, methods=methods, identity_reason=why, pkgpath=pkgpath)
+        )
     return tuple(out)
+
+
+def _identity(printer: TypePrinter, addr: int) -> tuple[str | None, tuple[str, ...] | None, str]:
+    try:
+        ident = printer.identity(addr)
+    except (TypeReadError, _NotComposable) as exc:
+        return None, None, str(exc)
+    try:
+        return ident, printer.method_set(addr), ""
+    except (TypeReadError, _NotComposable) as exc:
+        return ident, None, f"its method set: {exc}"
+
+
+@frozen
+class NamedType:
+    """A named type a module carries a descriptor for: its package's name (what reflect prints before the
+    dot) and, for an interface, its methods (:meth:`TypePrinter.interface_methods`)."""
+
+    path: str
+    package: str
+    methods: tuple[str, ...] | None
+
+
+#: the most descriptors :func:`named_types` follows from its roots (a module has a few thousand)
+_MAX_WALK = 1 << 16
+
+
+def named_types(
+    elf: ElfFile,
+    types_base: int,
+    offsets: Iterable[int],
+    *,
+    follow: Iterable[int] = (),
+    go_version: str | None = None,
+) -> dict[str, NamedType]:
+    """The named types among the type descriptors at *types_base* + each of *offsets*, by identity
+    (``import/path.Name``), and among those at each of *follow* and every type they reference (elements,
+    keys, parameters, fields, interface methods' types: a stripped plugin's exported symbols name the
+    packages their types come from). A descriptor that cannot be read is left out (it names nothing
+    soinspect can resolve to)."""
+    printer = TypePrinter(elf, types_base, qualified=True, go_version=go_version)
+    out: dict[str, NamedType] = {}
+    todo = [(types_base + off, True) for off in follow] + [(types_base + off, False) for off in offsets]
+    seen: set[int] = set()
+    while todo and len(seen) < _MAX_WALK:  # bounded: each descriptor once, at most _MAX_WALK of them
+        addr, deeper = todo.pop()
+        if addr in seen:
+            continue
+        seen.add(addr)
+        if deeper:
+            with contextlib.suppress(TypeReadError, _NotComposable):  # an unreadable one leads nowhere
+                todo.extend((a, True) for a in printer.referenced(addr))
+        try:
+            hdr = printer.header(addr)
+            if not hdr.tflag & TFLAG_NAMED or not hdr.tflag & TFLAG_UNCOMMON:
+                continue
+            ident, path = printer.qualified_name(addr), printer.pkgpath(addr)
+            if not path:  # a predeclared type (int, error): no package to resolve to
+                continue
+            package = printer.reflect_string(addr).partition(".")[0]
+            out[ident] = NamedType(path, package, printer.interface_methods(addr))
+        except (TypeReadError, _NotComposable):
+            continue
+    return out

@@ -17,18 +17,28 @@ What does take part stays: field names, embedded fields and tags of a struct, va
 ``interface { Error() string }``). Each rule is confirmed by a real Go host asserting the type on a real
 plugin (``corpus/typeassert.json``, checked by ``tests/test_expect_identity.py``).
 
-Two things cannot be told from a spelling, and :func:`canonical` reports them as :class:`Undecidable`
-rather than guess: an unexported struct field or interface method (identical only when the host asserts
-it inside the package that declares it), and an interface that embeds a named interface other than
-``error`` (its methods are not known from the name).
+Two things cannot be told from a spelling alone, and :func:`canonical` reports them as
+:class:`Undecidable` rather than guess: an unexported struct field or interface method (identical only
+when the host asserts it inside the package that declares it), and an interface that embeds a named
+interface other than ``error`` (its methods are not known from the name).
+
+With :class:`Packages` (what the host, or the plugin, carries descriptors for), :func:`canonical` gives
+the type's *identity* instead, the form :meth:`soinspect.go.gotypes.TypePrinter.identity` prints a
+descriptor in: package names resolved to import paths (``example.com/real/api.Logger``), unexported
+names qualified with their package (``main.b``), an embedded named interface's methods written out. The
+check (:mod:`soinspect.verdict.expect`) compares those; :func:`printed` turns an identity back into what
+``%T`` (and a panic message) prints. A name left unresolved (no host) is marked, and :func:`matches`
+says None where it could match: ``unknown``, never a pass.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from soinspect.go.gotypes import go_quote
+from soinspect._frozen import frozen
+from soinspect.go.gotypes import NamedType, go_quote
 
 #: predeclared aliases and the type reflect prints for each
 ALIASES = {"byte": "uint8", "rune": "int32", "any": "interface {}"}
@@ -52,6 +62,74 @@ _TOKEN = re.compile(
 class Undecidable(ValueError):
     """The type is well formed, but whether a host's assertion of it accepts a plugin's symbol cannot be
     told from its spelling (see the module docstring)."""
+
+
+class Unresolvable(ValueError):
+    """A short package name names no package the host links that defines the type, or more than one: a
+    mistake in the contract, said in one line with the candidates."""
+
+
+#: marks a package name that could not be resolved (no host): ``\x00api\x00.Logger`` in an identity
+UNRESOLVED = "\x00"
+
+
+@frozen
+class Packages:
+    """What a contract's package qualifiers resolve against: the named types a host (``host=True``) or
+    only the plugin carries, by identity (:func:`soinspect.go.facts.read_named_types`).
+
+    A qualifier with a ``/`` or a ``.`` is an import path, as go/types prints one. A bare word
+    (``fmt``, ``api``) is an import path when a package at exactly that path is known (the standard
+    library's, as go/types prints them); otherwise it is a package name: against a host, the one package
+    of that name that defines the type (:class:`Unresolvable` for none or several); without a host it
+    stays unresolved, and a comparison that depends on it is ``unknown``.
+    """
+
+    named: Mapping[str, NamedType]
+    host: bool = False
+    #: the package whose code writes the assertion: the package of unexported names in a type literal
+    home: str = "main"
+    #: a Go source file's imports (name -> path): package names resolve through them alone, as the
+    #: compiler resolves them (a contract file, :mod:`soinspect.go.contract`)
+    imports: Mapping[str, str] | None = None
+
+    def resolve(self, qualifier: str, name: str) -> str:
+        if self.imports is not None and qualifier in self.imports:
+            return self.imports[qualifier]
+        if "/" in qualifier or "." in qualifier:
+            return qualifier
+        if self.imports is not None:
+            raise Unresolvable(f"{qualifier}.{name}: no import names {qualifier}")
+        base = name.split("[", 1)[0]
+        paths = {t.path for t in self.named.values()}
+        if qualifier in paths:
+            return qualifier
+        if not self.host:
+            return UNRESOLVED + qualifier + UNRESOLVED
+        found = sorted(
+            {
+                t.path
+                for ident, t in self.named.items()
+                if t.package == qualifier and ident.split("[", 1)[0] == f"{t.path}.{base}"
+            }
+        )
+        if len(found) == 1:
+            return found[0]
+        named = sorted({t.path for t in self.named.values() if t.package == qualifier})
+        if not found:
+            have = f"packages named {qualifier}: {', '.join(named)}" if named else f"no package named {qualifier}"
+            raise Unresolvable(
+                f"{qualifier}.{base}: the host links no package named {qualifier} that defines {base} ({have}); "
+                "write the import path"
+            )
+        raise Unresolvable(
+            f"{qualifier}.{base}: the host links {len(found)} packages named {qualifier} that define {base} "
+            f"({', '.join(found)}); write the import path"
+        )
+
+    def interface(self, ident: str) -> tuple[str, ...] | None:
+        t = self.named.get(ident)
+        return t.methods if t is not None else None
 
 
 @dataclass
@@ -91,15 +169,20 @@ def _tokenize(text: str) -> _Tokens:
     return _Tokens(out)
 
 
-def canonical(text: str, *, printed: bool = False) -> str:
+def canonical(text: str, *, printed: bool = False, packages: Packages | None = None) -> str:
     """*text*, a Go type, printed as ``%T`` prints the identical type. ValueError if it is not a type;
     :class:`Undecidable` if identity cannot be decided from the spelling.
 
     ``printed=True`` reads a type as ``%T`` printed it for a real symbol: an unexported field or method
     there is simply part of the type (the plugin's own package declared it), not undecidable.
+
+    With *packages*, the result is the type's identity as :meth:`TypePrinter.identity
+    <soinspect.go.gotypes.TypePrinter.identity>` prints a descriptor's: qualifiers resolved to import
+    paths (:meth:`Packages.resolve`), unexported field and method names qualified with the package that
+    writes the assertion (``Packages.home``), an embedded named interface's methods written out.
     """
     toks = _tokenize(text)
-    out = _Parser(toks, printed=printed).type(0)
+    out = _Parser(toks, printed=printed, packages=packages).type(0)
     kind, v = toks.peek()
     if kind != "end":
         raise ValueError(f"unexpected {v!r} after the type")
@@ -121,13 +204,29 @@ def is_empty_interface(text: str) -> bool:
 
 
 class _Parser:
-    def __init__(self, toks: _Tokens, *, printed: bool = False) -> None:
+    def __init__(self, toks: _Tokens, *, printed: bool = False, packages: Packages | None = None) -> None:
         self.t = toks
         self.printed = printed
+        self.packages = packages
 
     def exported(self, name: str, what: str) -> None:
-        if not self.printed:
+        if not self.printed and self.packages is None:
             _check_exported(name, what)
+
+    def member(self, name: str) -> str:
+        """A field or method name; an unexported one qualified with its package, in identity mode."""
+        if self.packages is None or name[:1].isupper() or name == "_" or "." in name:
+            return name  # "." : already qualified (an identity read back, as a manifest carries it)
+        return f"{self.packages.home}.{name}"
+
+    def qualify(self, name: str) -> str:
+        """``api.Logger`` -> ``example.com/real/api.Logger`` in identity mode (:meth:`Packages.resolve`)."""
+        if self.packages is None or "." not in name:
+            return name
+        qualifier, _, base = name.rpartition(".")
+        if not qualifier or not base:
+            raise ValueError(f"bad qualified name {name!r}")
+        return f"{self.packages.resolve(qualifier, base)}.{base}"
 
     def type(self, depth: int) -> str:
         if depth > _MAX_DEPTH:
@@ -177,6 +276,7 @@ class _Parser:
     def named(self, name: str, depth: int) -> str:
         if name in ALIASES:
             return ALIASES[name]
+        name = self.qualify(name)
         if self.t.peek() == ("punct", "[") and not self._array_follows():
             self.t.next()
             args = [self.type(depth)]
@@ -290,7 +390,8 @@ class _Parser:
     def field(self, depth: int) -> list[str]:
         kind, v = self.t.peek()
         names: list[str] = []
-        if kind == "name" and v not in _KEYWORDS and "." not in v and self._field_names_follow():
+        dotted_ok = "." not in v or self.packages is not None  # a qualified unexported name, read back
+        if kind == "name" and v not in _KEYWORDS and dotted_ok and self._field_names_follow():
             names.append(self.t.next()[1])
             while self.t.peek() == ("punct", ","):
                 self.t.next()
@@ -309,7 +410,7 @@ class _Parser:
         tag = self.tag()
         for n in names:
             self.exported(n, "struct field")
-        return [f"{n} {typ}{tag}" for n in names]
+        return [f"{self.member(n)} {typ}{tag}" for n in names]
 
     def _field_names_follow(self) -> bool:
         nxt = self.t.peek(1)
@@ -335,11 +436,15 @@ class _Parser:
                 raise ValueError(f"expected a method name, found {v!r}")
             if self.t.peek() == ("punct", "("):
                 self.exported(v, "interface method")
-                methods[v] = v + self.signature(depth)
+                label = self.member(v)
+                methods[label] = label + self.signature(depth)
             elif v == "error":
                 methods["Error"] = "Error() string"
             elif v == "any":
                 pass
+            elif self.packages is not None and (embedded := self.packages.interface(self.qualify(v))) is not None:
+                for m in embedded:
+                    methods[m.split("(", 1)[0]] = m
             else:
                 raise Undecidable(
                     f"the interface embeds {v}: write its methods out, as %T prints them "
@@ -409,3 +514,75 @@ def _unquote(lit: str) -> str:
     return "".join(out)
 
 
+
+
+def methods_of(canon: str) -> list[str]:
+    """The methods of an interface literal as :func:`canonical` prints it (``interface { A(); B() int }``)."""
+    body = canon[len("interface {") : -1].strip()
+    out, depth, start, quoted = [], 0, 0, ""
+    for i, ch in enumerate(body):  # bounded by the text
+        if quoted:
+            if ch == quoted and body[i - 1] != "\\":
+                quoted = ""
+        elif ch in "\"`":
+            quoted = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == ";" and depth == 0:
+            out.append(body[start:i].strip())
+            start = i + 1
+    if body[start:].strip():
+        out.append(body[start:].strip())
+    return out
+
+
+def matches(want: str, identity: str) -> bool | None:
+    """Whether the plugin's *identity* is the type *want* (an identity from :func:`canonical`): True or
+    False; None when *want* holds an unresolved package name and *identity* matches it for some package."""
+    if UNRESOLVED not in want:
+        return want == identity
+    parts = want.split(UNRESOLVED)
+    pattern = "".join(re.escape(p) if i % 2 == 0 else r"[^\s;,()\[\]{}*]+" for i, p in enumerate(parts))
+    return None if re.fullmatch(pattern, identity) else False
+
+
+def shown(identity: str) -> str:
+    """An identity as people read it (an unresolved package name without its marks)."""
+    return identity.replace(UNRESOLVED, "")
+
+
+_QUALIFIED = re.compile(r"[^\W\d][\w.~/-]*\.[^\W\d]\w*")
+
+
+def printed(identity: str, tables: Sequence[Mapping[str, NamedType]] = ()) -> str:
+    """An identity printed as reflect (``%T``, a panic message) prints the type: a named type with its
+    package's name (from *tables*, else the import path's last element), a type argument with its import
+    path, a field or method name without its package."""
+    out: list[str] = []
+    pos, generic = 0, 0
+    text = shown(identity)
+    for m in _QUALIFIED.finditer(text):
+        if m.start() > 0 and text[m.start() - 1] in "\"`":
+            continue
+        before = text[pos : m.start()]
+        generic += before.count("[") - before.count("]") if generic else 0
+        out.append(before)
+        word, after = m.group(), text[m.end() : m.end() + 2]
+        path, _, base = word.rpartition(".")
+        if generic:
+            out.append(word)
+        elif after[:1] == "(" or (after[:1] == " " and after[1:2] not in ('"', "`", "}")):
+            out.append(base)  # a method or field name
+        else:
+            pkg = next((t[word].package for t in tables if word in t), path.rsplit("/", 1)[-1])
+            out.append(f"{pkg}.{base}")
+            if text[m.end() : m.end() + 1] == "[" and text[m.end() + 1 : m.end() + 2] not in "]0123456789":
+                generic = 1
+                out.append("[")
+                pos = m.end() + 1
+                continue
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from soinspect.elf import file as _elf
 from soinspect.elf.targets import target_for
 from soinspect.errors import HostError
-from soinspect.go.facts import FileFacts, read_facts
+from soinspect.go.facts import FileFacts, read_facts, read_named_types
 from soinspect.go.module import PKGHASH_PREFIXES
 from soinspect.loader import dynamic as _dynamic
 from soinspect.loader import manifest as _manifest
@@ -160,5 +160,6 @@ def host_model(hf: FileFacts, *, digest: bool = True, sysroot: str | None = None
         interp=interp,
         exports=exports,
         exports_note=note,
+        named_types=read_named_types(hf),
     )
 

@@ -26,7 +26,9 @@ from typing import Any, NoReturn
 from soinspect.elf.file import read_head
 from soinspect.elf.targets import TARGETS
 from soinspect.errors import ManifestError
+from soinspect.go import typeexpr
 from soinspect.go.buildinfo import BuildInfo, BuildSetting, Module
+from soinspect.go.gotypes import NamedType
 from soinspect.loader.dynamic import c_identifier
 from soinspect.loader.prediction import OUTCOMES, Outcome
 from soinspect.loader.process import HostModel
@@ -37,7 +39,9 @@ MANIFEST_VERSION = 2
 #: versions this soinspect reads: 1 lacks ``buildinfo.dirs`` (a host's relative replacements then do not
 #: resolve to directories, so they are not compared: no cause or difference is claimed for them) and
 #: ``loader`` (no interpreter, no exported symbols: glibc's loader is assumed, and a plugin symbol that no
-#: library defines gives an unknown verdict instead of an error)
+#: library defines gives an unknown verdict instead of an error) and ``types`` (the host's named types: its
+#: contract's package names resolve as without a host, a short name that could name two packages is
+#: ``unknown``, and its ``expect`` types are as written)
 READABLE_VERSIONS = (1, 2)
 #: no real host's manifest comes near this (the corpus hosts' are 6-25 KiB); a bigger file is refused unread
 MAX_MANIFEST_SIZE = 8 << 20
@@ -79,6 +83,10 @@ def manifest_document(model: HostModel, *, host_file: str, host_size: int) -> di
             "interp": model.interp,
             "exports": sorted(model.exports) if model.exports is not None else None,
             "exports_note": model.exports_note,
+        },
+        "types": {
+            ident: {"path": t.path, "package": t.package, "methods": None if t.methods is None else list(t.methods)}
+            for ident, t in sorted(model.named_types.items())
         },
     }
 
@@ -194,7 +202,7 @@ class _Reader:
                 "runtime",
                 "pkghashes",
                 "expect",
-                *(("loader",) if version >= 2 else ()),
+                *(("loader", "types") if version >= 2 else ()),
             ),
         )
         host = self.obj(top["host"], "host")
@@ -224,8 +232,11 @@ class _Reader:
         if not isinstance(exports, bool):
             self.fail("runtime.exports_lastmoduledatap", f"not true or false: {_show(exports)}")
         pkghashes = self.pkghashes(top["pkghashes"])
-        expects = self.expects(top["expect"])
+        named = self.named_types(top["types"]) if version >= 2 else {}
+        expects = self.expects(top["expect"], named)
         interp, exported, note = self.loader(top["loader"]) if version >= 2 else (None, None, None)
+        named = self.named_types(top["types"]) if version >= 2 else {}
+        expects = self.expects(top["expect"], named)
         return HostModel(
             name=self.name,
             implicit=False,
@@ -238,6 +249,7 @@ class _Reader:
             buildinfo=bi,
             sha256=sha,
             expects=expects,
+            named_types=named,
             manifest_of=host_file,
             interp=interp,
             exports=exported,
@@ -384,7 +396,10 @@ class _Reader:
             out[pkg] = hx
         return out
 
-    def expects(self, v: object) -> tuple[tuple[str, str], ...]:
+    def expects(self, v: object, named: dict[str, NamedType]) -> tuple[tuple[str, str], ...]:
+        """The contract: each type must be a Go type, its package names resolved as the host resolves
+        them (version 2 writes them resolved, with import paths)."""
+        packages = typeexpr.Packages(named, host=bool(named))
         out = []
         for i, e in enumerate(self.arr(v, "expect")):
             d = self.obj(e, f"expect[{i}]")
@@ -392,8 +407,33 @@ class _Reader:
             name, typ = self.text(d["name"], f"expect[{i}].name"), self.text(d["type"], f"expect[{i}].type")
             if not name or not typ:
                 self.fail(f"expect[{i}]", "an empty name or type")
+            try:
+                typeexpr.canonical(typ, packages=packages)
+            except typeexpr.Undecidable:
+                pass  # a Go type whose identity the spelling does not tell: the check says unknown
+            except ValueError as exc:
+                self.fail(f"expect[{i}].type", f"{_show(typ)} is not a Go type: {exc}")
             out.append((name, typ))
         return tuple(out)
+
+    def named_types(self, v: object) -> dict[str, NamedType]:
+        d = self.obj(v, "types")
+        if len(d) > _MAX_ITEMS:
+            self.fail("types", f"{len(d)} types, over the limit of {_MAX_ITEMS}")
+        out: dict[str, NamedType] = {}
+        for ident, t in d.items():
+            where = f"types[{_show(ident)}]"
+            self.text(ident, "types")
+            e = self.obj(t, where)
+            self.keys(e, where, ("path", "package", "methods"))
+            path, package = self.text(e["path"], f"{where}.path"), self.text(e["package"], f"{where}.package")
+            if not path or not package or not ident.startswith(path + "."):
+                self.fail(where, "not import/path.Name with its path and package name")
+            methods = None
+            if e["methods"] is not None:
+                methods = tuple(self.text(m, f"{where}.methods") for m in self.arr(e["methods"], f"{where}.methods"))
+            out[ident] = NamedType(path, package, methods)
+        return out
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ET_DYN, 
 from soinspect.elf.targets import LINUX_OSABIS, Target, machine_file, machine_process
 from soinspect.go.buildinfo import BuildInfo
 from soinspect.go.facts import FileFacts
+from soinspect.go.gotypes import NamedType
 from soinspect.loader.dynamic import Binding, loader_of_plugin
 from soinspect.loader.prediction import Mismatch, Outcome, Verdict
 
@@ -76,6 +77,9 @@ class HostModel:
     sha256: str | None = None
     #: the host's contract: (exported name, Go type) pairs it looks up and asserts (a manifest's ``expect``)
     expects: tuple[tuple[str, str], ...] = ()
+    #: the named types the host carries descriptors for, by identity (``import/path.Name``): what a
+    #: contract's package names resolve against (empty when unknown: no ``.symtab``, a version-1 manifest)
+    named_types: dict[str, NamedType] = field(default_factory=dict)
     #: the host executable's file name when this model was read from a host manifest (``name`` is then
     #: the manifest's path); None when it was read from the executable itself
     manifest_of: str | None = None

@@ -13,7 +13,7 @@ from typing import Any
 from soinspect._version import __version__
 from soinspect.go.buildinfo import BuildInfo, Module
 from soinspect.go.gotypes import Symbol
-from soinspect.verdict.explain import cause_line
+from soinspect.verdict.explain import cause_line, contract_status
 from soinspect.verdict.report import (
     CauseGroup,
     Check,
@@ -74,6 +74,7 @@ def report_json(r: Report) -> dict[str, Any]:
         "kind": r.kind,
         "loadable": r.loadable,
         "outcome": r.outcome,
+        "contract": contract_status(r),
         "open_error": r.open_error,
         "reason": r.reason,
         "why": cause_line(r),

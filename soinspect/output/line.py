@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from soinspect.output.ansi import paint, verdict_style
 from soinspect.output.escape import escape
-from soinspect.verdict.explain import cause_line, fix_brief, verdict_word
+from soinspect.verdict.explain import cause_line, contract_unknown, fix_brief, verdict_word
 from soinspect.verdict.report import Report, RunError, Skipped
 
 
@@ -39,7 +39,8 @@ def report_line(r: Report, color: bool = False, *, name_host: bool = False) -> s
     """``PATH: VERDICT (kind): cause``; a loadable file says only that it loads. With *name_host* (several
     hosts in one run): ``PATH (host HOST): ...``."""
     where = f"{r.path} (host {r.host.path})" if name_host and r.host is not None else r.path
-    rest = f"({r.kind})" + ("" if r.loadable else f": {cause_line(r)}")
+    unknown = contract_unknown(r) if r.loadable else None
+    rest = f"({r.kind})" + ("" if r.loadable else f": {cause_line(r)}") + (f": {unknown}" if unknown else "")
     if r.fix is not None:
         rest += f"; fix: {fix_brief(r.fix)}"
     return _join(where, verdict_word(r), rest, color)

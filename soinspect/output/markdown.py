@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from soinspect.output.escape import escape
-from soinspect.verdict.explain import cause_line, collapsed_packages, host_line, target_line
+from soinspect.verdict.explain import (
+    cause_line,
+    collapsed_packages,
+    contract_unknown,
+    host_line,
+    target_line,
+    verdict_word,
+)
 from soinspect.verdict.report import Report, RunError, Skipped
 
 #: a message longer than this is cut in the table (the JSON and SARIF outputs keep it whole)
@@ -59,8 +66,11 @@ def render_markdown(
     if reports:
         lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
         for r in reports:
+            unknown = contract_unknown(r) if r.loadable else None
             verdict = "✅ loadable" if r.loadable else f"❌ {_OUTCOME.get(r.outcome, r.outcome)}"
-            why = "" if r.loadable else cause_line(r)
+            verdict = "❌ rejected by contract" if verdict_word(r) == "REJECTED by contract" else verdict
+            verdict = "⚠️ loadable, contract unknown" if unknown else verdict
+            why = unknown or ("" if r.loadable else cause_line(r))
             failed = ", ".join(_code(c.id) for c in r.failed)
             name = f"{r.path} (host {r.host.path})" if several_hosts and r.host is not None else r.path
             kind = f"{r.kind}, musl" if r.loader is not None and r.loader.flavor == "musl" else r.kind

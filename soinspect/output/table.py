@@ -16,6 +16,7 @@ from soinspect.verdict.explain import (
     SHOWN_PACKAGES,
     cause_line,
     collapsed_packages,
+    contract_unknown,
     host_line,
     target_line,
     verdict_word,
@@ -28,7 +29,10 @@ _MARK = {"pass": "ok", "fail": "FAIL", "warn": "warn", "info": "info", "unknown"
 def verdict_line(r: Report, color: bool = False) -> str:
     word = paint(verdict_word(r), verdict_style(verdict_word(r)), color)
     if r.loadable:
-        return f"{escape(r.path)}: {word} ({escape(r.kind)}) - plugin.Open succeeds"
+        unknown = contract_unknown(r)
+        return f"{escape(r.path)}: {word} ({escape(r.kind)}) - plugin.Open succeeds" + (
+            f"; {escape(unknown)}" if unknown else ""
+        )
     detail = r.open_error or r.verdict.reason
     return f"{escape(r.path)}: {word} ({escape(r.kind)}) - {escape(detail)}"
 

@@ -18,7 +18,7 @@ from soinspect.elf.structs import ELFCLASS64, ELFDATA2LSB
 from soinspect.elf.targets import DEFAULT_TARGET, Target, target_for
 from soinspect.errors import FileAccessError, InvalidFileError
 from soinspect.go.buildinfo import BuildInfo
-from soinspect.go.facts import FileFacts, invalid_facts, read_facts, read_symbols
+from soinspect.go.facts import FileFacts, invalid_facts, read_facts, read_named_types, read_symbols
 from soinspect.loader import dynamic as _sysroot
 from soinspect.loader.causes import diagnose
 from soinspect.loader.host import load_host
@@ -96,7 +96,7 @@ def audit(
     report = build_report(
         f, policy, verdict, dyn=dyn, digest=digest, binding=binding, plugin_module=_absolute(plugin_module)
     )
-    return apply_expectations(report, expect)
+    return apply_expectations(report, expect, plugin_types=read_named_types(f) if expect else None, strict=strict)
 
 
 def crashed_report(path: str, error: InvalidFileError, *, target: Target = DEFAULT_TARGET) -> Report:
@@ -206,7 +206,17 @@ def check_host(
         )
     contract = (*model.expects, *expect)
     sources = [f"host {model.name}"] * len(model.expects) + [COMMAND_LINE] * len(expect)
-    return [apply_expectations(r, contract, sources) for r in out]
+    return [
+        apply_expectations(
+            r,
+            contract,
+            sources,
+            host_types=model.named_types,
+            plugin_types=read_named_types(f) if contract else None,
+            strict=strict,
+        )
+        for r, f in zip(out, facts, strict=True)
+    ]
 
 
 def _with_cause(m: Mismatch, f: FileFacts, host: HostModel, others: list[FileFacts]) -> Mismatch:

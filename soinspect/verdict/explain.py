@@ -29,8 +29,30 @@ _VERDICT_WORDS = {
 
 
 def verdict_word(r: Report) -> str:
-    """``LOADABLE``, ``REJECTED``, ``REJECTED (host crash)``, ``NOT REACHED``, ``UNKNOWN``, ``REJECTED by policy``."""
-    return "LOADABLE" if r.loadable else _VERDICT_WORDS[r.outcome]
+    """``LOADABLE``, ``REJECTED``, ``REJECTED (host crash)``, ``NOT REACHED``, ``UNKNOWN``, ``REJECTED by policy``,
+    ``REJECTED by contract``."""
+    if r.loadable:
+        return "LOADABLE"
+    if r.outcome == "ok" and [c.id for c in r.failed] == ["plugin.expect"]:
+        return "REJECTED by contract"  # plugin.Open succeeds; the host's type assertion fails
+    return _VERDICT_WORDS[r.outcome]
+
+
+def contract_status(r: Report) -> str | None:
+    """The host's contract (``plugin.expect``) for *r*: ``pass``, ``fail``, ``unknown``, or None when no
+    contract was given. ``fail`` beside a successful ``plugin.Open`` (``outcome`` ``ok``) is a rejection:
+    the host's assertion fails after the plugin loads."""
+    c = r.check("plugin.expect")
+    return c.status if c is not None else None
+
+
+def contract_unknown(r: Report) -> str | None:
+    """What a loadable *r*'s reader must know: the host's contract is not decided, and why (None if it is
+    decided, or there is none)."""
+    c = r.check("plugin.expect")
+    if c is None or c.status != "unknown":
+        return None
+    return f"contract unknown: {c.message}"
 
 
 def cause_line(r: Report) -> str:

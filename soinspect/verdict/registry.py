@@ -278,10 +278,13 @@ _RECORDS = (
         "plugin.expect",
         "Exported symbols named with --expect exist with the Go types the host asserts",
         "--expect NAME=TYPE (or expect in the config, or the expect of a host manifest) states the host's "
-        "type assertion on Lookup(NAME); types are compared by Go type identity, as the assertion does "
-        "(byte is uint8, parameter names do not count; docs/api.md).",
-        "a wrong type: the host panics with interface conversion: plugin.Symbol is func() string, not "
-        "func() int; a missing name: plugin: symbol NAME not found in plugin PATH",
+        "type assertion on Lookup(NAME); it is decided as the runtime decides it, from the plugin's type "
+        "descriptors: Go type identity with import paths (api.Logger of example.com/fake/api is not the "
+        "host's), an interface by the symbol's method table; short package names resolve against --host. "
+        "Unknown where the bytes do not tell (--strict rejects it); docs/host.md.",
+        "a wrong type: sym.(T) panics with interface conversion: plugin.Symbol is func() string, not "
+        "func() int, and v, ok := sym.(T) gives ok == false; a missing name: plugin: symbol NAME not found "
+        "in plugin PATH",
         "export NAME with the type the host asserts.",
     ),
 )

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Record what a real Go host's type assertions do with the contract plugin: ``corpus/contract/``.
+
+A host built against ``example.com/real/api`` opens ``contract.so`` (built from ``src/plugin``, which also
+links the look-alike ``example.com/fake/api`` and ``example.com/only``, a package the host never links),
+looks each symbol up and asserts the type of each case below in both forms Go has: ``v, ok := sym.(T)``
+(``ok`` recorded) and ``sym.(T)`` (the panic message recorded, exactly as the runtime words it). The
+spelling is compiled into the host as a server's source writes it (``api`` is ``example.com/real/api``).
+Each case also carries the same type written with full import paths, as ``go/types`` prints it: the input
+soinspect is given for the full-path form (the expectation is what the host did, never written by hand).
+
+    python3 corpus/contract/record.py     # needs go1.27.3 (scripts/go-toolchain.sh); about 2 minutes
+
+It writes ``contract.json`` (the recording, with the sha256 of both binaries) and ``bin/host.xz``,
+``bin/contract.so.xz``. Both are built with ``-trimpath`` from this directory's sources, so the same
+toolchain gives the same bytes wherever they are built (``tests/test_contract.py`` checks the sha256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import lzma
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+GO_VERSION = "1.27.3"
+SCRATCH = Path("/tmp/soinspect-contract")
+#: the host keeps its symbol table (soinspect reads the host's named types from it); the plugin needs none
+HOST_FLAGS = ["-trimpath", "-ldflags=-w -buildid="]
+PLUGIN_FLAGS = ["-trimpath", "-ldflags=-s -w -buildid="]
+
+#: (symbol, the type as the host's source writes it, the same type with full import paths)
+CASES: list[tuple[str, str, str]] = [
+    # the look-alike package, in a parameter
+    ("InitModule", "func(context.Context, api.Logger) error",
+     "func(context.Context, example.com/real/api.Logger) error"),
+    ("InitModuleFake", "func(context.Context, api.Logger) error",
+     "func(context.Context, example.com/real/api.Logger) error"),
+    ("InitGood", "func(api.Logger) error", "func(example.com/real/api.Logger) error"),
+    ("InitFake", "func(api.Logger) error", "func(example.com/real/api.Logger) error"),
+    ("InitOnly", "func(api.Logger) error", "func(example.com/real/api.Logger) error"),
+    ("VRealIfc", "*api.Logger", "*example.com/real/api.Logger"),
+    ("VFakeIfc", "*api.Logger", "*example.com/real/api.Logger"),
+    # named interfaces satisfied or not, by value and pointer receivers
+    ("VVal", "api.Logger", "example.com/real/api.Logger"),
+    ("VPtr", "api.Logger", "example.com/real/api.Logger"),
+    ("VPtrPtr", "api.Logger", "example.com/real/api.Logger"),
+    ("VValPtr", "api.Logger", "example.com/real/api.Logger"),
+    ("VWrong", "api.Logger", "example.com/real/api.Logger"),
+    ("VVal", "interface{ Log(string) }", "interface{ Log(string) }"),
+    ("VOnly", "api.Logger", "example.com/real/api.Logger"),
+    ("InitGood", "api.Logger", "example.com/real/api.Logger"),
+    # an unexported method: its package counts
+    ("VRealNamer", "api.Namer", "example.com/real/api.Namer"),
+    ("VFakeNamer", "api.Namer", "example.com/real/api.Namer"),
+    ("VOwnNamer", "api.Namer", "example.com/real/api.Namer"),
+    # structs with unexported fields, from two packages
+    ("VRec", "*api.Rec", "*example.com/real/api.Rec"),
+    ("VFakeRec", "*api.Rec", "*example.com/real/api.Rec"),
+    ("VAnon", "*struct{ A int; b string }", "*struct{ A int; b string }"),
+    ("VEmbedRec", "*struct{ api.Rec; x int }", "*struct{ example.com/real/api.Rec; x int }"),
+    ("VOnlyThing", "*struct{ N int }", "*struct{ N int }"),
+    # generic instantiations
+    ("VBoxItem", "*api.Box[api.Item]", "*example.com/real/api.Box[example.com/real/api.Item]"),
+    ("VBoxFakeItem", "*api.Box[api.Item]", "*example.com/real/api.Box[example.com/real/api.Item]"),
+    ("VFakeBoxItem", "*api.Box[api.Item]", "*example.com/real/api.Box[example.com/real/api.Item]"),
+    ("VBoxInt", "*api.Box[int]", "*example.com/real/api.Box[int]"),
+    ("VBoxInt", "*api.Box[int64]", "*example.com/real/api.Box[int64]"),
+    # a named map type, its methods
+    ("VSet", "*api.Set", "*example.com/real/api.Set"),
+    ("VFakeSet", "*api.Set", "*example.com/real/api.Set"),
+    ("VSet", "interface{ Has(string) bool }", "interface{ Has(string) bool }"),
+]
+
+
+def host_source() -> str:
+    body = []
+    for i, (name, spelling, _) in enumerate(CASES):
+        body.append(
+            f"\tcheck({json.dumps(name)}, {json.dumps(spelling)}, func(s plugin.Symbol) (ok bool, msg string) {{\n"
+            f"\t\t_, ok = s.({spelling})\n"
+            "\t\tdefer func() { msg = recovered(recover()) }()\n"
+            f"\t\t_ = s.({spelling})\n"
+            f"\t\treturn\n\t}}) // case {i}"
+        )
+    return f"""// Code generated by corpus/contract/record.py; DO NOT EDIT.
+// The host: opens the plugin named by os.Args[1]; for each case looks a symbol up and asserts a type,
+// both with ", ok" and without (recovering the panic to print its message).
+package main
+
+import (
+	"context"
+	"os"
+	"plugin"
+	"strconv"
+
+	"example.com/real/api"
+)
+
+var _ context.Context
+
+func recovered(r any) string {{
+	if r == nil {{
+		return ""
+	}}
+	return r.(error).Error() // a failed assertion panics with a *runtime.TypeAssertionError
+}}
+
+func main() {{
+	p, err := plugin.Open(os.Args[1])
+	if err != nil {{
+		os.Stderr.WriteString(err.Error() + "\\n")
+		os.Exit(1)
+	}}
+	check := func(name, spelling string, assert func(plugin.Symbol) (bool, string)) {{
+		sym, err := p.Lookup(name)
+		if err != nil {{
+			os.Stderr.WriteString(err.Error() + "\\n")
+			os.Exit(1)
+		}}
+		ok, msg := assert(sym)
+		os.Stdout.WriteString(`{{"symbol": ` + strconv.Quote(name) + `, "asserted": ` + strconv.Quote(spelling) +
+			`, "ok": ` + strconv.FormatBool(ok) + `, "panic": ` + strconv.Quote(msg) + "}}\\n")
+	}}
+{chr(10).join(body)}
+}}
+"""
+
+
+def go_binary() -> str:
+    out = subprocess.run([str(REPO / "scripts/go-toolchain.sh"), GO_VERSION], check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def main() -> int:
+    gobin = go_binary()
+    if SCRATCH.exists():
+        shutil.rmtree(SCRATCH / "src", ignore_errors=True)
+    src = SCRATCH / "src"
+    shutil.copytree(HERE / "src", src)
+    (src / "host").mkdir()
+    (src / "host" / "main.go").write_text(host_source())
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GO", "CGO_", "CC"))}
+    env.update(GOPROXY="off", GOFLAGS="", GOTOOLCHAIN="local", GOWORK="off", GOENV="off", GOTELEMETRY="off",
+               CGO_ENABLED="1", GOCACHE=str(SCRATCH / "gocache"), GOPATH=str(SCRATCH / "gopath"),
+               HOME=str(SCRATCH / "home"))
+    out = SCRATCH / "out"
+    out.mkdir(exist_ok=True)
+    host, plug = out / "host", out / "contract.so"
+    subprocess.run([gobin, "build", *HOST_FLAGS, "-o", str(host), "./host"], cwd=src, env=env, check=True)
+    subprocess.run([gobin, "build", "-buildmode=plugin", *PLUGIN_FLAGS, "-o", str(plug), "./plugin"], cwd=src, env=env,
+                   check=True)
+    run = subprocess.run([str(host), str(plug)], capture_output=True, text=True, timeout=60, check=True)
+    results = [json.loads(line) for line in run.stdout.splitlines()]
+    if len(results) != len(CASES):
+        raise SystemExit(f"the host printed {len(results)} results for {len(CASES)} cases")
+    for r, (_, _, full) in zip(results, CASES, strict=True):
+        r["full"] = full
+    version = subprocess.run([gobin, "version"], capture_output=True, text=True, check=True).stdout.strip()
+    bindir = HERE / "bin"
+    bindir.mkdir(exist_ok=True)
+    for f in (host, plug):
+        (bindir / f"{f.name}.xz").write_bytes(lzma.compress(f.read_bytes(), preset=9 | lzma.PRESET_EXTREME))
+    doc = {
+        "about": "what a real Go host's assertions sym.(T) and v, ok := sym.(T) did with contract.so, per symbol "
+        "and type; written by corpus/contract/record.py, never by hand",
+        "host_go": version,
+        "host_flags": HOST_FLAGS,
+        "plugin_flags": PLUGIN_FLAGS,
+        "host": {"file": "host", "sha256": sha256(host)},
+        "plugin": {"file": "contract.so", "sha256": sha256(plug)},
+        "results": results,
+    }
+    (HERE / "contract.json").write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"{len(results)} cases, {sum(r['ok'] for r in results)} accepted")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
