@@ -453,3 +453,23 @@ def test_a_name_length_at_the_end_of_a_segment(tail: bytes, want: tuple[int, int
     elf = _elf.ElfFile("made-up.so", data, ElfLayout(ElfHeader(2, 1, 0, 3, 62, 0, 0, 1, 0, 0, 0), (), (segment,), ()))
     assert _uvarint(elf, 0x1000 + 16) == want
     assert _uvarint(elf, 0x1000 + 12) == (0, 1)  # four zero bytes, all mapped: the one-read path
+
+
+@pytest.mark.parametrize("filesz", [None, 0])
+def test_pt_load_offset_past_any_index(tmp_path: Path, filesz: int | None) -> None:
+    """Regression (found by the structured-mutation property test): a PT_LOAD whose p_offset is 2**63-1, in a
+    plugin with no section headers (so module data is found by scanning the segments for the pcHeader
+    magic). The scan handed that offset to a regular expression's search, which raised OverflowError, and the
+    file was reported as soinspect's own crash; now a segment with no byte in the file is not scanned."""
+    data = bytearray(Path(corpus.path("greet-noshdr.so")).read_bytes())
+    (phoff,) = struct.unpack_from("<Q", data, 0x20)
+    (phnum,) = struct.unpack_from("<H", data, 0x38)
+    first_load = next(phoff + i * 56 for i in range(phnum) if struct.unpack_from("<I", data, phoff + i * 56)[0] == 1)
+    struct.pack_into("<Q", data, first_load + 8, 0x7FFF_FFFF_FFFF_FFFF)
+    if filesz is not None:
+        struct.pack_into("<Q", data, first_load + 32, filesz)
+    bad = tmp_path / "offset.so"
+    bad.write_bytes(data)
+    report = api.audit(str(bad))
+    assert not report.loadable
+    assert "OverflowError" not in report.verdict.reason and "unexpected" not in report.verdict.reason

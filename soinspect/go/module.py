@@ -270,8 +270,8 @@ def _scan_pclntab_magic(elf: ElfFile) -> list[int]:
     out: list[int] = []
     lead = {m & 0xFF: m for m in PCLNTAB_MAGICS}  # little-endian: the magic's low byte first
     for seg in elf.segments:
-        if seg.type != 1:
-            continue
+        if seg.type != 1 or seg.offset >= len(elf.data):  # no byte of it in the file (and an offset of up to
+            continue  # 2**64-1 is no index a regular expression's search takes: OverflowError)
         start, end = seg.offset, min(seg.offset + seg.filesz, len(elf.data))
         found: dict[int, list[int]] = {m: [] for m in PCLNTAB_MAGICS}
         if elf.little:
