@@ -34,7 +34,7 @@ from soinspect.cli import scan
 from soinspect.elf.targets import DEFAULT_TARGET
 from soinspect.output.interface import Format
 from soinspect.verdict import audit as api
-kw = dict(judge=api.audit, fmt=Format.TABLE, verbose=False, color=False, slim=True, target=DEFAULT_TARGET,
+kw = dict(judge=api.audit, outputs=[(Format.TABLE, False)], verbose=False, slim=True, target=DEFAULT_TARGET,
           max_size=1 << 30, digest=False, strict=False, ignore=[], sysroot="/", expect=None)
 files = sys.argv[2:]
 for _ in range(int(sys.argv[1])):

@@ -117,22 +117,32 @@ def test_judge_all_same_results_on_one_and_two_workers(tree: Path) -> None:
 
 
 @pytest.mark.parametrize("verbose", [[], ["-v"]])
-def test_table_of_slim_worker_reports_is_the_full_reports_table(
-    tree: Path, capsys: pytest.CaptureFixture[str], verbose: list[str]
+@pytest.mark.parametrize("fmt", ["table", "json", "sarif", "markdown", "line"])
+def test_document_of_slim_worker_reports_is_the_full_reports_document(
+    tree: Path, capsys: pytest.CaptureFixture[str], verbose: list[str], fmt: str
 ) -> None:
-    """A table run's workers send back slim reports (scan.slim_report) beside each file's block: the text
-    written is the table of the full reports, rendered in one process, and so is the exit code."""
-    from soinspect.output.interface import Format, render
+    """A scan's workers send back slim reports (scan.slim_report) beside each file's parts of every format
+    the run writes: each document written is the one of the full reports, rendered in one process, and so
+    is the exit code; the Action's combination (the table, --output sarif and markdown) too."""
+    from soinspect.output.interface import Format, needs_digest, render
 
-    code = cli.main([str(tree), "--workers", "2", *verbose])
+    assert cli.main([str(tree), "--format", "json"]) == cli.EXIT_REJECTED
+    policy = json.loads(capsys.readouterr().out)["policy"]
+    out_dir = tree.parent / "out"
+    out_dir.mkdir()
+    extra = [f"--output=sarif={out_dir}/a.sarif", f"--output=markdown={out_dir}/a.md"] if fmt == "table" else []
+    code = cli.main([str(tree), "--workers", "2", "--format", fmt, *verbose, *extra])
     out = capsys.readouterr().out
     found = scan.expand([str(tree)])
-    full = [api.audit(f, digest=False) for f in found.files]
-    from soinspect.elf.targets import default_target
+    full = [api.audit(f, digest=needs_digest(Format(fmt))) for f in found.files]
 
-    target, source = default_target()  # the table names the target a run without --host used
-    policy = {"target": target.name, "target_source": source}
-    assert out == render(full, Format.TABLE, verbose=bool(verbose), skipped=found.skipped, policy=policy)
+    def whole(f: Format) -> str:
+        return render(full, f, policy=policy, verbose=bool(verbose), skipped=found.skipped)
+
+    assert out == whole(Format(fmt))
+    if extra:
+        assert (out_dir / "a.sarif").read_text() == whole(Format.SARIF)
+        assert (out_dir / "a.md").read_text() == whole(Format.MARKDOWN)
     assert code == (cli.EXIT_OK if all(r.loadable for r in full) else cli.EXIT_REJECTED)
     slim = scan.slim_report(full[0])
     assert slim.checks == () and slim.plugin is None and slim.loadable == full[0].loadable

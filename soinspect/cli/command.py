@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import signal
 import sys
@@ -31,7 +30,7 @@ from soinspect.elf.targets import TARGETS, Target, default_target, parse_target
 from soinspect.errors import FileAccessError, ParserCrashError, SoinspectError
 from soinspect.loader import dynamic as sysroot
 from soinspect.output.escape import escape
-from soinspect.output.interface import Format, preload, render
+from soinspect.output.interface import Format, needs_digest, preload, render
 from soinspect.verdict import expect as _expect
 from soinspect.verdict import plugin
 from soinspect.verdict.checks import CHECK_IDS, POLICY_CHECKS
@@ -426,13 +425,6 @@ def use_color(choice: str, stream: IO[str], env: Mapping[str, str]) -> bool:
     return bool(isatty is not None and isatty())
 
 
-def _with_origin(r: Report, origin: str | None) -> Report:
-    """The report with its host's origin: the flag, or the config file that named the host."""
-    if r.host is None or origin is None:
-        return r
-    return dataclasses.replace(r, host=dataclasses.replace(r.host, origin=origin))
-
-
 def run(args: argparse.Namespace) -> int:
     target_given = args.target is not None
     try:
@@ -470,7 +462,10 @@ def run(args: argparse.Namespace) -> int:
     except SoinspectError as exc:
         _error(f"--sysroot: {exc}")
         return EXIT_ERROR
-    digest = fmt is not Format.TABLE or any(f is not Format.TABLE for f, _ in outputs)
+    color = use_color(args.color, sys.stdout, os.environ)
+    # every format the run writes, with its colour: stdout's, then the files' (never coloured)
+    formats = list(dict.fromkeys([(fmt, color), *((f, False) for f, _ in outputs)]))
+    digest = any(needs_digest(f) for f, _ in formats)
     host_targets: list[Target | None] = []
     for host in args.hosts:
         host_target = _host_target(args, host, target_given, digest)
@@ -494,12 +489,9 @@ def run(args: argparse.Namespace) -> int:
         "expect": expectations,
     }
     seen: set[RunError] = set(errors)  # a file that cannot be read is one error, however many hosts
-    color = use_color(args.color, sys.stdout, os.environ)
-    parts: list[str | None] = []  # each report's part of the output on stdout, where a worker rendered it
-    # the table's per-file blocks are all that is written of the reports: workers send slim ones back
-    slim = fmt is Format.TABLE and not outputs
+    parts: list[tuple[str | None, ...]] = []  # each report's parts of the *formats*, where a worker rendered them
     for host in args.hosts or [None]:
-        judged = _judge(args, host, found.files, options, target, (fmt, color), slim=slim)
+        judged = _judge(args, host, found.files, options, target, formats)
         if judged is None:
             return EXIT_ERROR
         host_reports, host_parts, host_errors = judged
@@ -512,7 +504,7 @@ def run(args: argparse.Namespace) -> int:
     if not reports and not errors and not args.allow_empty:
         line, errors = _nothing_judged(args, found)
         _error(f"{line}")
-    reports = [_with_origin(r, args.host_origin) for r in reports]
+    reports = [scan.with_origin(r, args.host_origin) for r in reports]
     policy = {
         "target": target.name,
         "target_source": target_source,
@@ -526,7 +518,8 @@ def run(args: argparse.Namespace) -> int:
         "config": args.config_source,
     }
 
-    def text(f: Format, color: bool = False, parts: list[str | None] | None = None) -> str:
+    def text(f: Format, color: bool = False) -> str:
+        k = formats.index((f, color))
         return render(
             reports,
             f,
@@ -535,11 +528,11 @@ def run(args: argparse.Namespace) -> int:
             skipped=found.skipped,
             errors=errors,
             color=color,
-            parts=parts,
+            parts=[p[k] for p in parts],
         )
 
     documents = [(path, text(f)) for f, path in outputs]  # files are never coloured
-    stdout = text(fmt, color, parts)
+    stdout = text(fmt, color)
     with _signals_held():
         for path, doc in documents:
             try:
@@ -567,13 +560,11 @@ def _judge(
     files: Sequence[str],
     options: dict[str, Any],
     target: Target,
-    output: tuple[Format, bool],
-    *,
-    slim: bool = False,
-) -> tuple[list[Report], list[str | None], list[RunError]] | None:
-    """The reports of *files* against *host* (None: a host built like each file), each one's part of the
-    *output* (format, colour) where a worker rendered it, and the files that could not be read; None if the
-    host cannot be used (its error printed). With *slim*, a report whose part was rendered is
+    formats: list[tuple[Format, bool]],
+) -> tuple[list[Report], list[tuple[str | None, ...]], list[RunError]] | None:
+    """The reports of *files* against *host* (None: a host built like each file), each one's parts of the
+    *formats* (format, colour) where a worker rendered them, and the files that could not be read; None if
+    the host cannot be used (its error printed). A report whose every part was rendered is
     :func:`scan.slim_report`'s (the run writes nothing else of it)."""
     from soinspect.verdict import audit as api
 
@@ -589,29 +580,38 @@ def _judge(
             _error(f"{exc}")
             return None
         # each one a plugin.Open that fails without touching the process
-        return reports, [None] * len(reports), [_run_error(problem) for problem in unreadable]
+        none = (None,) * len(formats)
+        return reports, [none] * len(reports), [_run_error(problem) for problem in unreadable]
     func: Callable[..., Report]
     if host is not None:
         func, kwargs = scan.check_each, {**options, "host": host}
     else:
         func, kwargs = api.audit, {**options, "target": target}
-    fmt, color = output
-    kwargs = {**kwargs, "judge": func, "fmt": fmt, "verbose": args.verbose, "color": color, "slim": slim}
-    preload(fmt)
+    kwargs = {
+        **kwargs,
+        "judge": func,
+        "outputs": formats,
+        "verbose": args.verbose,
+        "several_hosts": len(set(args.hosts)) > 1,
+        "origin": args.host_origin,
+        "slim": True,
+    }
+    for fmt, _ in formats:
+        preload(fmt)
     bar = scan.ProgressBar.for_stderr(len(files), quiet=args.quiet)
     try:
         results = scan.judge_all(files, scan.judge_rendered, kwargs, workers=args.workers, progress=bar)
     finally:
         bar.close()
-    parts: list[str | None] = []
+    parts: list[tuple[str | None, ...]] = []
     for path, result in zip(files, results, strict=True):
         if isinstance(result, scan.Rendered):
             reports.append(result.report)
-            parts.append(result.part)
+            parts.append(result.parts)
         elif isinstance(result, ParserCrashError):  # the parser died on it: a rejected file
             _error(f"{result}")
             reports.append(api.crashed_report(path, result, target=target))
-            parts.append(None)  # rendered with the others
+            parts.append((None,) * len(formats))  # rendered with the others
         elif isinstance(result, FileAccessError):
             errors.append(_run_error(result))
         else:

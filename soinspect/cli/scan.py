@@ -181,35 +181,48 @@ def judge_all(
 
 @frozen
 class Rendered:
-    """A file's report and its part of the output (:func:`soinspect.output.interface.render_part`),
+    """A file's report and its parts of the run's outputs (:func:`soinspect.output.interface.render_part`),
     rendered in the worker that judged it: what :func:`judge_rendered` sends back to the parent."""
 
     report: Report
-    part: str | None
+    parts: tuple[str | None, ...]
 
 
 def judge_rendered(
     path: str,
     *,
     judge: Callable[..., Report],
-    fmt: Format,
+    outputs: Sequence[tuple[Format, bool]],
     verbose: bool,
-    color: bool,
+    several_hosts: bool = False,
+    origin: str | None = None,
     slim: bool = False,
     **kwargs: Any,
 ) -> Rendered:
-    """``judge(path, **kwargs)`` and the report's part of *fmt*: a job for :func:`judge_all` that spares
-    the parent, which writes the output alone, the rendering of every file in turn. With *slim* (the run
-    writes that part alone, nothing else from the report) the report sent back is :func:`slim_report`'s."""
-    report = judge(path, **kwargs)
-    part = render_part(report, fmt, verbose=verbose, color=color)
-    return Rendered(slim_report(report) if slim and part is not None else report, part)
+    """``judge(path, **kwargs)`` and the report's part of each of *outputs* (format, colour): a job for
+    :func:`judge_all` that spares the parent, which writes the outputs alone, the rendering of every file
+    in turn. The report's host is given its *origin* (:func:`with_origin`) first. With *slim* (the run
+    writes the parts alone, nothing else from the report) a report whose every part was rendered is sent
+    back as :func:`slim_report`'s."""
+    report = with_origin(judge(path, **kwargs), origin)
+    parts = tuple(
+        render_part(report, fmt, verbose=verbose, color=color, several_hosts=several_hosts) for fmt, color in outputs
+    )
+    return Rendered(slim_report(report) if slim and None not in parts else report, parts)
+
+
+def with_origin(r: Report, origin: str | None) -> Report:
+    """The report with its host's origin: the flag, or the config file that named the host."""
+    if r.host is None or origin is None:
+        return r
+    return dataclasses.replace(r, host=dataclasses.replace(r.host, origin=origin))
 
 
 def slim_report(report: Report) -> Report:
     """The report with only what a run needs beside the file's rendered part (its path, verdict, kind
-    and host: the host lines, the summary and the exit code): what a worker sends back when the part is
-    all the output, a tenth of the pickle to read back. Never rendered again: the part stands for it."""
+    and host: the host lines, the summaries and the exit code): what a worker sends back when its parts are
+    all the outputs take of it, a tenth of the pickle to read back. Never rendered again: the parts stand
+    for it (their formats put together the rest from these fields alone)."""
     return dataclasses.replace(
         report,
         verdict=dataclasses.replace(report.verdict, mismatches=()),

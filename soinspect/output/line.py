@@ -27,9 +27,19 @@ def render_line(
     skipped: Sequence[Skipped] = (),
     errors: Sequence[RunError] = (),
     color: bool = False,
+    parts: Sequence[str | None] | None = None,
 ) -> str:
+    """The lines of a run. *parts*, where given, holds each report's :func:`report_line`, rendered elsewhere
+    (a scan's workers) with the same *color* for a run of one host; None for one to render here."""
     several_hosts = len({r.host.path for r in reports if r.host is not None}) > 1
-    lines = [report_line(r, color, name_host=several_hosts) for r in reports]
+    if parts is None:
+        parts = [None] * len(reports)
+    elif several_hosts and any(p is not None for p in parts):
+        raise ValueError("line parts are rendered for a run of one host; this run has several")
+    lines = [
+        part if part is not None else report_line(r, color, name_host=several_hosts)
+        for r, part in zip(reports, parts, strict=True)
+    ]
     lines += [_join(e.path, "NOT JUDGED", f"({e.kind}): {e.message}", color) for e in errors]
     lines += [_join(s.path, "SKIPPED", s.reason, color) for s in skipped]
     return "".join(f"{line}\n" for line in lines)

@@ -35,7 +35,10 @@ def render_markdown(
     policy: dict[str, Any] | None = None,
     skipped: Sequence[Skipped] = (),
     errors: Sequence[RunError] = (),
+    parts: Sequence[str | None] | None = None,
 ) -> str:
+    """The summary. *parts*, where given, holds each report's :func:`report_part`, rendered elsewhere (a
+    scan's workers) for a run of one host; None for one to render here."""
     ok = sum(1 for r in reports if r.loadable)
     rejected = len(reports) - ok
     mark = "✅" if rejected == 0 and not errors else "❌"
@@ -55,56 +58,73 @@ def render_markdown(
     target = (policy or {}).get("target")
     hosts = list(dict.fromkeys(host_line(r.host) for r in reports if r.host is not None))
     several_hosts = len({r.host.path for r in reports if r.host is not None}) > 1
+    if parts is None:
+        parts = [None] * len(reports)
+    elif several_hosts and any(p is not None for p in parts):
+        raise ValueError("Markdown parts are rendered for a run of one host; this run has several")
+    rows: list[str] = []
+    cause_rows: list[str] = []
+    fix_lines: list[str] = []
+    for r, part in zip(reports, parts, strict=True):
+        row, *rest = (part if part is not None else report_part(r, name_host=several_hosts)).split("\n")
+        rows.append(row)
+        cause_rows += [line for line in rest if line.startswith("|")]
+        fix_lines += [line for line in rest if not line.startswith("|")]
     if hosts:
         lines += [f"Host: {_code(h, cell=False)}" for h in hosts] + [""]
     elif host:
         lines += [f"Host: {_code(str(host), cell=False)}", ""]
     elif target:
         line = target_line(str(target), (policy or {}).get("target_source"), reports)
-        name, _, rest = line.partition(" ")
-        lines += [f"Target: {_code(name, cell=False)} {_cell(rest)}", ""]
+        name, _, tail = line.partition(" ")
+        lines += [f"Target: {_code(name, cell=False)} {_cell(tail)}", ""]
     if reports:
-        lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|"]
-        for r in reports:
-            unknown = contract_unknown(r) if r.loadable else None
-            verdict = "✅ loadable" if r.loadable else f"❌ {_OUTCOME.get(r.outcome, r.outcome)}"
-            verdict = "❌ rejected by contract" if verdict_word(r) == "REJECTED by contract" else verdict
-            verdict = "⚠️ loadable, contract unknown" if unknown else verdict
-            why = unknown or ("" if r.loadable else cause_line(r))
-            failed = ", ".join(_code(c.id) for c in r.failed)
-            name = f"{r.path} (host {r.host.path})" if several_hosts and r.host is not None else r.path
-            kind = f"{r.kind}, musl" if r.loader is not None and r.loader.flavor == "musl" else r.kind
-            lines.append(f"| {_code(name)} | {_cell(kind)} | {verdict} | {_cell(why)} | {failed} |")
-        lines.append("")
-    grouped = [(r, g) for r in reports for g in r.causes]
-    if grouped:
+        lines += ["| file | kind | verdict | why | failed checks |", "|---|---|---|---|---|", *rows, ""]
+    if cause_rows:
         lines += [
             "<details><summary>Package fingerprint mismatches, by cause</summary>",
             "",
             "| file | packages | likely cause |",
             "|---|---|---|",
+            *cause_rows,
+            "",
+            "</details>",
+            "",
         ]
-        for r, g in grouped:
-            lines.append(
-                f"| {_code(r.path)} | {len(g.packages)}: {_cell(collapsed_packages(g))} | {_cell(g.cause)} |"
-            )
-        lines += ["", "</details>", ""]
-    fixes = [r for r in reports if r.fix is not None]
-    if fixes:
-        lines += ["<details><summary>How to fix</summary>", ""]
-        for r in fixes:
-            assert r.fix is not None
-            known = "" if r.fix.known else " (cause unknown)"
-            lines.append(f"- {_code(r.path, cell=False)}{known}:")
-            cut = len(r.fix.steps) - 1 if r.fix.build_flags and r.fix.steps else len(r.fix.steps)
-            lines += [f"  - {_text(step)}" for step in r.fix.steps[:cut]]
-            lines += [f"  - {_code(edit, cell=False)}" for edit in r.fix.go_mod_edits]
-            lines += [f"  - {_text(step)}" for step in r.fix.steps[cut:]]
-        lines += ["", "</details>", ""]
+    if fix_lines:
+        lines += ["<details><summary>How to fix</summary>", "", *fix_lines, "", "</details>", ""]
     if skipped:
         lines += ["<details><summary>Skipped</summary>", "", "| path | reason |", "|---|---|"]
         lines += [f"| {_code(s.path)} | {_cell(s.reason)} |" for s in skipped]
         lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def report_part(r: Report, *, name_host: bool = False) -> str:
+    """The report's lines of the summary, one after the other: its row of the files' table, its rows of the
+    mismatches' table (each starts with ``|``), its lines of the fixes (each starts with ``-`` or a space).
+    A cell or an item is one line (:func:`_cell`, :func:`_text`), so :func:`render_markdown` takes the
+    part apart by its lines. With *name_host* (several hosts in one run) the file's cell names its host."""
+    unknown = contract_unknown(r) if r.loadable else None
+    verdict = "✅ loadable" if r.loadable else f"❌ {_OUTCOME.get(r.outcome, r.outcome)}"
+    verdict = "❌ rejected by contract" if verdict_word(r) == "REJECTED by contract" else verdict
+    verdict = "⚠️ loadable, contract unknown" if unknown else verdict
+    why = unknown or ("" if r.loadable else cause_line(r))
+    failed = ", ".join(_code(c.id) for c in r.failed)
+    name = f"{r.path} (host {r.host.path})" if name_host and r.host is not None else r.path
+    kind = f"{r.kind}, musl" if r.loader is not None and r.loader.flavor == "musl" else r.kind
+    lines = [f"| {_code(name)} | {_cell(kind)} | {verdict} | {_cell(why)} | {failed} |"]
+    lines += [
+        f"| {_code(r.path)} | {len(g.packages)}: {_cell(collapsed_packages(g))} | {_cell(g.cause)} |"
+        for g in r.causes
+    ]
+    if r.fix is not None:
+        known = "" if r.fix.known else " (cause unknown)"
+        lines.append(f"- {_code(r.path, cell=False)}{known}:")
+        cut = len(r.fix.steps) - 1 if r.fix.build_flags and r.fix.steps else len(r.fix.steps)
+        lines += [f"  - {_text(step)}" for step in r.fix.steps[:cut]]
+        lines += [f"  - {_code(edit, cell=False)}" for edit in r.fix.go_mod_edits]
+        lines += [f"  - {_text(step)}" for step in r.fix.steps[cut:]]
     return "\n".join(lines)
 
 

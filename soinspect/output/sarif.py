@@ -17,7 +17,6 @@ rules' Markdown help is soinspect's own text. The exact bytes of a path are in i
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
@@ -25,6 +24,7 @@ from urllib.parse import quote
 
 from soinspect._version import __version__
 from soinspect.output.escape import escape
+from soinspect.output.json import dumps_indented
 from soinspect.verdict.checks import CHECK_IDS
 from soinspect.verdict.explain import cause_line, fix_brief
 from soinspect.verdict.registry import CHECKS, FAMILIES
@@ -34,14 +34,80 @@ SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/soinspect/soinspect"
 
+
 def render_sarif(
     reports: Sequence[Report],
     *,
     policy: dict[str, Any] | None = None,
     skipped: Sequence[Skipped] = (),
     errors: Sequence[RunError] = (),
+    parts: Sequence[str | None] | None = None,
 ) -> str:
-    return json.dumps(sarif_document(reports, policy=policy, skipped=skipped, errors=errors), indent=2) + "\n"
+    """The SARIF log's text: ``json.dumps(sarif_document(...), indent=2)``'s. *parts*, where given, holds
+    each report's :func:`report_part`, rendered elsewhere (a scan's workers) for a run of one host; None
+    for one to render here."""
+    several_hosts = _several_hosts(reports)
+    if parts is None:
+        parts = [None] * len(reports)
+    elif several_hosts and any(p is not None for p in parts):
+        raise ValueError("SARIF parts are rendered for a run of one host; this run has several")
+    ids = _rule_ids(reports)
+    doc = sarif_document((), policy=policy, skipped=skipped, errors=errors, rule_ids=ids)
+    text = dumps_indented(doc)
+    index = {cid: i for i, cid in enumerate(ids)}
+    results = ",\n".join(
+        p
+        for p in (
+            part if part is not None else _results_text(r, index, name_host=several_hosts)
+            for r, part in zip(reports, parts, strict=True)
+        )
+        if p
+    )
+    if results:
+        # the run's one "results" key (the run's keys are the only ones 6 spaces in; a string holds no line break)
+        text = text.replace('\n      "results": []', f'\n      "results": [\n{results}\n      ]', 1)
+    return text + "\n"
+
+
+def report_part(r: Report) -> str | None:
+    """The report's results (its failed checks) in the log's ``results``, as :func:`render_sarif` writes
+    them there for a run of one host; None if one of its checks is not in the registry (its rule's index
+    then depends on the run's other reports)."""
+    if any(c.id not in _INDEX for c in r.checks):
+        return None
+    return _results_text(r, _INDEX, name_host=False)
+
+
+def _results_text(r: Report, index: dict[str, int], *, name_host: bool) -> str:
+    return ",\n".join("        " + dumps_indented(res, 4) for res in _report_results(r, index, name_host=name_host))
+
+
+def _report_results(r: Report, index: dict[str, int], *, name_host: bool) -> list[dict[str, Any]]:
+    """A report's results: one per failed check; and an undecided contract as a warning (the plugin loads,
+    but whether the host's assertion holds is not known)."""
+    out = [_result(r, c.id, c.message, index[c.id], name_host=name_host) for c in r.checks if c.status == "fail"]
+    out += [
+        {**_result(r, c.id, c.message, index[c.id], name_host=name_host), "level": "warning"}
+        for c in r.checks
+        if c.id == "plugin.expect" and c.status == "unknown"
+    ]
+    return out
+
+
+def _several_hosts(reports: Sequence[Report]) -> bool:
+    return len({r.host.path for r in reports if r.host is not None}) > 1
+
+
+def _rule_ids(reports: Sequence[Report]) -> list[str]:
+    """Every registered check id, then any other check id of *reports* (sorted), so that every result's
+    ruleIndex is valid; the registry is the place to describe it."""
+    ids = list(CHECK_IDS)
+    ids.extend(sorted({c.id for r in reports for c in r.checks} - _INDEX.keys()))
+    return ids
+
+
+#: a registered check's rule index
+_INDEX = {cid: i for i, cid in enumerate(CHECK_IDS)}
 
 
 def sarif_document(
@@ -50,32 +116,18 @@ def sarif_document(
     policy: dict[str, Any] | None = None,
     skipped: Sequence[Skipped] = (),
     errors: Sequence[RunError] = (),
+    rule_ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The SARIF log as a dict (what :func:`render_sarif` serialises).
+    """The SARIF log as a dict (what :func:`render_sarif` writes). *rule_ids*: the rules, where they are
+    not those of *reports* (:func:`render_sarif` puts the results of other reports in).
 
     A path the run could not judge (*errors*) is an ``error``-level tool execution notification located
     at the path, and makes ``executionSuccessful`` false: a viewer that reads the log, not the exit code,
     does not show such a run as clean."""
-    ids = list(CHECK_IDS)
-    # A check id not (yet) in the registry still gets a rule, after the registered ones, so that every
-    # result's ruleIndex is valid; the registry is the place to describe it.
-    extra = sorted({c.id for r in reports for c in r.checks} - set(ids))
-    ids.extend(extra)
+    ids = list(rule_ids) if rule_ids is not None else _rule_ids(reports)
     index = {cid: i for i, cid in enumerate(ids)}
-    several_hosts = len({r.host.path for r in reports if r.host is not None}) > 1
-    results = [
-        _result(r, c.id, c.message, index[c.id], name_host=several_hosts)
-        for r in reports
-        for c in r.checks
-        if c.status == "fail"
-    ]
-    # an undecided contract is a warning: the plugin loads, but whether the host's assertion holds is not known
-    results += [
-        {**_result(r, c.id, c.message, index[c.id], name_host=several_hosts), "level": "warning"}
-        for r in reports
-        for c in r.checks
-        if c.id == "plugin.expect" and c.status == "unknown"
-    ]
+    several_hosts = _several_hosts(reports)
+    results = [res for r in reports for res in _report_results(r, index, name_host=several_hosts)]
     notifications: list[dict[str, Any]] = [
         {
             "level": "note",
