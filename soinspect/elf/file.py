@@ -981,6 +981,14 @@ class ElfFile:
         return self._is_defined("dynsym", index)
 
     @cached_property
+    def undefined_dynsym(self) -> frozenset[int]:
+        """The indices of the ``.dynsym`` entries whose st_shndx is SHN_UNDEF, read as one column: a plugin's
+        relocations name thousands of its own (defined) symbols and a few dozen undefined ones."""
+        raw, _ = self._table("dynsym")
+        column = self._column(raw, self._sym_size, 6 if self.is64 else 14, "H")
+        return frozenset(i for i, shndx in enumerate(column) if shndx == SHN_UNDEF)
+
+    @cached_property
     def versym(self) -> tuple[int, ...] | None:
         """``.gnu.version`` (DT_VERSYM): one version index per ``.dynsym`` entry (bit 15: hidden), or None."""
         addr = self.dyn(DT_VERSYM)

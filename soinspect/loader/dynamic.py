@@ -822,8 +822,9 @@ def undefined_references(elf: ElfFile, *, musl: bool) -> list[tuple[str, str | N
     versym = elf.versym
     versions = _needed_versions(elf) if versym is not None and not musl else {}
     out: list[tuple[str, str | None]] = []
+    undefined = elf.undefined_dynsym
     for i in elf.relocation_symbols(plt_first=musl):
-        if i >= elf.dynsym_count or elf.defined_at(i):  # most are the plugin's own: no Symbol made for them
+        if i not in undefined:  # most are the plugin's own, defined: no Symbol made for them
             continue
         sym = elf.dynsym_at(i)
         if sym is None or sym.defined or sym.bind != STB_GLOBAL or not sym.name:
