@@ -9,6 +9,8 @@ was checked that way, so a hostile header cannot make soinspect read or loop bey
 from __future__ import annotations
 
 import errno
+import itertools
+import operator
 import os
 import shlex
 import stat
@@ -986,7 +988,7 @@ class ElfFile:
         relocations name thousands of its own (defined) symbols and a few dozen undefined ones."""
         raw, _ = self._table("dynsym")
         column = self._column(raw, self._sym_size, 6 if self.is64 else 14, "H")
-        return frozenset(i for i, shndx in enumerate(column) if shndx == SHN_UNDEF)
+        return frozenset(itertools.compress(range(len(column)), map(operator.not_, column)))  # SHN_UNDEF is 0
 
     @cached_property
     def versym(self) -> tuple[int, ...] | None:

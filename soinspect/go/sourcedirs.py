@@ -57,15 +57,29 @@ def package_dirs(elf: ElfFile, pclntab: int | None, wanted: tuple[str, ...] = ()
     if table is None:
         return {}
     strings: dict[int, str | None] = {}
+    # the function name table runs up to the cutab, the file table up to the pctab (the pcHeader's order):
+    # each read once, a name cut from it (a name that runs past its table is read on its own, as before)
+    tables = {
+        pclntab + funcname: elf.read_va(pclntab + funcname, cu - funcname) if 0 < cu - funcname < 1 << 28 else None,
+        pclntab + filetab: elf.read_va(pclntab + filetab, pctab - filetab) if 0 < pctab - filetab < 1 << 28 else None,
+    }
 
-    def cstring(va: int) -> str | None:
+    def cstring(base: int, off: int) -> str | None:
+        va = base + off
         if va not in strings:
-            raw = elf.read_va(va, _MAX_NAME) or b""
-            end = raw.find(b"\0")
-            strings[va] = raw[:end].decode("utf-8", "replace") if end >= 0 else None
+            table = tables.get(base)
+            end = table.find(b"\0", off, off + _MAX_NAME) if table is not None and 0 <= off < len(table) else -1
+            if end >= 0 and table is not None:
+                strings[va] = table[off:end].decode("utf-8", "replace")
+            else:
+                raw = elf.read_va(va, _MAX_NAME) or b""
+                end = raw.find(b"\0")
+                strings[va] = raw[:end].decode("utf-8", "replace") if end >= 0 else None
         return strings[va]
 
     out: dict[str, str] = {}
+    # a wanted package's function is named "<package>.<name>": most names are dropped by one prefix test
+    prefixes = tuple(w + sep for w in wanted for sep in "./")
     for i in range(nfunc):
         funcoff = struct.unpack_from(order + "I", table, i * 8 + 4)[0]
         fn = elf.read_va(pclntab + pcln + funcoff, 40)
@@ -74,7 +88,9 @@ def package_dirs(elf: ElfFile, pclntab: int | None, wanted: tuple[str, ...] = ()
         # _func: entryOff u32, nameOff i32, args, deferreturn, pcsp, pcfile (at 20), pcln, npcdata, cuOffset (32)
         name_off = struct.unpack_from(order + "i", fn, 4)[0]
         pcfile, cu_off = struct.unpack_from(order + "I", fn, 20)[0], struct.unpack_from(order + "I", fn, 32)[0]
-        name = cstring(pclntab + funcname + name_off)
+        name = cstring(pclntab + funcname, name_off)
+        if wanted and (name is None or not name.startswith(prefixes)):
+            continue
         pkg = package_of(name) if name else None
         if pkg is None or pkg in out or (wanted and not any(pkg == w or pkg.startswith(w + "/") for w in wanted)):
             continue
@@ -87,7 +103,7 @@ def package_dirs(elf: ElfFile, pclntab: int | None, wanted: tuple[str, ...] = ()
         file_off = struct.unpack_from(order + "I", entry)[0]
         if file_off == 0xFFFFFFFF:
             continue
-        path = cstring(pclntab + filetab + file_off)
+        path = cstring(pclntab + filetab, file_off)
         if path and path.startswith("/") and path.endswith(".go"):
             out[pkg] = posixpath.dirname(path)
     return out
