@@ -616,32 +616,39 @@ def parse_ld_cache(data: bytes, machine: int, hp: str) -> list[tuple[str, str]]:
 
 def version_needs(elf: ElfFile) -> list[tuple[str, str, bool]]:
     """``.gnu.version_r``: (library file name, version name, weak) for every needed version node."""
+    return [(file, name, bool(flags & VER_FLG_WEAK)) for file, name, flags, _other in _vernaux(elf, strict=True)]
+
+
+def _vernaux(elf: ElfFile, *, strict: bool) -> Iterator[tuple[str, str, int, int]]:
+    """(library file name, version name, vna_flags, vna_other) of every ``.gnu.version_r`` node, in order.
+    An entry outside the file raises :class:`_Unknown` if *strict*; else a file entry ends the walk and a
+    node entry ends its file's nodes. Bound: at most
+    ``_MAX_VER_ENTRIES`` files and as many nodes each."""
     addr, count = elf.dyn(DT_VERNEED), elf.dyn(DT_VERNEEDNUM)
-    if addr is None or not count:
-        return []
-    e = elf.endian
-    out: list[tuple[str, str, bool]] = []
-    strtab = elf.dynstr
-    for _ in range(min(count, _MAX_VER_ENTRIES)):
-        raw = elf.read_va(addr, 16)
-        if raw is None:
-            raise _Unknown(f"{elf.path}: .gnu.version_r entry at {addr:#x} lies outside the file")
+    e, strtab = elf.endian, elf.dynstr
+    for _ in range(min(count or 0, _MAX_VER_ENTRIES)):
+        raw = elf.read_va(addr, 16) if addr is not None else None
+        if raw is None or addr is None:
+            if strict and addr is not None:
+                raise _Unknown(f"{elf.path}: .gnu.version_r entry at {addr:#x} lies outside the file")
+            return
         _ver, cnt, file_off, aux, nxt = struct.unpack(e + "HHIII", raw)
         file = elf.dynstr_at(strtab, file_off)
         a = addr + aux
         for _j in range(min(cnt, _MAX_VER_ENTRIES)):
             araw = elf.read_va(a, 16)
             if araw is None:
-                raise _Unknown(f"{elf.path}: .gnu.version_r aux entry at {a:#x} lies outside the file")
-            _hash, flags, _other, name_off, anext = struct.unpack(e + "IHHII", araw)
-            out.append((file, elf.dynstr_at(strtab, name_off), bool(flags & VER_FLG_WEAK)))
+                if strict:
+                    raise _Unknown(f"{elf.path}: .gnu.version_r aux entry at {a:#x} lies outside the file")
+                break
+            _hash, flags, other, name_off, anext = struct.unpack(e + "IHHII", araw)
+            yield file, elf.dynstr_at(strtab, name_off), flags, other
             if anext == 0:
                 break
             a += anext
         if nxt == 0:
             break
         addr += nxt
-    return out
 
 
 @functools.lru_cache(maxsize=64)
@@ -791,28 +798,7 @@ def _version_index_names(elf: ElfFile) -> dict[int, str]:
 
 def _needed_versions(elf: ElfFile) -> dict[int, str]:
     """vna_other -> version name of every version node *elf* needs (its references' versions)."""
-    out: dict[int, str] = {}
-    addr, count = elf.dyn(DT_VERNEED), elf.dyn(DT_VERNEEDNUM)
-    e, strtab = elf.endian, elf.dynstr
-    for _ in range(min(count or 0, _MAX_VER_ENTRIES)):
-        raw = elf.read_va(addr, 16) if addr is not None else None
-        if raw is None or addr is None:
-            break
-        _ver, cnt, _file, aux, nxt = struct.unpack(e + "HHIII", raw)
-        a = addr + aux
-        for _j in range(min(cnt, _MAX_VER_ENTRIES)):
-            araw = elf.read_va(a, 16)
-            if araw is None:
-                break
-            _hash, _flags, other, name_off, anext = struct.unpack(e + "IHHII", araw)
-            out[other & 0x7FFF] = elf.dynstr_at(strtab, name_off)
-            if anext == 0:
-                break
-            a += anext
-        if nxt == 0:
-            break
-        addr += nxt
-    return out
+    return {other & 0x7FFF: name for _file, name, _flags, other in _vernaux(elf, strict=False)}
 
 
 def undefined_references(elf: ElfFile, *, musl: bool) -> list[tuple[str, str | None]]:

@@ -17,8 +17,8 @@ read back (``tests/test_escape.py`` decodes it). Escaped:
 - every other character that ``str.isprintable`` calls not printable: C1 controls (``\\u009b``), line
   and paragraph separators, format characters (bidirectional controls U+202A-U+202E, U+2066-U+2069,
   U+061C; zero-width U+200B-U+200F; U+FEFF; U+180E; soft hyphen; tags), spaces other than the
-  ASCII space (U+00A0), surrogates, private-use and unassigned code points; as ``\\uXXXX``, or
-  ``\\UXXXXXXXX`` above U+FFFF;
+  ASCII space (U+00A0), surrogates, private-use and unassigned code points; as ``\\u`` and four hex digits, or
+  ``\\U`` and eight above U+FFFF;
 - and the characters Unicode calls default-ignorable that ``isprintable`` lets through (fillers such as
   U+3164, variation selectors, the combining grapheme joiner): invisible, so two names could look alike.
 
