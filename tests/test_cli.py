@@ -247,3 +247,59 @@ def test_unwritable_stdout_is_one_line_and_exit_2(fmt: str) -> None:
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert lines == ["soinspect: error: cannot write the report to standard output: No space left on device"]
+
+
+def test_an_empty_directory_beside_other_paths_is_not_judged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A directory that gives nothing to judge, named beside paths that do, is a run error (exit 2): the
+    gate never passes a path it did not judge; --allow-empty allows it."""
+    empty = tmp_path / "plugins"
+    empty.mkdir()
+    code, out = run_json(capsys, corpus.path("greet.so"), str(empty))
+    assert code == cli.EXIT_ERROR
+    assert [(e["path"], e["kind"]) for e in out["errors"]] == [(str(empty), "nothing-to-judge")]
+    code, out = run_json(capsys, "--allow-empty", corpus.path("greet.so"), str(empty))
+    assert code == cli.EXIT_OK and out["errors"] == []
+
+
+def test_with_a_host_goos_in_the_environment_does_not_count(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --host the host's platform is the target: a GOOS=darwin left in the shell does not stop the run;
+    without a host it is a usage error naming the variable."""
+    monkeypatch.setenv("GOOS", "darwin")
+    code, out, _err = run(capsys, "--format", "line", "--host", corpus.path("host-1.27.3"), corpus.path("greet.so"))
+    assert code == cli.EXIT_OK and "LOADABLE" in out
+    code, _out, err = run(capsys, "--format", "line", corpus.path("greet.so"))
+    assert code == cli.EXIT_ERROR and "GOOS=darwin in the environment" in err
+
+
+@pytest.mark.parametrize("where", ["missing", "file"])
+def test_plugin_module_must_be_a_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    path = tmp_path / "nope" if where == "missing" else Path(corpus.path("greet.so"))
+    code, out, err = run(capsys, "--plugin-module", str(path), corpus.path("greet.so"))
+    assert code == cli.EXIT_ERROR and out == ""
+    problem = "no such directory" if where == "missing" else "not a directory"
+    assert f"--plugin-module {path}: {problem}" in err
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("LINUX/AMD64", "Go's platform names are lower case (linux/amd64)"),
+        ("windows/amd64", "soinspect judges ELF plugins for linux only\n"),
+        ("darwin/arm64", "also runs on darwin and freebsd"),
+    ],
+)
+def test_target_errors_say_what_is_wrong(capsys: pytest.CaptureFixture[str], spec: str, says: str) -> None:
+    code, _out, err = run(capsys, "--target", spec, corpus.path("greet.so"))
+    assert code == cli.EXIT_ERROR and says in err
+
+
+def test_a_file_of_the_other_class_in_plain_words(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _err = run(capsys, "--format", "line", "--target", "linux/arm", corpus.path("greet.so"))
+    assert code == cli.EXIT_REJECTED
+    assert "dlopen: a 64-bit (ELFCLASS64) file cannot load in a 32-bit process" in out

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import corpus
 from soinspect.loader import dynamic
 from soinspect.loader.host import load_host
 from soinspect.loader.manifest import read_manifest, write_manifest
@@ -157,3 +158,13 @@ def test_musl_reserved_names_are_musls_own() -> None:
     assert all(dynamic.musl_reserved(n) for n in ("libc.so", "libc.so.6", "libpthread.so.0", "libm.so.6", "libdl.so.2",
                                                   "librt.so.1", "libutil.so.1", "libxnet.so", "libc.musl-x86_64.so.1"))
     assert not any(dynamic.musl_reserved(n) for n in ("libcrypt.so.1", "libcurl.so.4", "libmagic.so", "libc", "c.so"))
+
+
+def test_a_missing_library_fix_speaks_the_plugins_loader() -> None:
+    """musl has no ldconfig cache: its fix names the path list, glibc's the cache."""
+    [musl] = [api.audit(built("sysonly-musl.so"))]
+    [glibc] = [api.audit(corpus.path("cgo-absent.so"))]  # needs libabsent.so, on no search path
+    assert musl.fix is not None and glibc.fix is not None
+    assert not any("ldconfig" in s for s in musl.fix.steps), musl.fix.steps
+    assert any("musl's path file" in s for s in musl.fix.steps), musl.fix.steps
+    assert any("ldconfig" in s for s in glibc.fix.steps), glibc.fix.steps

@@ -410,6 +410,22 @@ def _nothing_judged(args: argparse.Namespace, found: scan.Found) -> tuple[str, l
     return line, errors
 
 
+def _empty_directories(args: argparse.Namespace, found: scan.Found) -> list[RunError]:
+    """A directory named beside paths that do give files, in which nothing is to judge: a run error (the gate
+    never passes a path it did not judge), unless --allow-empty. A run in which nothing at all is to judge
+    is :func:`_nothing_judged`'s."""
+    if args.allow_empty or not found.files or len(set(args.paths)) < 2:  # one path that gave files is not empty
+        return []
+    return [
+        RunError(p, "nothing-to-judge", f"no file to judge: {sum(1 for s in found.skipped if _under(s.path, p))} "
+                 "skipped under it; --allow-empty allows an empty directory")
+        for p in dict.fromkeys(args.paths)
+        if os.path.isdir(p)
+        and not any(_under(f, p) for f in found.files)
+        and not any(_under(e.path, p) for e in found.errors)
+    ]
+
+
 def _under(path: str, root: str) -> bool:
     return os.path.commonpath([os.path.abspath(path), os.path.abspath(root)]) == os.path.abspath(root)
 
@@ -431,7 +447,13 @@ def run(args: argparse.Namespace) -> int:
         if target_given:
             target, target_source = parse_target(args.target), getattr(args, "target_source", "--target")
         else:
-            target, target_source = default_target()
+            try:
+                target, target_source = default_target()
+            except ValueError:
+                if not args.host:
+                    raise
+                # with --host the host's platform is the target: GOOS/GOARCH in the environment do not count
+                target, target_source = default_target({})
     except ValueError as exc:
         _error(f"{'--target: ' if target_given else ''}{exc}")
         return EXIT_ERROR
@@ -462,6 +484,10 @@ def run(args: argparse.Namespace) -> int:
     except SoinspectError as exc:
         _error(f"--sysroot: {exc}")
         return EXIT_ERROR
+    if args.plugin_module is not None and not os.path.isdir(args.plugin_module):
+        what = "no such directory" if not os.path.exists(args.plugin_module) else "not a directory"
+        _error(f"--plugin-module {args.plugin_module}: {what} (the plugin's module directory, where its go.mod is)")
+        return EXIT_ERROR
     color = use_color(args.color, sys.stdout, os.environ)
     # every format the run writes, with its colour: stdout's, then the files' (never coloured)
     formats = list(dict.fromkeys([(fmt, color), *((f, False) for f, _ in outputs)]))
@@ -477,7 +503,7 @@ def run(args: argparse.Namespace) -> int:
         target = host_targets[0] or target  # the platform in the policy is the (first) host's
         target_source = "--host" if host_targets[0] is not None else target_source
     found = scan.expand(args.paths)
-    errors: list[RunError] = list(found.errors)
+    errors: list[RunError] = list(found.errors) + _empty_directories(args, found)
     reports: list[Report] = []
     options = {
         "strict": args.strict,

@@ -167,11 +167,14 @@ def parse_target(spec: str) -> Target:
     key = spec if "/" in spec else f"linux/{spec}"
     if key in TARGETS:
         return TARGETS[key]
+    if key.lower() in TARGETS:  # Go's names are lower case, as GOOS and GOARCH take them
+        raise ValueError(f"unknown target {spec!r}: Go's platform names are lower case ({key.lower()})")
     goos = key.split("/", 1)[0]
     if goos != "linux":
+        also = " (Go's plugin package also runs on darwin and freebsd; soinspect does not cover them)"
         raise ValueError(
-            f"unsupported target {spec!r}: soinspect judges ELF plugins for linux only "
-            f"(Go's plugin package on darwin/freebsd is not covered)"
+            f"unsupported target {spec!r}: soinspect judges ELF plugins for linux only"
+            + (also if goos in ("darwin", "freebsd") else "")
         )
     raise ValueError(
         f"unknown target {spec!r}: no Go release builds plugins for it; Go builds plugins for "

@@ -327,7 +327,12 @@ def dlopen_failure(f: FileFacts, target: Target | None) -> tuple[Outcome, str, s
         # glibc names the class the process does not have, whatever the byte says (0, 3, ...).
         name = "ELFCLASS32" if want_class == ELFCLASS64 else "ELFCLASS64"
         # glibc skips a file of the other class; for an explicit path it reports the class it found.
-        return "error", f"wrong ELF class: {name}", f"dlopen: a {name} file in a {64 if is64 else 32}-bit process"
+        bits = 64 if want_class == ELFCLASS64 else 32  # the process's
+        return (
+            "error",
+            f"wrong ELF class: {name}",
+            f"dlopen: a {96 - bits}-bit ({name}) file cannot load in a {bits}-bit process",
+        )
     if target is not None:
         # The machine before the byte order: glibc reads e_machine in the process's own byte order
         # (elf_machine_matches_host), so another platform's file is skipped whatever its EI_DATA says

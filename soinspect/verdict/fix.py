@@ -715,7 +715,8 @@ def _library_fix(f: FileFacts, dyn: DynamicResolution, basis: str) -> Fix:
             steps=(
                 f"dlopen cannot find {missing.needed}, a shared library that {missing.required_by} needs "
                 f"(DT_NEEDED); it searched {', then '.join(places)} (and LD_LIBRARY_PATH of the host process).",
-                f"Install {missing.needed} where the loader looks (then run ldconfig), start the host with "
+                f"Install {missing.needed} where the loader looks "
+                f"({'a directory of that path list' if dyn.loader.musl else 'then run ldconfig'}), start the host with "
                 f"LD_LIBRARY_PATH naming its directory, or link the plugin with a RUNPATH that finds it "
                 "(CGO_LDFLAGS='-Wl,-rpath,$ORIGIN' with the library beside the plugin).",
             ),
