@@ -9,12 +9,19 @@ package both sides link.
 from __future__ import annotations
 
 import re
+import struct
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import corpus
+from soinspect.elf.file import ElfFile
+from soinspect.go import sourcedirs
 from soinspect.go.buildinfo import BuildInfo, BuildSetting, Module
 from soinspect.go.facts import read_facts
+from soinspect.go.module import _find_pclntab
 from soinspect.go.sourcedirs import module_dir, package_dirs, package_of
 from soinspect.loader.differences import differences, flag_pattern, reaches_shared
 from soinspect.verdict.audit import check_host
@@ -89,6 +96,129 @@ def test_relative_replacements_resolve_from_the_binary() -> None:
     assert package_dirs(f.elf, f.go.pclntab, ("example.com/dep",)) == {
         "example.com/dep": "/tmp/soinspect-corpus/src/dep-v1"
     }
+
+
+def _every_function_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """package_dirs as it was: every function's name read and tested (no candidates found in bulk)."""
+    monkeypatch.setattr(sourcedirs, "_candidates", lambda *args: None)
+
+
+@pytest.mark.parametrize("name", ["usedep-v1.so", "host-1.27.3-dep", "greet.so", "greet-1.19.so", "host-1.25.5"])
+def test_package_dirs_candidates_are_every_function_read(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The functions found in bulk give what reading every function's name gives, for packages wanted
+    alone, together, by a prefix of their path, none of them, and an empty path (every '.' and '/')."""
+    f = read_facts(corpus.path(name))
+    assert f.elf is not None and f.go is not None and f.go.pclntab is not None
+    wanted_sets = [
+        ("example.com/dep",),
+        ("example.com/dep", "example.com/host"),
+        ("example.com",),
+        ("runtime",),
+        ("internal/abi", "sync"),
+        ("nowhere.example",),
+        ("",),
+        ("example.com/\ufffd",),
+    ]
+    fast = [package_dirs(f.elf, f.go.pclntab, w) for w in wanted_sets]
+    with monkeypatch.context() as m:
+        _every_function_read(m)
+        slow = [package_dirs(f.elf, f.go.pclntab, w) for w in wanted_sets]
+    assert fast == slow
+    assert [list(d) for d in fast] == [list(d) for d in slow]  # the same order: the first function wins
+
+
+class _Pclntab:
+    """usedep-v1.so's bytes and where its pclntab's tables lie, to set names and name offsets in a copy."""
+
+    def __init__(self) -> None:
+        self.data = Path(corpus.path("usedep-v1.so")).read_bytes()
+        elf = ElfFile.from_bytes("usedep-v1.so", self.data)
+        va = _find_pclntab(elf)
+        assert va is not None
+        head = elf.read_va(va, 72)
+        assert head is not None
+        nfunc, _, _, self.funcname, self.cu, self.filetab, self.pctab, pcln = struct.unpack_from("<8Q", head, 8)
+        table = elf.read_va(va + pcln, 8 * nfunc)
+        assert table is not None
+        self.name_at: list[int] = []  # file offset of each function's nameOff
+        self.name_offsets: list[int] = []
+        for i in range(nfunc):
+            at = elf.va_to_offset(va + pcln + struct.unpack_from("<I", table, 8 * i + 4)[0] + 4, 4)
+            assert at is not None
+            self.name_at.append(at)
+            self.name_offsets.append(struct.unpack_from("<i", self.data, at)[0])
+        names_at = elf.va_to_offset(va + self.funcname, 1)
+        assert names_at is not None
+        self.names_at = names_at
+        self.names = self.data[names_at : names_at + self.cu - self.funcname]
+
+    def first_function_of(self, package: str) -> int:
+        prefix = package.encode() + b"."
+        return next(i for i, o in enumerate(self.name_offsets) if self.names.startswith(prefix, o))
+
+    def elf(self, name_offsets: dict[int, int], at_names: dict[int, bytes] | None = None) -> ElfFile:
+        """A copy with the nameOff of function *i* set to ``name_offsets[i]`` (i modulo the count) and the
+        bytes at offset *k* from the name table's start set to ``at_names[k]``."""
+        out = bytearray(self.data)
+        for i, value in name_offsets.items():
+            struct.pack_into("<i", out, self.name_at[i % len(self.name_at)], value)
+        for k, raw in (at_names or {}).items():
+            out[self.names_at + k : self.names_at + k + len(raw)] = raw
+        return ElfFile.from_bytes("usedep-v1.so", bytes(out))
+
+
+_PCLNTAB = _Pclntab()
+
+
+def _both_ways(elf: ElfFile, wanted: list[tuple[str, ...]]) -> list[dict[str, str]]:
+    """package_dirs for each of *wanted*, asserted the same (in the same order) with every function read."""
+    pclntab = _find_pclntab(elf)
+    fast = [package_dirs(elf, pclntab, w) for w in wanted]
+    with pytest.MonkeyPatch.context() as m:
+        _every_function_read(m)
+        slow = [package_dirs(elf, pclntab, w) for w in wanted]
+    assert fast == slow
+    assert [list(d) for d in fast] == [list(d) for d in slow]
+    return fast
+
+
+def test_package_dirs_a_name_that_runs_past_its_table() -> None:
+    """A name starting 2 bytes before the end of the name table (no NUL left in it) is read on past it,
+    into the cutab: "ab" there and ".x" after it name a function of package "ab"."""
+    t = _PCLNTAB
+    size = t.cu - t.funcname
+    dep = t.first_function_of("example.com/dep")
+    elf = t.elf({dep: size - 2}, {size - 2: b"ab", size: b".x\0"})
+    assert _both_ways(elf, [("ab",)]) == [{"ab": "/tmp/soinspect-corpus/src/dep-v1"}]
+
+
+def test_package_dirs_a_name_outside_its_table() -> None:
+    """A name offset past the name table, into the file name table: a "/tmp/..." name is a function of a
+    package whose path starts with "/", as reading it finds."""
+    t = _PCLNTAB
+    dep = t.first_function_of("example.com/dep")
+    elf = t.elf({dep: t.filetab - t.funcname})
+    found = _both_ways(elf, [("",), ("/opt",)])
+    assert found[0] and found[1] and all(p.startswith("/") for p in found[0])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_package_dirs_candidates_with_name_offsets_anywhere(data: st.DataObject) -> None:
+    """Name offsets set anywhere (outside the name table, at its very end, where a prefix would run past
+    it, into the file name table, into the middle of names): the bulk search finds what reading every
+    function finds."""
+    t = _PCLNTAB
+    size = t.cu - t.funcname
+    value = st.one_of(
+        st.integers(-(1 << 31), (1 << 31) - 1),
+        st.integers(-20, 40),
+        st.integers(size - 40, size + 20),
+        st.integers(t.filetab - t.funcname, t.pctab - t.funcname),
+        st.sampled_from(t.name_offsets).flatmap(lambda o: st.integers(o - 2, o + 20)),
+    )
+    offsets = data.draw(st.dictionaries(st.integers(0, 1 << 16), value, max_size=8))
+    _both_ways(t.elf(offsets), [("example.com/dep",), ("runtime",), ("",), ("/opt",)])
 
 
 def _corpus_reports() -> list[tuple[str, list[str], list[Report]]]:

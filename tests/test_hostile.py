@@ -455,6 +455,40 @@ def test_a_name_length_at_the_end_of_a_segment(tail: bytes, want: tuple[int, int
     assert _uvarint(elf, 0x1000 + 12) == (0, 1)  # four zero bytes, all mapped: the one-read path
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    pieces=st.lists(
+        st.one_of(
+            st.binary(max_size=12).map(lambda b: b"\x01" + bytes([len(b)]) + b),  # a name
+            st.just(b"\x00\x85\x01" + b"n" * 133),  # a two-byte length
+            st.just(b"\x00\xff\xff\xff"),  # a length running past the segment
+            st.binary(max_size=5),
+        ),
+        max_size=12,
+    ),
+    cut=st.integers(0, 200),
+    picks=st.lists(st.integers(-20, 400), max_size=12),
+    far=st.booleans(),
+)
+def test_read_names_is_read_name_of_each(pieces: list[bytes], cut: int, picks: list[int], far: bool) -> None:
+    """read_names (the names from one read of the bytes they lie in) gives read_name of each address:
+    names whose bytes run past that read or the segment, lengths cut by its end, addresses outside it, in
+    a gap between two segments, or a megabyte apart (each name then read on its own)."""
+    from soinspect.elf.structs import ElfHeader, ElfLayout, Segment
+    from soinspect.go.gotypes import read_name, read_names
+
+    data = b"".join(pieces)
+    cut = min(cut, len(data))
+    segments = (
+        Segment(type=1, flags=4, offset=0, vaddr=0x1000, filesz=cut, memsz=cut),
+        Segment(type=1, flags=4, offset=cut, vaddr=0x1000 + cut + 16, filesz=len(data) - cut, memsz=len(data) - cut),
+    )
+    header = ElfHeader(2, 1, 0, 3, 62, 0, 0, 2, 0, 0, 0)
+    elf = _elf.ElfFile("made-up.so", data, ElfLayout(header, (), segments, ()))
+    addrs = [0x1000 + p for p in picks] + ([0x1000 + (2 << 20)] if far else [])
+    assert read_names(elf, addrs) == [read_name(elf, a) for a in addrs]
+
+
 @pytest.mark.parametrize("filesz", [None, 0])
 def test_pt_load_offset_past_any_index(tmp_path: Path, filesz: int | None) -> None:
     """Regression (found by the structured-mutation property test): a PT_LOAD whose p_offset is 2**63-1, in a

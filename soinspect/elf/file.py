@@ -352,12 +352,12 @@ _MAX_SHARED_NUMBERS = 1 << 17
 
 
 def _numbers(n: int) -> list[int] | range:
-    """0 .. at least *n* - 1, as :data:`_NUMBERS` where it may hold them."""
+    """0, 1, 2, ...: at least *n* of them (:data:`_NUMBERS` itself, not a copy, where it may hold them)."""
     if n > _MAX_SHARED_NUMBERS:
         return range(n)
     if len(_NUMBERS) < n:
         _NUMBERS.extend(range(len(_NUMBERS), n))
-    return _NUMBERS if len(_NUMBERS) == n else _NUMBERS[:n]
+    return _NUMBERS
 
 
 def _index_of(values: list[int], value: int, start: int) -> int | None:
@@ -817,7 +817,7 @@ class ElfFile:
             n = len(raw) // ent
             offsets = self._column(raw, ent, 0, "Q" if self.is64 else "I")
             entries = _numbers(n) if t == 0 else range(t << 32, (t << 32) + n)  # the first: shared ints
-            index.update(zip(offsets, entries, strict=True))
+            index.update(zip(offsets, entries, strict=False))  # n offsets: the shared numbers may run on
         return index
 
     def relocation_at(self, va: int) -> Relocation | None:

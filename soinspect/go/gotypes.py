@@ -120,6 +120,18 @@ def read_name(elf: ElfFile, addr: int) -> str | None:
         head = elf.read_va(addr, 2)
         if head is None:
             return None
+    found = _name_length(head)
+    if found is None:
+        return None
+    start, length = found
+    raw = elf.read_va(addr + start, length)
+    return raw.decode("utf-8", "replace") if raw is not None else None
+
+
+def _name_length(head: bytes) -> tuple[int, int] | None:
+    """(where the bytes start, their length) of the ``abi.Name`` whose first bytes are *head* (at most 11:
+    the flags, then a uvarint of at most 10 bytes), or None if the length does not end in *head* or is
+    over :data:`_MAX_NAME`."""
     length = 0
     shift = 0
     i = 1
@@ -132,10 +144,35 @@ def read_name(elf: ElfFile, addr: int) -> str | None:
             break
     else:
         return None
-    if length > _MAX_NAME:
-        return None
-    raw = elf.read_va(addr + i, length)
-    return raw.decode("utf-8", "replace") if raw is not None else None
+    return None if length > _MAX_NAME else (i, length)
+
+
+#: names read in one block (:func:`read_names`) when they lie within this many bytes of each other
+_NAMES_BLOCK = 1 << 20
+
+
+def read_names(elf: ElfFile, addrs: list[int]) -> list[str | None]:
+    """:func:`read_name` of each of *addrs*, from one read of the bytes from the first to the last (the
+    names of a struct's fields lie together) where that read lies in one segment; a name whose bytes run
+    past it, or all of them when it cannot be read, read on its own."""
+    if not addrs:
+        return []
+    lo = min(addrs)
+    size = max(addrs) + 11 - lo  # each name's first 11 bytes, as read_name reads them
+    block = elf.read_va(lo, size) if size <= _NAMES_BLOCK else None
+    if block is None:
+        return [read_name(elf, a) for a in addrs]
+    out: list[str | None] = []
+    for a in addrs:
+        at = a - lo
+        found = _name_length(block[at : at + 11])
+        if found is None:
+            out.append(None)
+        elif at + found[0] + found[1] <= size:
+            out.append(block[at + found[0] : at + found[0] + found[1]].decode("utf-8", "replace"))
+        else:
+            out.append(read_name(elf, a))
+    return out
 
 
 def struct_fields(elf: ElfFile, addr: int) -> list[StructField] | None:
@@ -167,16 +204,19 @@ def _struct_fields(elf: ElfFile, addr: int, *, types: bool) -> list[tuple[str, i
     # Typ words are read as pointers only when the types are wanted
     words = elf.read_words(data, 3 * count, every=1 if types else 3)
     out: list[tuple[str, int, int]] = []
-    for i in range(count):
+    if words is not None:  # the names, which lie together, in one read too
+        inplace, ptrs = words
+        names = read_names(elf, ptrs[0::3])
+        for name, field_type, offset in zip(names, ptrs[1::3] if types else [0] * count, inplace[2::3], strict=True):
+            if name is None:
+                return None
+            out.append((name, field_type, offset))
+        return out
+    for i in range(count):  # the array across two segments: word by word
         f = data + i * 3 * p
-        name_ptr: int | None
-        typ: int | None
-        off: int | None
-        if words is not None:
-            name_ptr, typ, off = words[1][3 * i], words[1][3 * i + 1] if types else 0, words[0][3 * i + 2]
-        else:  # the Typ word read all the same: an unreadable one makes the descriptor unreadable
-            name_ptr, typ, off = elf.read_ptr(f), elf.read_ptr(f + p), elf.read_uint(f + 2 * p, p)
-            typ = typ if types or typ is None else 0
+        # the Typ word read all the same: an unreadable one makes the descriptor unreadable
+        name_ptr, typ, off = elf.read_ptr(f), elf.read_ptr(f + p), elf.read_uint(f + 2 * p, p)
+        typ = typ if types or typ is None else 0
         if name_ptr is None or typ is None or off is None:
             return None
         name = read_name(elf, name_ptr)

@@ -80,8 +80,11 @@ def package_dirs(elf: ElfFile, pclntab: int | None, wanted: tuple[str, ...] = ()
     out: dict[str, str] = {}
     # a wanted package's function is named "<package>.<name>": most names are dropped by one prefix test
     prefixes = tuple(w + sep for w in wanted for sep in "./")
-    for i in range(nfunc):
-        funcoff = struct.unpack_from(order + "I", table, i * 8 + 4)[0]
+    funcoffs = struct.unpack_from(f"{order}{2 * nfunc}I", table)[1::2]  # functab: (entryOff, funcOff) pairs
+    names = tables[pclntab + funcname]
+    funcs = _candidates(elf, pclntab + pcln, funcoffs, names, prefixes) if wanted and names is not None else None
+    for i in range(nfunc) if funcs is None else funcs:
+        funcoff = funcoffs[i]
         fn = elf.read_va(pclntab + pcln + funcoff, 40)
         if fn is None:
             continue
@@ -107,6 +110,38 @@ def package_dirs(elf: ElfFile, pclntab: int | None, wanted: tuple[str, ...] = ()
         if path and path.startswith("/") and path.endswith(".go"):
             out[pkg] = posixpath.dirname(path)
     return out
+
+
+def _candidates(
+    elf: ElfFile, functab: int, funcoffs: tuple[int, ...], names: bytes, prefixes: tuple[str, ...]
+) -> list[int] | None:
+    """The indexes, in order, of the functions whose name may start with one of *prefixes*: a superset of
+    those :func:`package_dirs` keeps, each of them then read as before. Found in bulk, with no string per
+    function: every place a prefix occurs in the function name table *names* (a search in C for each),
+    then each function's ``nameOff`` tested against them. A name whose offset is outside the table, or so
+    near its end that a prefix would run past it (then read past the table, as :func:`package_dirs` does),
+    is a candidate too. None (every function a candidate) where the ``_func`` records are not all in one
+    read, or a prefix is not plain UTF-8 text (a replacement character would match bytes it does not
+    spell)."""
+    try:
+        needles = [p.encode() for p in prefixes if "\ufffd" not in p]
+    except UnicodeEncodeError:  # a lone surrogate
+        return None
+    if len(needles) != len(prefixes) or not needles or not funcoffs:
+        return None
+    # _func: entryOff u32, nameOff i32 (at 4), ...: every record's nameOff in one read of the records
+    records = elf.read_va(functab, max(funcoffs) + 8)
+    if records is None:
+        return None
+    hits: set[int] = set()
+    for needle in needles:
+        pos = names.find(needle)
+        while pos >= 0:  # bound: find moves forward
+            hits.add(pos)
+            pos = names.find(needle, pos + 1)
+    last = len(names) - max(map(len, needles))  # a name from past here may run out of the table
+    name_at = struct.Struct(("<" if elf.little else ">") + "i").unpack_from
+    return [i for i, f in enumerate(funcoffs) if (o := name_at(records, f + 4)[0]) in hits or not 0 <= o <= last]
 
 
 def _first_value(elf: ElfFile, va: int) -> int | None:
