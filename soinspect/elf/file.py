@@ -9,14 +9,12 @@ was checked that way, so a hostile header cannot make soinspect read or loop bey
 from __future__ import annotations
 
 import errno
-import itertools
-import operator
 import os
 import shlex
 import stat
 import struct
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import field
 from functools import cached_property
 from itertools import compress, repeat
@@ -368,6 +366,32 @@ def _index_of(values: list[int], value: int, start: int) -> int | None:
         return None
 
 
+def _field_in(raw: bytes, ent: int, lanes: tuple[int, ...], values: Iterable[int]) -> bytes:
+    """One byte for each *ent*-byte entry of *raw*: 1 where, for each k, the entry's byte at offset
+    ``lanes[k]`` is byte k (lowest first) of some value in *values*, else 0. Every entry whose field (bytes
+    *lanes*) holds one of *values* is marked, and few others (all of them exact for one value). Made in C:
+    each byte lane sliced out, mapped through a table of the bytes wanted (``bytes.translate``), the lanes
+    ANDed as integers."""
+    n = len(raw) // ent
+    if n == 0:
+        return b""
+    mask = -1
+    for k, at in enumerate(lanes):
+        wanted = bytearray(256)
+        for b in {(v >> 8 * k) & 0xFF for v in values}:
+            wanted[b] = 1
+        mask &= int.from_bytes(raw[at : n * ent : ent].translate(wanted), "little")
+    return mask.to_bytes(n, "little")
+
+
+def _marked(mask: bytes) -> Iterator[int]:
+    """The positions of the 1 bytes of *mask*. Bound: each search moves forward."""
+    i = mask.find(1)
+    while i >= 0:
+        yield i
+        i = mask.find(1, i + 1)
+
+
 class ElfFile:
     """An ELF file in memory: the layout from LIEF plus bounded readers over the raw bytes."""
 
@@ -389,6 +413,8 @@ class ElfFile:
         self._rsym_shift = 32 if self.is64 else 8  # r_info's symbol index: ELF64_R_SYM, ELF32_R_SYM
         #: (st_shndx, st_value) of an ELF64 symbol, (st_value, st_shndx) of an ELF32 one
         self._shndx_value = struct.Struct(self.endian + ("6xHQ" if self.is64 else "4xI6xH"))
+        #: (st_name, st_info) of a symbol
+        self._name_info = struct.Struct(self.endian + ("IB" if self.is64 else "I8xB"))
         #: REL (False) and RELA (True) entry layouts for this class and byte order
         self._rel_struct = {
             False: struct.Struct(self.endian + ("QQ" if self.is64 else "II")),
@@ -964,18 +990,28 @@ class ElfFile:
         st_name: int = struct.unpack_from(self.endian + "I", self.dynsym_raw, rsym * self._sym_size)[0]  # byte 0
         return self.dynstr_at(self.dynstr, st_name)
 
-    def relocation_symbols(self, *, plt_first: bool = False) -> list[int]:
-        """The ``.dynsym`` indices the dynamic relocations refer to (not 0), each once, in the order a loader
-        meets them: the tables in glibc's order (DT_RELA, DT_REL, DT_JMPREL), or with ``plt_first`` in musl's
-        (DT_JMPREL, DT_REL, DT_RELA); within a table, entry by entry. Read in bulk, no Relocation made."""
+    def undefined_relocation_symbols(self, *, plt_first: bool = False) -> list[int]:
+        """The undefined ``.dynsym`` indices (:attr:`undefined_dynsym`, not 0) the dynamic relocations refer to,
+        each once, in the order a loader meets them: the tables in glibc's order (DT_RELA, DT_REL, DT_JMPREL),
+        or with ``plt_first`` in musl's (DT_JMPREL, DT_REL, DT_RELA); within a table, entry by entry. A
+        plugin's relocations name thousands of its own (defined) symbols and a few dozen undefined ones: the
+        entries whose symbol index may be one of those are marked in C (:func:`_field_in`, over the index's
+        bytes), and only they are read."""
+        undefined = self.undefined_dynsym - {0}
+        if not undefined:
+            return []
+        if self.is64:  # ELF64_R_SYM: the high half of r_info (bytes 8-15), lowest byte first
+            lanes: tuple[int, ...] = (12, 13, 14, 15) if self.little else (11, 10, 9, 8)
+        else:  # ELF32_R_SYM: the three high bytes of r_info (bytes 4-7)
+            lanes = (5, 6, 7) if self.little else (6, 5, 4)
         tables = self._reloc_tables[::-1] if plt_first else self._reloc_tables
         seen: dict[int, None] = {}
-        for raw, ent, _rela in tables:
-            if self.is64:  # ELF64_R_SYM: the high half of r_info, read as a column of its own
-                seen.update(dict.fromkeys(self._column(raw, ent, 12 if self.little else 8, "I")))
-            else:
-                seen.update(dict.fromkeys(i >> self._rsym_shift for i in self._column(raw, ent, 4, "I")))
-        seen.pop(0, None)
+        for raw, ent, rela in tables:
+            entry = self._rel_struct[rela]
+            for j in _marked(_field_in(raw, ent, lanes, undefined)):
+                i = entry.unpack_from(raw, j * ent)[1] >> self._rsym_shift
+                if i in undefined:  # a mark says each byte is some undefined index's: the index may not be
+                    seen[i] = None
         return list(seen)
 
     def defined_at(self, index: int) -> bool:
@@ -984,11 +1020,12 @@ class ElfFile:
 
     @cached_property
     def undefined_dynsym(self) -> frozenset[int]:
-        """The indices of the ``.dynsym`` entries whose st_shndx is SHN_UNDEF, read as one column: a plugin's
-        relocations name thousands of its own (defined) symbols and a few dozen undefined ones."""
+        """The indices of the ``.dynsym`` entries whose st_shndx is SHN_UNDEF (both its bytes 0, in either byte
+        order), marked in C (:func:`_field_in`): a plugin has thousands of (defined) symbols of its own and a
+        few dozen undefined ones."""
         raw, _ = self._table("dynsym")
-        column = self._column(raw, self._sym_size, 6 if self.is64 else 14, "H")
-        return frozenset(itertools.compress(range(len(column)), map(operator.not_, column)))  # SHN_UNDEF is 0
+        at = 6 if self.is64 else 14
+        return frozenset(_marked(_field_in(raw, self._sym_size, (at, at + 1), (SHN_UNDEF,))))
 
     @cached_property
     def versym(self) -> tuple[int, ...] | None:
@@ -1016,12 +1053,14 @@ class ElfFile:
                 i = self._next_with_name("dynsym", offset, i + 1)
         return sorted(out, key=lambda e: e[0])
 
-    def dynsym_at(self, index: int) -> Symbol | None:
-        ent = 24 if self.is64 else 16
-        raw = self.dynsym_raw[index * ent : (index + 1) * ent]
-        if len(raw) != ent:
+    def dynsym_name_bind(self, index: int) -> tuple[str, int] | None:
+        """(name, binding: st_info >> 4) of ``.dynsym`` entry *index*, None outside the table: two fields read,
+        no :class:`Symbol` made."""
+        raw = self.dynsym_raw
+        if index < 0 or (index + 1) * self._sym_size > len(raw):
             return None
-        return next(self._iter_symbols(raw, self.dynstr), None)
+        name, info = self._name_info.unpack_from(raw, index * self._sym_size)
+        return self.dynstr_at(self.dynstr, name), info >> 4
 
     def read_uint(self, va: int, size: int) -> int | None:
         off = self.va_to_offset(va, size) if size > 0 else None

@@ -808,15 +808,12 @@ def undefined_references(elf: ElfFile, *, musl: bool) -> list[tuple[str, str | N
     versym = elf.versym
     versions = _needed_versions(elf) if versym is not None and not musl else {}
     out: list[tuple[str, str | None]] = []
-    undefined = elf.undefined_dynsym
-    for i in elf.relocation_symbols(plt_first=musl):
-        if i not in undefined:  # most are the plugin's own, defined: no Symbol made for them
-            continue
-        sym = elf.dynsym_at(i)
-        if sym is None or sym.defined or sym.bind != STB_GLOBAL or not sym.name:
+    for i in elf.undefined_relocation_symbols(plt_first=musl):  # most are the plugin's own, defined: not read
+        entry = elf.dynsym_name_bind(i)
+        if entry is None or entry[1] != STB_GLOBAL or not entry[0]:
             continue
         ndx = versym[i] & 0x7FFF if versym is not None and i < len(versym) else 0
-        out.append((sym.name, versions.get(ndx) if ndx >= 2 else None))
+        out.append((entry[0], versions.get(ndx) if ndx >= 2 else None))
     return out
 
 
@@ -925,17 +922,24 @@ def bind(
     from_outside: dict[str, str] = {}
     unknown: str | None = None
     for requirer, elf in order:
+        # the object that needs it does not define it (its .dynsym entry is the undefined one)
+        others = [(e, id(e) in plugins) for _, e in own if e is not elf]
         for name, version in undefined_references(elf, musl=musl):
             checked += 1
-            if host_exports is not None and names_define(host_exports, name, version, musl=musl):
+            if host_exports and names_define(host_exports, name, version, musl=musl):  # an empty set: none
                 from_outside.setdefault(name, "the host")
                 continue
-            provider = next((n for n, e in outside if defines(e, name, version)), None)
-            if provider is not None:
-                from_outside.setdefault(name, provider)
-                continue
-            # the object that needs it does not define it (its .dynsym entry is the undefined one)
-            if any(defines(e, name, version) for _, e in own if e is not elf):
+            if outside:
+                provider = next((n for n, e in outside if defines(e, name, version)), None)
+                if provider is not None:
+                    from_outside.setdefault(name, provider)
+                    continue
+            bound = False
+            for e, plugin in others:  # defines(), inlined: a plugin has a few dozen references to look up
+                if elf_defines(e, name, version, musl=musl) if plugin else _library_defines(e, name, version, musl):
+                    bound = True
+                    break
+            if bound:
                 continue
             if host_exports is None or host_note is not None:
                 why = host_note or "a version-1 host manifest records no exported symbols"
