@@ -14,7 +14,7 @@ import shlex
 import stat
 import struct
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import field
 from functools import cached_property
 from itertools import compress, repeat
@@ -366,21 +366,31 @@ def _index_of(values: list[int], value: int, start: int) -> int | None:
         return None
 
 
-def _field_in(raw: bytes, ent: int, lanes: tuple[int, ...], values: Iterable[int]) -> bytes:
+def _byte_tables(values: Collection[int], width: int) -> list[bytes]:
+    """For each byte k < *width* (lowest first) of the (64-bit) *values*: a ``bytes.translate`` table that
+    maps byte k of each value to 1, every other byte to 0."""
+    packed = struct.pack(f"<{len(values)}Q", *values)
+    tables = []
+    for k in range(width):
+        wanted = bytearray(256)
+        for b in set(packed[k::8]):
+            wanted[b] = 1
+        tables.append(bytes(wanted))
+    return tables
+
+
+def _field_in(raw: bytes, ent: int, lanes: tuple[int, ...], tables: list[bytes]) -> bytes:
     """One byte for each *ent*-byte entry of *raw*: 1 where, for each k, the entry's byte at offset
-    ``lanes[k]`` is byte k (lowest first) of some value in *values*, else 0. Every entry whose field (bytes
-    *lanes*) holds one of *values* is marked, and few others (all of them exact for one value). Made in C:
-    each byte lane sliced out, mapped through a table of the bytes wanted (``bytes.translate``), the lanes
-    ANDed as integers."""
+    ``lanes[k]`` is byte k of some value (``tables[k]``: :func:`_byte_tables`), else 0. Every entry whose
+    field (bytes *lanes*) holds one of the values is marked, and few others (none for one value). Made in
+    C: each byte lane sliced out, mapped through its table (``bytes.translate``), the lanes ANDed as
+    integers."""
     n = len(raw) // ent
     if n == 0:
         return b""
     mask = -1
-    for k, at in enumerate(lanes):
-        wanted = bytearray(256)
-        for b in {(v >> 8 * k) & 0xFF for v in values}:
-            wanted[b] = 1
-        mask &= int.from_bytes(raw[at : n * ent : ent].translate(wanted), "little")
+    for at, table in zip(lanes, tables, strict=True):
+        mask &= int.from_bytes(raw[at : n * ent : ent].translate(table), "little")
     return mask.to_bytes(n, "little")
 
 
@@ -422,6 +432,8 @@ class ElfFile:
         }
         #: (table, anchor) -> every offset of the anchor in the table's string table (:meth:`_name_offsets`)
         self._anchor_hits: dict[tuple[str, bytes], list[int]] = {}
+        #: tag -> the strings of its dynamic entries (:meth:`dyn_strings`)
+        self._dyn_strings: dict[int, tuple[str, ...]] = {}
         self._loads = sorted((s for s in self.segments if s.type == PT_LOAD), key=lambda s: s.vaddr)
         self._last_load: Segment | None = None  # reads cluster in one segment: try it first
 
@@ -458,14 +470,21 @@ class ElfFile:
             return b""
         return self.data[sec.offset : end]
 
-    def dyn(self, tag: int) -> int | None:
+    @cached_property
+    def _dyn_by_tag(self) -> dict[int, list[int]]:
+        """Each tag's values in table order: the dynamic table read once (the loader model asks each object
+        for several tags, and the library objects of a sysroot are asked again for every plugin)."""
+        out: dict[int, list[int]] = {}
         for e in self.dynamic:
-            if e.tag == tag:
-                return e.value
-        return None
+            out.setdefault(e.tag, []).append(e.value)
+        return out
+
+    def dyn(self, tag: int) -> int | None:
+        values = self._dyn_by_tag.get(tag)
+        return values[0] if values else None
 
     def dyn_all(self, tag: int) -> list[int]:
-        return [e.value for e in self.dynamic if e.tag == tag]
+        return list(self._dyn_by_tag.get(tag, ()))
 
     def va_to_offset(self, va: int, size: int = 1) -> int | None:
         """File offset of [va, va+size) when it lies wholly in one PT_LOAD's file-backed part."""
@@ -521,8 +540,11 @@ class ElfFile:
         return self.read_va(addr, min(size, len(self.data))) or b""
 
     def dyn_strings(self, tag: int) -> list[str]:
-        strtab = self.dynstr
-        return [self.dynstr_at(strtab, v) for v in self.dyn_all(tag)]
+        strings = self._dyn_strings.get(tag)
+        if strings is None:  # decoded once per tag
+            strtab = self.dynstr
+            strings = self._dyn_strings[tag] = tuple(self.dynstr_at(strtab, v) for v in self.dyn_all(tag))
+        return list(strings)
 
     @cached_property
     def dynsym_raw(self) -> bytes:
@@ -1004,13 +1026,17 @@ class ElfFile:
             lanes: tuple[int, ...] = (12, 13, 14, 15) if self.little else (11, 10, 9, 8)
         else:  # ELF32_R_SYM: the three high bytes of r_info (bytes 4-7)
             lanes = (5, 6, 7) if self.little else (6, 5, 4)
+        # the index's bytes that an index of the table may have: an index that matches an undefined one in
+        # these and not above them lies past the table (a damaged entry), and is dropped when read
+        lanes = lanes[: max(1, ((self.dynsym_count - 1).bit_length() + 7) // 8)]
+        wanted = _byte_tables(undefined, len(lanes))
         tables = self._reloc_tables[::-1] if plt_first else self._reloc_tables
         seen: dict[int, None] = {}
         for raw, ent, rela in tables:
             entry = self._rel_struct[rela]
-            for j in _marked(_field_in(raw, ent, lanes, undefined)):
+            for j in _marked(_field_in(raw, ent, lanes, wanted)):
                 i = entry.unpack_from(raw, j * ent)[1] >> self._rsym_shift
-                if i in undefined:  # a mark says each byte is some undefined index's: the index may not be
+                if i in undefined:  # each byte is some undefined index's, the index itself may be none
                     seen[i] = None
         return list(seen)
 
@@ -1025,18 +1051,31 @@ class ElfFile:
         few dozen undefined ones."""
         raw, _ = self._table("dynsym")
         at = 6 if self.is64 else 14
-        return frozenset(_marked(_field_in(raw, self._sym_size, (at, at + 1), (SHN_UNDEF,))))
+        return frozenset(_marked(_field_in(raw, self._sym_size, (at, at + 1), _byte_tables((SHN_UNDEF,), 2))))
+
+    @cached_property
+    def versym_raw(self) -> bytes | None:
+        """The bytes of ``.gnu.version`` (DT_VERSYM): a u16 per ``.dynsym`` entry; None without one or when it
+        lies outside the file."""
+        addr = self.dyn(DT_VERSYM)
+        if addr is None:
+            return None
+        return self.read_va(addr, 2 * self.dynsym_count)
 
     @cached_property
     def versym(self) -> tuple[int, ...] | None:
         """``.gnu.version`` (DT_VERSYM): one version index per ``.dynsym`` entry (bit 15: hidden), or None."""
-        addr = self.dyn(DT_VERSYM)
-        if addr is None:
-            return None
-        raw = self.read_va(addr, 2 * self.dynsym_count)
+        raw = self.versym_raw
         if raw is None:
             return None
         return struct.unpack(f"{self.endian}{len(raw) // 2}H", raw)
+
+    def versym_at(self, index: int) -> int:
+        """:attr:`versym` entry *index*, 0 past its end or without one: a few entries read, not the table."""
+        raw = self.versym_raw
+        if raw is None or index < 0 or 2 * index + 2 > len(raw):
+            return 0
+        return int.from_bytes(raw[2 * index : 2 * index + 2], "little" if self.little else "big")
 
     def defined_entries(self, name: str) -> list[tuple[int, Symbol]]:
         """Every defined ``.dynsym`` entry called *name* (a library may define one name at several
@@ -1053,14 +1092,16 @@ class ElfFile:
                 i = self._next_with_name("dynsym", offset, i + 1)
         return sorted(out, key=lambda e: e[0])
 
-    def dynsym_name_bind(self, index: int) -> tuple[str, int] | None:
-        """(name, binding: st_info >> 4) of ``.dynsym`` entry *index*, None outside the table: two fields read,
-        no :class:`Symbol` made."""
-        raw = self.dynsym_raw
-        if index < 0 or (index + 1) * self._sym_size > len(raw):
-            return None
-        name, info = self._name_info.unpack_from(raw, index * self._sym_size)
-        return self.dynstr_at(self.dynstr, name), info >> 4
+    def dynsym_names_binds(self, indices: Iterable[int]) -> list[tuple[int, str, int]]:
+        """(index, name, binding: st_info >> 4) of each of the ``.dynsym`` entries *indices* that lies in the
+        table, in the order given: two fields read, no :class:`Symbol` made."""
+        raw, strtab, ent, name_info = self.dynsym_raw, self.dynstr, self._sym_size, self._name_info
+        out: list[tuple[int, str, int]] = []
+        for i in indices:
+            if i >= 0 and (i + 1) * ent <= len(raw):
+                name, info = name_info.unpack_from(raw, i * ent)
+                out.append((i, self.dynstr_at(strtab, name), info >> 4))
+        return out
 
     def read_uint(self, va: int, size: int) -> int | None:
         off = self.va_to_offset(va, size) if size > 0 else None

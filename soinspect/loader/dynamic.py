@@ -805,15 +805,14 @@ def undefined_references(elf: ElfFile, *, musl: bool) -> list[tuple[str, str | N
     """(name, version or None) of every undefined, non-weak symbol a dynamic relocation of *elf* refers to,
     in the order the loader meets them. Weak references may stay unbound; a reference without a relocation
     is never looked up."""
-    versym = elf.versym
-    versions = _needed_versions(elf) if versym is not None and not musl else {}
+    versions = _needed_versions(elf) if elf.versym_raw is not None and not musl else {}
     out: list[tuple[str, str | None]] = []
-    for i in elf.undefined_relocation_symbols(plt_first=musl):  # most are the plugin's own, defined: not read
-        entry = elf.dynsym_name_bind(i)
-        if entry is None or entry[1] != STB_GLOBAL or not entry[0]:
+    # most relocations name the plugin's own, defined symbols: those are not read
+    for i, name, bind in elf.dynsym_names_binds(elf.undefined_relocation_symbols(plt_first=musl)):
+        if bind != STB_GLOBAL or not name:
             continue
-        ndx = versym[i] & 0x7FFF if versym is not None and i < len(versym) else 0
-        out.append((entry[0], versions.get(ndx) if ndx >= 2 else None))
+        ndx = elf.versym_at(i) & 0x7FFF if versions else 0  # no version named: None for every index
+        out.append((name, versions.get(ndx) if ndx >= 2 else None))
     return out
 
 
