@@ -423,6 +423,7 @@ class ElfFile:
         self._rsym_shift = 32 if self.is64 else 8  # r_info's symbol index: ELF64_R_SYM, ELF32_R_SYM
         #: (st_shndx, st_value) of an ELF64 symbol, (st_value, st_shndx) of an ELF32 one
         self._shndx_value = struct.Struct(self.endian + ("6xHQ" if self.is64 else "4xI6xH"))
+        self._half = struct.Struct(self.endian + "H")
         #: (st_name, st_info) of a symbol
         self._name_info = struct.Struct(self.endian + ("IB" if self.is64 else "I8xB"))
         #: REL (False) and RELA (True) entry layouts for this class and byte order
@@ -1070,12 +1071,13 @@ class ElfFile:
             return None
         return struct.unpack(f"{self.endian}{len(raw) // 2}H", raw)
 
-    def versym_at(self, index: int) -> int:
-        """:attr:`versym` entry *index*, 0 past its end or without one: a few entries read, not the table."""
+    def versym_of(self, indices: Iterable[int]) -> list[int]:
+        """The :attr:`versym` entries *indices* (0 past its end or without one): those read, not the table."""
         raw = self.versym_raw
-        if raw is None or index < 0 or 2 * index + 2 > len(raw):
-            return 0
-        return int.from_bytes(raw[2 * index : 2 * index + 2], "little" if self.little else "big")
+        if raw is None:
+            return [0 for _ in indices]
+        n, entry = len(raw) // 2, self._half
+        return [entry.unpack_from(raw, 2 * i)[0] if 0 <= i < n else 0 for i in indices]
 
     def defined_entries(self, name: str) -> list[tuple[int, Symbol]]:
         """Every defined ``.dynsym`` entry called *name* (a library may define one name at several
