@@ -869,6 +869,25 @@ def _library_defines(elf: ElfFile, name: str, version: str | None, musl: bool) -
     return elf_defines(elf, name, version, musl=musl)
 
 
+#: :func:`elf_defines`' answers for each plugin while it lives: a host's scan binds the references of every
+#: plugin in the plugins loaded before it, and each of those is asked for the same C library names again
+_PLUGIN_DEFINES: weakref.WeakKeyDictionary[ElfFile, dict[tuple[str, str | None, bool], bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _plugin_defines(elf: ElfFile, name: str, version: str | None, musl: bool) -> bool:
+    """:func:`elf_defines` for a plugin, each question answered once."""
+    answers = _PLUGIN_DEFINES.get(elf)
+    if answers is None:
+        answers = _PLUGIN_DEFINES[elf] = {}
+    key = (name, version, musl)
+    found = answers.get(key)
+    if found is None:
+        found = answers[key] = elf_defines(elf, name, version, musl=musl)
+    return found
+
+
 def exported_names(elf: ElfFile) -> set[str]:
     """The C-identifier symbols *elf* exports to the global scope, as host manifests record them: ``name``
     (unversioned), ``name@@V`` (the default version V), ``name@V`` (hidden: only a reference at V binds)."""
@@ -937,7 +956,7 @@ def bind(
 
     def defines(e: ElfFile, name: str, version: str | None) -> bool:
         if id(e) in plugins:
-            return elf_defines(e, name, version, musl=musl)
+            return _plugin_defines(e, name, version, musl)
         return _library_defines(e, name, version, musl)
 
     checked = 0
@@ -959,7 +978,7 @@ def bind(
                     continue
             bound = False
             for e, plugin in others:  # defines(), inlined: a plugin has a few dozen references to look up
-                if elf_defines(e, name, version, musl=musl) if plugin else _library_defines(e, name, version, musl):
+                if _plugin_defines(e, name, version, musl) if plugin else _library_defines(e, name, version, musl):
                     bound = True
                     break
             if bound:
