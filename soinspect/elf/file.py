@@ -9,14 +9,12 @@ was checked that way, so a hostile header cannot make soinspect read or loop bey
 from __future__ import annotations
 
 import errno
-import itertools
-import operator
 import os
 import shlex
 import stat
 import struct
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import field
 from functools import cached_property
 from itertools import compress, repeat
@@ -368,6 +366,42 @@ def _index_of(values: list[int], value: int, start: int) -> int | None:
         return None
 
 
+def _byte_tables(values: Collection[int], width: int) -> list[bytes]:
+    """For each byte k < *width* (lowest first) of the (64-bit) *values*: a ``bytes.translate`` table that
+    maps byte k of each value to 1, every other byte to 0."""
+    packed = struct.pack(f"<{len(values)}Q", *values)
+    tables = []
+    for k in range(width):
+        wanted = bytearray(256)
+        for b in set(packed[k::8]):
+            wanted[b] = 1
+        tables.append(bytes(wanted))
+    return tables
+
+
+def _field_in(raw: bytes, ent: int, lanes: tuple[int, ...], tables: list[bytes]) -> bytes:
+    """One byte for each *ent*-byte entry of *raw*: 1 where, for each k, the entry's byte at offset
+    ``lanes[k]`` is byte k of some value (``tables[k]``: :func:`_byte_tables`), else 0. Every entry whose
+    field (bytes *lanes*) holds one of the values is marked, and few others (none for one value). Made in
+    C: each byte lane sliced out, mapped through its table (``bytes.translate``), the lanes ANDed as
+    integers."""
+    n = len(raw) // ent
+    if n == 0:
+        return b""
+    mask = -1
+    for at, table in zip(lanes, tables, strict=True):
+        mask &= int.from_bytes(raw[at : n * ent : ent].translate(table), "little")
+    return mask.to_bytes(n, "little")
+
+
+def _marked(mask: bytes) -> Iterator[int]:
+    """The positions of the 1 bytes of *mask*. Bound: each search moves forward."""
+    i = mask.find(1)
+    while i >= 0:
+        yield i
+        i = mask.find(1, i + 1)
+
+
 class ElfFile:
     """An ELF file in memory: the layout from LIEF plus bounded readers over the raw bytes."""
 
@@ -389,6 +423,9 @@ class ElfFile:
         self._rsym_shift = 32 if self.is64 else 8  # r_info's symbol index: ELF64_R_SYM, ELF32_R_SYM
         #: (st_shndx, st_value) of an ELF64 symbol, (st_value, st_shndx) of an ELF32 one
         self._shndx_value = struct.Struct(self.endian + ("6xHQ" if self.is64 else "4xI6xH"))
+        self._half = struct.Struct(self.endian + "H")
+        #: (st_name, st_info) of a symbol
+        self._name_info = struct.Struct(self.endian + ("IB" if self.is64 else "I8xB"))
         #: REL (False) and RELA (True) entry layouts for this class and byte order
         self._rel_struct = {
             False: struct.Struct(self.endian + ("QQ" if self.is64 else "II")),
@@ -396,6 +433,8 @@ class ElfFile:
         }
         #: (table, anchor) -> every offset of the anchor in the table's string table (:meth:`_name_offsets`)
         self._anchor_hits: dict[tuple[str, bytes], list[int]] = {}
+        #: tag -> the strings of its dynamic entries (:meth:`dyn_strings`)
+        self._dyn_strings: dict[int, tuple[str, ...]] = {}
         self._loads = sorted((s for s in self.segments if s.type == PT_LOAD), key=lambda s: s.vaddr)
         self._last_load: Segment | None = None  # reads cluster in one segment: try it first
 
@@ -432,14 +471,21 @@ class ElfFile:
             return b""
         return self.data[sec.offset : end]
 
-    def dyn(self, tag: int) -> int | None:
+    @cached_property
+    def _dyn_by_tag(self) -> dict[int, list[int]]:
+        """Each tag's values in table order: the dynamic table read once (the loader model asks each object
+        for several tags, and the library objects of a sysroot are asked again for every plugin)."""
+        out: dict[int, list[int]] = {}
         for e in self.dynamic:
-            if e.tag == tag:
-                return e.value
-        return None
+            out.setdefault(e.tag, []).append(e.value)
+        return out
+
+    def dyn(self, tag: int) -> int | None:
+        values = self._dyn_by_tag.get(tag)
+        return values[0] if values else None
 
     def dyn_all(self, tag: int) -> list[int]:
-        return [e.value for e in self.dynamic if e.tag == tag]
+        return list(self._dyn_by_tag.get(tag, ()))
 
     def va_to_offset(self, va: int, size: int = 1) -> int | None:
         """File offset of [va, va+size) when it lies wholly in one PT_LOAD's file-backed part."""
@@ -495,8 +541,11 @@ class ElfFile:
         return self.read_va(addr, min(size, len(self.data))) or b""
 
     def dyn_strings(self, tag: int) -> list[str]:
-        strtab = self.dynstr
-        return [self.dynstr_at(strtab, v) for v in self.dyn_all(tag)]
+        strings = self._dyn_strings.get(tag)
+        if strings is None:  # decoded once per tag
+            strtab = self.dynstr
+            strings = self._dyn_strings[tag] = tuple(self.dynstr_at(strtab, v) for v in self.dyn_all(tag))
+        return list(strings)
 
     @cached_property
     def dynsym_raw(self) -> bytes:
@@ -964,18 +1013,32 @@ class ElfFile:
         st_name: int = struct.unpack_from(self.endian + "I", self.dynsym_raw, rsym * self._sym_size)[0]  # byte 0
         return self.dynstr_at(self.dynstr, st_name)
 
-    def relocation_symbols(self, *, plt_first: bool = False) -> list[int]:
-        """The ``.dynsym`` indices the dynamic relocations refer to (not 0), each once, in the order a loader
-        meets them: the tables in glibc's order (DT_RELA, DT_REL, DT_JMPREL), or with ``plt_first`` in musl's
-        (DT_JMPREL, DT_REL, DT_RELA); within a table, entry by entry. Read in bulk, no Relocation made."""
+    def undefined_relocation_symbols(self, *, plt_first: bool = False) -> list[int]:
+        """The undefined ``.dynsym`` indices (:attr:`undefined_dynsym`, not 0) the dynamic relocations refer to,
+        each once, in the order a loader meets them: the tables in glibc's order (DT_RELA, DT_REL, DT_JMPREL),
+        or with ``plt_first`` in musl's (DT_JMPREL, DT_REL, DT_RELA); within a table, entry by entry. A
+        plugin's relocations name thousands of its own (defined) symbols and a few dozen undefined ones: the
+        entries whose symbol index may be one of those are marked in C (:func:`_field_in`, over the index's
+        bytes), and only they are read."""
+        undefined = self.undefined_dynsym - {0}
+        if not undefined:
+            return []
+        if self.is64:  # ELF64_R_SYM: the high half of r_info (bytes 8-15), lowest byte first
+            lanes: tuple[int, ...] = (12, 13, 14, 15) if self.little else (11, 10, 9, 8)
+        else:  # ELF32_R_SYM: the three high bytes of r_info (bytes 4-7)
+            lanes = (5, 6, 7) if self.little else (6, 5, 4)
+        # the index's bytes that an index of the table may have: an index that matches an undefined one in
+        # these and not above them lies past the table (a damaged entry), and is dropped when read
+        lanes = lanes[: max(1, ((self.dynsym_count - 1).bit_length() + 7) // 8)]
+        wanted = _byte_tables(undefined, len(lanes))
         tables = self._reloc_tables[::-1] if plt_first else self._reloc_tables
         seen: dict[int, None] = {}
-        for raw, ent, _rela in tables:
-            if self.is64:  # ELF64_R_SYM: the high half of r_info, read as a column of its own
-                seen.update(dict.fromkeys(self._column(raw, ent, 12 if self.little else 8, "I")))
-            else:
-                seen.update(dict.fromkeys(i >> self._rsym_shift for i in self._column(raw, ent, 4, "I")))
-        seen.pop(0, None)
+        for raw, ent, rela in tables:
+            entry = self._rel_struct[rela]
+            for j in _marked(_field_in(raw, ent, lanes, wanted)):
+                i = entry.unpack_from(raw, j * ent)[1] >> self._rsym_shift
+                if i in undefined:  # each byte is some undefined index's, the index itself may be none
+                    seen[i] = None
         return list(seen)
 
     def defined_at(self, index: int) -> bool:
@@ -984,22 +1047,37 @@ class ElfFile:
 
     @cached_property
     def undefined_dynsym(self) -> frozenset[int]:
-        """The indices of the ``.dynsym`` entries whose st_shndx is SHN_UNDEF, read as one column: a plugin's
-        relocations name thousands of its own (defined) symbols and a few dozen undefined ones."""
+        """The indices of the ``.dynsym`` entries whose st_shndx is SHN_UNDEF (both its bytes 0, in either byte
+        order), marked in C (:func:`_field_in`): a plugin has thousands of (defined) symbols of its own and a
+        few dozen undefined ones."""
         raw, _ = self._table("dynsym")
-        column = self._column(raw, self._sym_size, 6 if self.is64 else 14, "H")
-        return frozenset(itertools.compress(range(len(column)), map(operator.not_, column)))  # SHN_UNDEF is 0
+        at = 6 if self.is64 else 14
+        return frozenset(_marked(_field_in(raw, self._sym_size, (at, at + 1), _byte_tables((SHN_UNDEF,), 2))))
+
+    @cached_property
+    def versym_raw(self) -> bytes | None:
+        """The bytes of ``.gnu.version`` (DT_VERSYM): a u16 per ``.dynsym`` entry; None without one or when it
+        lies outside the file."""
+        addr = self.dyn(DT_VERSYM)
+        if addr is None:
+            return None
+        return self.read_va(addr, 2 * self.dynsym_count)
 
     @cached_property
     def versym(self) -> tuple[int, ...] | None:
         """``.gnu.version`` (DT_VERSYM): one version index per ``.dynsym`` entry (bit 15: hidden), or None."""
-        addr = self.dyn(DT_VERSYM)
-        if addr is None:
-            return None
-        raw = self.read_va(addr, 2 * self.dynsym_count)
+        raw = self.versym_raw
         if raw is None:
             return None
         return struct.unpack(f"{self.endian}{len(raw) // 2}H", raw)
+
+    def versym_of(self, indices: Iterable[int]) -> list[int]:
+        """The :attr:`versym` entries *indices* (0 past its end or without one): those read, not the table."""
+        raw = self.versym_raw
+        if raw is None:
+            return [0 for _ in indices]
+        n, entry = len(raw) // 2, self._half
+        return [entry.unpack_from(raw, 2 * i)[0] if 0 <= i < n else 0 for i in indices]
 
     def defined_entries(self, name: str) -> list[tuple[int, Symbol]]:
         """Every defined ``.dynsym`` entry called *name* (a library may define one name at several
@@ -1016,12 +1094,16 @@ class ElfFile:
                 i = self._next_with_name("dynsym", offset, i + 1)
         return sorted(out, key=lambda e: e[0])
 
-    def dynsym_at(self, index: int) -> Symbol | None:
-        ent = 24 if self.is64 else 16
-        raw = self.dynsym_raw[index * ent : (index + 1) * ent]
-        if len(raw) != ent:
-            return None
-        return next(self._iter_symbols(raw, self.dynstr), None)
+    def dynsym_names_binds(self, indices: Iterable[int]) -> list[tuple[int, str, int]]:
+        """(index, name, binding: st_info >> 4) of each of the ``.dynsym`` entries *indices* that lies in the
+        table, in the order given: two fields read, no :class:`Symbol` made."""
+        raw, strtab, ent, name_info = self.dynsym_raw, self.dynstr, self._sym_size, self._name_info
+        out: list[tuple[int, str, int]] = []
+        for i in indices:
+            if i >= 0 and (i + 1) * ent <= len(raw):
+                name, info = name_info.unpack_from(raw, i * ent)
+                out.append((i, self.dynstr_at(strtab, name), info >> 4))
+        return out
 
     def read_uint(self, va: int, size: int) -> int | None:
         off = self.va_to_offset(va, size) if size > 0 else None

@@ -46,6 +46,7 @@ import glob
 import os
 import re
 import struct
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -537,8 +538,16 @@ class _Resolver:
     def check_versions(self, obj: _Object, deps: list[tuple[str, _Object]]) -> str | None:
         """``_dl_check_map_versions``: every version *obj* needs must be defined by the library named."""
         needs = _library_version_needs(obj.elf) if obj.loader is not None else tuple(version_needs(obj.elf))
+        if not needs:
+            return None
+        # file name -> the first dependency it names (by DT_NEEDED, soname or path)
+        providers: dict[str | None, _Object] = {}
+        for n, d in deps:
+            providers.setdefault(n, d)
+            providers.setdefault(d.soname, d)
+            providers.setdefault(d.name, d)
         for file, name, weak in needs:
-            provider = next((d for n, d in deps if file in (n, d.soname, d.name)), None)
+            provider = providers.get(file)
             if provider is None:
                 continue  # glibc looks the file up among all loaded objects; the dependency list has it
             defined = version_definitions(provider.elf)
@@ -615,40 +624,56 @@ def parse_ld_cache(data: bytes, machine: int, hp: str) -> list[tuple[str, str]]:
 
 
 def version_needs(elf: ElfFile) -> list[tuple[str, str, bool]]:
-    """``.gnu.version_r``: (library file name, version name, weak) for every needed version node."""
-    return [(file, name, bool(flags & VER_FLG_WEAK)) for file, name, flags, _other in _vernaux(elf, strict=True)]
+    """``.gnu.version_r``: (library file name, version name, weak) for every needed version node; an entry
+    outside the file raises :class:`_Unknown`."""
+    nodes, outside = _vernaux(elf)
+    if outside is not None:
+        raise _Unknown(outside)
+    return [(file, name, bool(flags & VER_FLG_WEAK)) for file, name, flags, _other in nodes]
 
 
-def _vernaux(elf: ElfFile, *, strict: bool) -> Iterator[tuple[str, str, int, int]]:
-    """(library file name, version name, vna_flags, vna_other) of every ``.gnu.version_r`` node, in order.
-    An entry outside the file raises :class:`_Unknown` if *strict*; else a file entry ends the walk and a
-    node entry ends its file's nodes. Bound: at most
-    ``_MAX_VER_ENTRIES`` files and as many nodes each."""
+_VernauxWalk = tuple[tuple[tuple[str, str, int, int], ...], str | None]
+#: each object's :func:`_vernaux` walk while the object lives (a plugin's is read by the version check and
+#: again by binding)
+_VERNAUX: weakref.WeakKeyDictionary[ElfFile, _VernauxWalk] = weakref.WeakKeyDictionary()
+
+
+def _vernaux(elf: ElfFile) -> _VernauxWalk:
+    """(library file name, version name, vna_flags, vna_other) of every ``.gnu.version_r`` node, in order,
+    and the first entry found outside the file (None: none). Such an entry is skipped: a file entry ends
+    the walk, a node entry ends its file's nodes. Bound: at most ``_MAX_VER_ENTRIES`` files and as many
+    nodes each. Walked once per object (:data:`_VERNAUX`)."""
+    walked = _VERNAUX.get(elf)
+    if walked is not None:
+        return walked
+    nodes: list[tuple[str, str, int, int]] = []
+    outside: str | None = None
     addr, count = elf.dyn(DT_VERNEED), elf.dyn(DT_VERNEEDNUM)
     e, strtab = elf.endian, elf.dynstr
     for _ in range(min(count or 0, _MAX_VER_ENTRIES)):
         raw = elf.read_va(addr, 16) if addr is not None else None
         if raw is None or addr is None:
-            if strict and addr is not None:
-                raise _Unknown(f"{elf.path}: .gnu.version_r entry at {addr:#x} lies outside the file")
-            return
+            if addr is not None:
+                outside = outside or f"{elf.path}: .gnu.version_r entry at {addr:#x} lies outside the file"
+            break
         _ver, cnt, file_off, aux, nxt = struct.unpack(e + "HHIII", raw)
         file = elf.dynstr_at(strtab, file_off)
         a = addr + aux
         for _j in range(min(cnt, _MAX_VER_ENTRIES)):
             araw = elf.read_va(a, 16)
             if araw is None:
-                if strict:
-                    raise _Unknown(f"{elf.path}: .gnu.version_r aux entry at {a:#x} lies outside the file")
+                outside = outside or f"{elf.path}: .gnu.version_r aux entry at {a:#x} lies outside the file"
                 break
             _hash, flags, other, name_off, anext = struct.unpack(e + "IHHII", araw)
-            yield file, elf.dynstr_at(strtab, name_off), flags, other
+            nodes.append((file, elf.dynstr_at(strtab, name_off), flags, other))
             if anext == 0:
                 break
             a += anext
         if nxt == 0:
             break
         addr += nxt
+    walked = _VERNAUX[elf] = (tuple(nodes), outside)
+    return walked
 
 
 @functools.lru_cache(maxsize=64)
@@ -798,26 +823,21 @@ def _version_index_names(elf: ElfFile) -> dict[int, str]:
 
 def _needed_versions(elf: ElfFile) -> dict[int, str]:
     """vna_other -> version name of every version node *elf* needs (its references' versions)."""
-    return {other & 0x7FFF: name for _file, name, _flags, other in _vernaux(elf, strict=False)}
+    return {other & 0x7FFF: name for _file, name, _flags, other in _vernaux(elf)[0]}
 
 
 def undefined_references(elf: ElfFile, *, musl: bool) -> list[tuple[str, str | None]]:
     """(name, version or None) of every undefined, non-weak symbol a dynamic relocation of *elf* refers to,
     in the order the loader meets them. Weak references may stay unbound; a reference without a relocation
     is never looked up."""
-    versym = elf.versym
-    versions = _needed_versions(elf) if versym is not None and not musl else {}
-    out: list[tuple[str, str | None]] = []
-    undefined = elf.undefined_dynsym
-    for i in elf.relocation_symbols(plt_first=musl):
-        if i not in undefined:  # most are the plugin's own, defined: no Symbol made for them
-            continue
-        sym = elf.dynsym_at(i)
-        if sym is None or sym.defined or sym.bind != STB_GLOBAL or not sym.name:
-            continue
-        ndx = versym[i] & 0x7FFF if versym is not None and i < len(versym) else 0
-        out.append((sym.name, versions.get(ndx) if ndx >= 2 else None))
-    return out
+    versions = _needed_versions(elf) if elf.versym_raw is not None and not musl else {}
+    # most relocations name the plugin's own, defined symbols: those are not read
+    entries = elf.dynsym_names_binds(elf.undefined_relocation_symbols(plt_first=musl))
+    refs = [(i, name) for i, name, bind in entries if bind == STB_GLOBAL and name]
+    if not versions:  # no version named: None whatever the index
+        return [(name, None) for _i, name in refs]
+    ndxs = (m & 0x7FFF for m in elf.versym_of([i for i, _name in refs]))
+    return [(name, versions.get(ndx) if ndx >= 2 else None) for (_i, name), ndx in zip(refs, ndxs, strict=True)]
 
 
 def elf_defines(elf: ElfFile, name: str, version: str | None, *, musl: bool) -> bool:
@@ -847,6 +867,25 @@ def _library_defines(elf: ElfFile, name: str, version: str | None, musl: bool) -
     """:func:`elf_defines` for a sysroot library (parsed once per process, :func:`_load_library`): every
     plugin asks the C library for the same few dozen names."""
     return elf_defines(elf, name, version, musl=musl)
+
+
+#: :func:`elf_defines`' answers for each plugin while it lives: a host's scan binds the references of every
+#: plugin in the plugins loaded before it, and each of those is asked for the same C library names again
+_PLUGIN_DEFINES: weakref.WeakKeyDictionary[ElfFile, dict[tuple[str, str | None, bool], bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _plugin_defines(elf: ElfFile, name: str, version: str | None, musl: bool) -> bool:
+    """:func:`elf_defines` for a plugin, each question answered once."""
+    answers = _PLUGIN_DEFINES.get(elf)
+    if answers is None:
+        answers = _PLUGIN_DEFINES[elf] = {}
+    key = (name, version, musl)
+    found = answers.get(key)
+    if found is None:
+        found = answers[key] = elf_defines(elf, name, version, musl=musl)
+    return found
 
 
 def exported_names(elf: ElfFile) -> set[str]:
@@ -917,7 +956,7 @@ def bind(
 
     def defines(e: ElfFile, name: str, version: str | None) -> bool:
         if id(e) in plugins:
-            return elf_defines(e, name, version, musl=musl)
+            return _plugin_defines(e, name, version, musl)
         return _library_defines(e, name, version, musl)
 
     checked = 0
@@ -925,17 +964,24 @@ def bind(
     from_outside: dict[str, str] = {}
     unknown: str | None = None
     for requirer, elf in order:
+        # the object that needs it does not define it (its .dynsym entry is the undefined one)
+        others = [(e, id(e) in plugins) for _, e in own if e is not elf]
         for name, version in undefined_references(elf, musl=musl):
             checked += 1
-            if host_exports is not None and names_define(host_exports, name, version, musl=musl):
+            if host_exports and names_define(host_exports, name, version, musl=musl):  # an empty set: none
                 from_outside.setdefault(name, "the host")
                 continue
-            provider = next((n for n, e in outside if defines(e, name, version)), None)
-            if provider is not None:
-                from_outside.setdefault(name, provider)
-                continue
-            # the object that needs it does not define it (its .dynsym entry is the undefined one)
-            if any(defines(e, name, version) for _, e in own if e is not elf):
+            if outside:
+                provider = next((n for n, e in outside if defines(e, name, version)), None)
+                if provider is not None:
+                    from_outside.setdefault(name, provider)
+                    continue
+            bound = False
+            for e, plugin in others:  # defines(), inlined: a plugin has a few dozen references to look up
+                if _plugin_defines(e, name, version, musl) if plugin else _library_defines(e, name, version, musl):
+                    bound = True
+                    break
+            if bound:
                 continue
             if host_exports is None or host_note is not None:
                 why = host_note or "a version-1 host manifest records no exported symbols"
