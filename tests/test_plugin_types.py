@@ -106,6 +106,40 @@ def test_composed_form_matches_reflect_string() -> None:
         assert t.composed == t.string, t
 
 
+@pytest.mark.parametrize("name", ["types.so", "types-stripped.so"])
+def test_printers_sharing_reads_print_what_fresh_printers_print(name: str) -> None:
+    """A qualified printer that shares the descriptors another printer read (plugin_symbols' pair), and
+    asks each type twice (the second answer from its memory), prints what a printer of its own prints."""
+    f = read_facts(corpus.path(name))
+    assert f.elf is not None and f.go is not None and f.go.moduledata is not None
+    md = f.go.moduledata
+    assert md.ptab and md.types is not None
+    plain = _gotypes.TypePrinter(f.elf, md.types)
+    shared = _gotypes.TypePrinter(f.elf, md.types, qualified=True, go_version=f.go_version, reads=plain)
+    for _name_off, typ_off in md.ptab:
+        addr = md.types + typ_off
+        plain.describe(addr)
+        fresh = _gotypes.TypePrinter(f.elf, md.types, qualified=True, go_version=f.go_version)
+        assert shared.identity(addr) == shared.identity(addr) == fresh.identity(addr)
+        assert shared.method_set(addr) == fresh.method_set(addr)
+    other = read_facts(corpus.path("greet.so"))
+    assert other.elf is not None
+    with pytest.raises(ValueError, match="same module"):
+        _gotypes.TypePrinter(other.elf, md.types, reads=plain)
+
+
+def test_a_type_that_cannot_be_read_raises_each_time_it_is_asked() -> None:
+    """What raises is not kept: the second question raises again, not an empty or stale answer."""
+    f = read_facts(corpus.path("types.so"))
+    assert f.elf is not None and f.go is not None and f.go.moduledata is not None
+    assert f.go.moduledata.types is not None
+    printer = _gotypes.TypePrinter(f.elf, f.go.moduledata.types, qualified=True, go_version=f.go_version)
+    outside = len(f.content) << 8
+    for _ in range(2):
+        with pytest.raises(_gotypes.TypeReadError):
+            printer.compose(outside, 0)
+
+
 def test_unverified_release_is_unknown() -> None:
     assert _gotypes.layout_problem("go1.27.3") is None
     assert "not been verified" in (_gotypes.layout_problem("go1.31.0") or "")

@@ -401,7 +401,13 @@ class TypePrinter:
     """Prints type descriptors of one module: names are resolved against its ``types`` base."""
 
     def __init__(
-        self, elf: ElfFile, types_base: int, *, qualified: bool = False, go_version: str | None = None
+        self,
+        elf: ElfFile,
+        types_base: int,
+        *,
+        qualified: bool = False,
+        go_version: str | None = None,
+        reads: TypePrinter | None = None,
     ) -> None:
         self.elf = elf
         self.types = types_base
@@ -410,10 +416,15 @@ class TypePrinter:
         #: print identities (:meth:`identity`) instead of reflect's strings: see "Type identity" below
         self.qualified = qualified
         self.hsize = header_size(elf)
-        # each descriptor read once per printer: describe, compose and reflect_string all ask for the
-        # header of a type, and the types a module's exports share (int, string, error) come up again
-        self._headers: dict[int, TypeHeader] = {}
-        self._strings: dict[int, str] = {}
+        # each descriptor read once per module: describe, compose and reflect_string all ask for the
+        # header of a type, and the types a module's exports share (int, string, error) come up again.
+        # Neither depends on how a printer prints: *reads*, another printer of the same module, shares them
+        if reads is not None and (reads.elf is not elf or reads.types != types_base):
+            raise ValueError("a printer shares the descriptors it reads only with a printer of the same module")
+        self._headers: dict[int, TypeHeader] = reads._headers if reads is not None else {}
+        self._strings: dict[int, str] = reads._strings if reads is not None else {}
+        self._qualified: dict[int, str] = {}
+        self._composed: dict[tuple[int, int], str] = {}
 
     def header(self, addr: int) -> TypeHeader:
         hdr = self._headers.get(addr)
@@ -458,7 +469,17 @@ class TypePrinter:
         return GoType(addr, kind, string, composed, reason)
 
     def compose(self, addr: int, depth: int) -> str:
-        """The printed form rebuilt from the layout (named types print their name, as Go does)."""
+        """The printed form rebuilt from the layout (named types print their name, as Go does): a function
+        of the descriptor and the depth alone, each (address, depth) composed once per printer (the
+        methods of a module's types repeat the same parameter types); what raises is not kept, and raises
+        again when asked again."""
+        key = (addr, depth)
+        s = self._composed.get(key)
+        if s is None:
+            s = self._composed[key] = self._compose(addr, depth)
+        return s
+
+    def _compose(self, addr: int, depth: int) -> str:
         if depth > _MAX_DEPTH:
             raise _NotComposable(f"type nesting deeper than {_MAX_DEPTH} at {addr:#x}")
         hdr = self.header(addr)
@@ -623,6 +644,12 @@ class TypePrinter:
 
     def qualified_name(self, addr: int) -> str:
         """A named (or predeclared) type: ``import/path.Name``, or the bare name for a predeclared type."""
+        q = self._qualified.get(addr)
+        if q is None:
+            q = self._qualified[addr] = self._qualified_name(addr)
+        return q
+
+    def _qualified_name(self, addr: int) -> str:
         s = self.reflect_string(addr)
         path = self.pkgpath(addr)
         if not path:
@@ -819,7 +846,7 @@ def plugin_symbols(
     """
     problem = layout_problem(go_version)
     printer = TypePrinter(elf, types_base)
-    qualified = TypePrinter(elf, types_base, qualified=True, go_version=go_version)
+    qualified = TypePrinter(elf, types_base, qualified=True, go_version=go_version, reads=printer)
     out: list[Symbol] = []
     for name_off, typ_off in ptab:
         name = read_full_name(elf, types_base + name_off)
